@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+/** Empty strings come from `${VAR:-}` with VAR unset; they mean "not set". */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const PROFILES = ['high_accuracy', 'balanced', 'fast_query'] as const;
+
+export const SettingsSchema = z
+  .object({
+    library: z
+      .object({
+        path: z.string().min(1),
+        index_file: z.string().default('_index.yaml'),
+        uploads_dir: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]+$/, 'must be a single folder name')
+          .default('contributed'),
+        ignore_file: z.string().default('.libraryignore'),
+        max_file_bytes: positiveInt.default(1024 * 1024),
+      })
+      .strict(),
+    sessions: z
+      .object({ path: z.string().min(1).default('./sessions'), auto_save: z.boolean().default(true) })
+      .strict()
+      .default({}),
+    sdk: z
+      .object({
+        model: z.string().min(1).default('claude-sonnet-4-5'),
+        max_turns: positiveInt.default(6),
+        max_tokens: positiveInt.default(2048),
+        timeout_ms: positiveInt.default(60000),
+        auth_token_env_var: z.string().default('ANTHROPIC_AUTH_TOKEN'),
+      })
+      .strict()
+      .default({}),
+    vector: z
+      .object({
+        store: optionalString.pipe(z.enum(['embedded', 'qdrant']).optional()),
+        url: optionalString,
+        port: positiveInt.max(65535).default(6333),
+        api_key: optionalString,
+        collection_name: z.string().min(1).default('knowledge_library'),
+        profile: z.enum(PROFILES).default('balanced'),
+        prefer_grpc: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
+    embeddings: z
+      .object({
+        provider: z.enum(['local', 'mistral', 'tei']).default('local'),
+        model: z.string().min(1).default('local-hash-v1'),
+        batch_size: positiveInt.max(128, 'must be at most 128 (provider limit)').default(64),
+        api_key: optionalString,
+        api_key_env_var: optionalString,
+        /** Vector size: codestral-embed's output_dimension, or a TEI model's size to skip discovery. */
+        dimension: positiveInt.optional(),
+        timeout_ms: positiveInt.default(30000),
+        max_concurrent: positiveInt.default(4),
+        server_url: optionalString,
+        tei_url: optionalString,
+      })
+      .strict()
+      .default({}),
+    chunking: z
+      .object({
+        min_tokens: positiveInt.default(128),
+        max_tokens: positiveInt.default(512),
+        overlap_tokens: z.coerce.number().int().min(0).default(64),
+        strategy: z.enum(['semantic']).default('semantic'),
+      })
+      .strict()
+      .default({})
+      .refine((c) => c.min_tokens <= c.max_tokens, {
+        message: 'min_tokens must not exceed max_tokens',
+        path: ['min_tokens'],
+      })
+      .refine((c) => c.overlap_tokens < c.max_tokens, {
+        message: 'overlap_tokens must be smaller than max_tokens',
+        path: ['overlap_tokens'],
+      }),
+    api: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.coerce.number().int().min(0).max(65535).default(8000),
+        cors_origins: z.array(z.string()).default([]),
+        debug: z.boolean().default(false),
+        max_body_bytes: positiveInt.default(12 * 1024 * 1024),
+      })
+      .strict()
+      .default({}),
+    data: z.object({ dir: z.string().min(1).default('./data') }).strict().default({}),
+    taxonomy: z
+      .object({ min_confidence: z.coerce.number().min(0).max(1).default(0.05) })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof SettingsSchema>;

@@ -1,0 +1,33 @@
+/** Turns text into vectors. One file per implementation beside this one. */
+export interface Embedder {
+  /** Names the vector space: vectors of different ids must never be mixed in one store. */
+  readonly id: string;
+  readonly dimension: number;
+  /** Largest number of inputs one `embed` call may take. */
+  readonly maxBatch: number;
+  /**
+   * `query` vs `document` lets asymmetric models embed each side their way;
+   * symmetric embedders ignore it.
+   */
+  embed(texts: string[], kind: 'document' | 'query'): Promise<Float32Array[]>;
+}
+
+export interface EmbedderInfo {
+  id: string;
+  dimension: number;
+}
+
+/** Embeds any number of texts, `batchSize` at a time (providers cap inputs per call). */
+export async function embedInBatches(
+  embedder: Embedder,
+  texts: string[],
+  batchSize: number,
+  kind: 'document' | 'query' = 'document',
+): Promise<Float32Array[]> {
+  const size = Math.max(1, Math.min(batchSize, embedder.maxBatch));
+  const out: Float32Array[] = [];
+  for (let i = 0; i < texts.length; i += size) {
+    out.push(...(await embedder.embed(texts.slice(i, i + size), kind)));
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+import type { ChunkPayload, SearchFilters, SearchMode, TaxonomyPath } from '../../shared/api.js';
+import type { EmbedderInfo } from '../embedders/embedder.js';
+
+export interface StoredPoint {
+  id: string;
+  vector: Float32Array;
+  payload: ChunkPayload;
+}
+
+/** One indexed file, as the store knows it (drives skip-if-unchanged). */
+export interface FileRecord {
+  file_path: string;
+  file_hash: string;
+  chunk_count: number;
+  content_type: ChunkPayload['content_type'];
+  taxonomy: TaxonomyPath;
+  confidence: number;
+  contributor: string | null;
+  indexed_at: string;
+}
+
+export interface StoreQuery {
+  mode: SearchMode;
+  /** Needed for `dense` and `hybrid`. */
+  vector?: Float32Array;
+  /** Needed for `keyword` and `hybrid`. */
+  text?: string;
+  limit: number;
+  filters?: SearchFilters;
+  excludeFilePath?: string;
+}
+
+export interface ScoredPoint {
+  id: string;
+  payload: ChunkPayload;
+  /** Cosine similarity, when the dense side found this point. */
+  dense: number | null;
+  /** BM25 score (higher is better), when the keyword side found it. */
+  keyword: number | null;
+  /** Reciprocal-rank-fusion score for hybrid; the side's own score otherwise. */
+  fused: number;
+}
+
+export interface StoreStats {
+  points_count: number;
+  documents: number;
+  by_content_type: Record<string, number>;
+  by_taxonomy: Record<string, number>;
+  last_indexed_at: string | null;
+}
+
+/** Thrown when a store built with one embedder is opened with another. */
+export class EmbedderMismatchError extends Error {
+  override name = 'EmbedderMismatchError';
+}
+
+/** Thrown when the backing service cannot be reached; the API answers 503. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+export interface VectorStore {
+  readonly kind: 'embedded' | 'qdrant';
+  /** A path or URL for humans (never carries a key). */
+  readonly location: string;
+  /** Creates what is missing; refuses (EmbedderMismatchError) a store built with another embedder. */
+  init(embedder: EmbedderInfo): Promise<void>;
+  /**
+   * Makes `points` the file's whole content: new points are written before the
+   * file's other points are removed, so a search never sees the file missing.
+   */
+  replaceFile(file: FileRecord, points: StoredPoint[]): Promise<void>;
+  /** Removes a file's points and record; returns how many points went. */
+  deleteFile(filePath: string): Promise<number>;
+  /** Upserts points as they are (migration); ids are deterministic so this is idempotent. */
+  upsertPoints(points: StoredPoint[], files: FileRecord[]): Promise<void>;
+  search(query: StoreQuery): Promise<ScoredPoint[]>;
+  getPoint(id: string): Promise<StoredPoint | null>;
+  getFile(filePath: string): Promise<FileRecord | null>;
+  listFiles(): Promise<FileRecord[]>;
+  /** Chunks of one file in order (for documents and re-classification). */
+  fileChunks(filePath: string): Promise<StoredPoint[]>;
+  /** Updates taxonomy fields of a file and its chunks without touching vectors. */
+  setTaxonomy(filePath: string, taxonomy: TaxonomyPath, confidence: number): Promise<void>;
+  count(filters?: SearchFilters): Promise<number>;
+  /** Pages through every point in a stable order; `cursor` null starts. */
+  scroll(cursor: string | null, limit: number): Promise<{ points: StoredPoint[]; next: string | null }>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+/**
+ * Which files must never reach the library: the server enforces these rules and
+ * the extension applies the same ones before uploading, so a refusal is explained
+ * in the editor instead of after a round trip.
+ */
+
+/** Always skipped, whatever the ignore files say. */
+export const ALWAYS_IGNORED = ['.git/', 'node_modules/', '.DS_Store', '*.tmp'];
+
+const SECRET_NAME_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  [/(^|\/)\.env(\..*)?$/i, 'environment file (.env) usually holds secrets'],
+  [/\.(pem|key|p12|pfx|jks|keystore|asc|gpg|ppk)$/i, 'key or certificate file'],
+  [/(^|\/)id_(rsa|dsa|ecdsa|ed25519)(\.pub)?$/i, 'SSH key'],
+  [/(^|\/)[^/]*credentials?[^/]*$/i, 'file name says it holds credentials'],
+  [/(^|\/)[^/]*secrets?\.(json|ya?ml|toml|txt|ini)$/i, 'file name says it holds secrets'],
+  [/(^|\/)\.(npmrc|pypirc|netrc|htpasswd|pgpass)$/i, 'tool configuration that stores passwords or tokens'],
+];
+
+const SECRET_CONTENT_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  [/-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/, 'contains a private key'],
+  [/\bAKIA[0-9A-Z]{16}\b/, 'contains an AWS access key id'],
+  [/\bsk-ant-[A-Za-z0-9_-]{20,}/, 'contains an Anthropic API key'],
+  [/\bgh[pousr]_[A-Za-z0-9]{36,}\b/, 'contains a GitHub token'],
+  [/\bxox[baprs]-[A-Za-z0-9-]{10,}/, 'contains a Slack token'],
+  [/\bAIza[0-9A-Za-z_-]{35}\b/, 'contains a Google API key'],
+];
+
+/** Why a file name looks like it holds secrets, or null. */
+export function secretNameReason(relPath: string): string | null {
+  for (const [pattern, reason] of SECRET_NAME_PATTERNS) if (pattern.test(relPath)) return `secret-looking: ${reason}`;
+  return null;
+}
+
+/** Why a file's text looks like it holds secrets, or null. */
+export function secretContentReason(text: string): string | null {
+  for (const [pattern, reason] of SECRET_CONTENT_PATTERNS) if (pattern.test(text)) return `secret-looking: ${reason}`;
+  return null;
+}
+
+/** Binary if a NUL byte appears in the first 8 KiB: what git and grep use too. */
+export function looksBinary(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, 8192);
+  for (let i = 0; i < n; i++) if (bytes[i] === 0) return true;
+  return false;
+}
+
+export function oversizeReason(size: number, maxBytes: number): string | null {
+  return size > maxBytes ? `too large: ${size} bytes, the limit is ${maxBytes} (library.max_file_bytes)` : null;
+}
