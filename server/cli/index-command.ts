@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import type { Command } from 'commander';
+import type { IndexFileResult, IndexResponse } from '../../shared/api.js';
+import type { Services } from '../services.js';
+import { reclassify } from '../taxonomy/reclassify.js';
+import { withServices } from './with-services.js';
+
+function printSummary(res: IndexResponse): void {
+  const { summary: s } = res;
+  const problems = res.files.filter((f) => f.status === 'failed' || f.status === 'skipped');
+  for (const f of problems) console.log(`  ${f.status.padEnd(7)} ${f.file_path}: ${f.reason ?? ''}`);
+  console.log(
+    `indexed ${s.indexed}, unchanged ${s.unchanged}, skipped ${s.skipped}, failed ${s.failed}, deleted ${s.deleted}; ${s.chunks} chunks in ${s.seconds.toFixed(1)} s`,
+  );
+}
+
+/** A bar on a terminal; plain lines in CI logs, where a redrawn bar is noise. */
+function progressReporter(): { onFile: (r: IndexFileResult, done: number, total: number) => void; stop: () => void } {
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({ format: 'indexing [{bar}] {value}/{total} {file}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+    let started = false;
+    return {
+      onFile: (r, done, total) => {
+        if (!started) bar.start(total, 0, { file: '' });
+        started = true;
+        bar.update(done, { file: r.file_path });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  return {
+    onFile: (r, done, total) => console.error(`[${done}/${total}] ${r.status} ${r.file_path}${r.reason ? ` (${r.reason})` : ''}`),
+    stop: () => undefined,
+  };
+}
+
+/** `--path library/guides` (from the shell) and `--path guides` (as in results) both work. */
+function libraryRelative(services: Services, input: string): string {
+  const abs = path.resolve(input);
+  const lib = services.config.paths.library;
+  if (abs === lib || abs.startsWith(lib + path.sep)) return path.relative(lib, abs).split(path.sep).join('/');
+  return input;
+}
+
+async function runIndex(services: Services, opts: { all?: boolean; path?: string }): Promise<number> {
+  const progress = progressReporter();
+  try {
+    const rel = opts.path === undefined ? '' : libraryRelative(services, opts.path);
+    const res = rel
+      ? await services.indexer.indexPath(rel, { onFile: progress.onFile })
+      : await services.indexer.indexAll({ onFile: progress.onFile });
+    progress.stop();
+    printSummary(res);
+    return res.summary.failed > 0 ? 2 : 0;
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Re-files stored documents under the current taxonomy from their stored vectors (no re-embedding). */
+async function runReclassify(services: Services): Promise<number> {
+  const res = await reclassify({ store: services.store, classifier: services.classifier, libraryRoot: services.config.paths.library });
+  for (const m of res.moves) console.log(`  moved   ${m.file_path}: ${m.from.full_path} -> ${m.to.full_path} (${m.confidence.toFixed(2)})`);
+  console.log(`reclassified ${res.files} documents: ${res.moves.length} moved, ${res.changed} updated, ${res.unchanged} unchanged; ${res.members} shape the centroids; ${res.seconds.toFixed(1)} s`);
+  return 0;
+}
+
+export function registerIndexCommand(program: Command): void {
+  program
+    .command('index')
+    .description('index the library (incremental: unchanged files are skipped)')
+    .option('--all', 'index every file in the library and drop files that are gone')
+    .option('--path <path>', 'index one file or folder, relative to the library')
+    .option('--reclassify', 're-file every indexed document under the current taxonomy from stored vectors (after indexing, if --all or --path is given)')
+    .action(async (opts: { all?: boolean; path?: string; reclassify?: boolean }) => {
+      if (!opts.all && !opts.path && !opts.reclassify) {
+        console.error('index: say what to do: --all, --path <file or folder inside the library>, or --reclassify');
+        process.exitCode = 1;
+        return;
+      }
+      process.exitCode = await withServices(async (services) => {
+        const indexed = opts.all || opts.path ? await runIndex(services, opts) : 0;
+        return opts.reclassify ? Math.max(indexed, await runReclassify(services)) : indexed;
+      });
+    });
+}

@@ -1,0 +1,58 @@
+import type { ScoredPoint } from '../stores/vector-store.js';
+import { tokenize } from '../embedders/local.js';
+
+/**
+ * The seed's composite re-rank (section 4.2 d):
+ *   score = base + length_bonus + section_bonus + term_overlap + exact_bonus
+ * - base (0..1): the retrieval score normalised by the best candidate's, so modes compare;
+ * - length_bonus (≤ 0.05): favours chunks with enough substance over stray headings,
+ *   saturating at ~200 tokens;
+ * - section_bonus (0.1): a query term appears in the chunk's heading path;
+ * - term_overlap (≤ 0.2): the share of the query's distinct terms found in the chunk;
+ * - exact_bonus (0.5): the whole query appears verbatim (case-insensitive), so an
+ *   identifier or phrase copied from the library always comes back first.
+ */
+export const RERANK_WEIGHTS = { length: 0.05, section: 0.1, overlap: 0.2, exact: 0.5 } as const;
+
+const STOPWORDS = new Set(
+  'a an and are as at be by can do does for from how i in is it of on or the to what when where which who why with you'.split(' '),
+);
+
+export interface Ranked {
+  point: ScoredPoint;
+  score: number;
+}
+
+export function queryTerms(query: string): string[] {
+  return [...new Set(tokenize(query).filter((t) => t.length > 1 && !STOPWORDS.has(t)))];
+}
+
+export function rerank(query: string, candidates: ScoredPoint[], base: (p: ScoredPoint) => number): Ranked[] {
+  const best = Math.max(...candidates.map(base), 0);
+  const terms = queryTerms(query);
+  const phrase = query.trim().toLowerCase();
+  const ranked = candidates.map((point) => {
+    const content = point.payload.content.toLowerCase();
+    const words = new Set(tokenize(point.payload.content));
+    const sectionWords = new Set(tokenize(point.payload.section));
+    const normalised = best > 0 ? base(point) / best : 0;
+    const lengthBonus = RERANK_WEIGHTS.length * Math.min(1, point.payload.content.length / 800);
+    const sectionBonus = terms.some((t) => sectionWords.has(t)) ? RERANK_WEIGHTS.section : 0;
+    const overlap = terms.length === 0 ? 0 : terms.filter((t) => words.has(t)).length / terms.length;
+    const exact = phrase.length >= 3 && content.includes(phrase) ? RERANK_WEIGHTS.exact : 0;
+    return { point, score: normalised + lengthBonus + sectionBonus + RERANK_WEIGHTS.overlap * overlap + exact };
+  });
+  return ranked.sort((a, b) => b.score - a.score);
+}
+
+/** Keeps the best-scored copy of identical content (the seed's MD5 fingerprint dedupe). */
+export function dedupeByContent(points: ScoredPoint[]): ScoredPoint[] {
+  const seen = new Set<string>();
+  const out: ScoredPoint[] = [];
+  for (const p of points) {
+    if (seen.has(p.payload.content_hash)) continue;
+    seen.add(p.payload.content_hash);
+    out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+import type { SearchMode, SearchRequest, SearchResponse, SearchResult, SimilarRequest } from '../../shared/api.js';
+import type { Embedder } from '../embedders/embedder.js';
+import type { ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
+import { dedupeByContent, rerank } from './rerank.js';
+
+export const DEFAULT_RESULTS = 10;
+/** Candidates fetched per result wanted: room for dedupe and re-rank to matter. */
+const CANDIDATE_FACTOR = 3;
+const MIN_CANDIDATES = 30;
+
+/** A search's missing piece (an unknown chunk id); the API answers 404. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+function baseScore(mode: SearchMode): (p: ScoredPoint) => number {
+  if (mode === 'dense') return (p) => p.dense ?? 0;
+  if (mode === 'keyword') return (p) => p.keyword ?? 0;
+  return (p) => p.fused;
+}
+
+function toResult(r: { point: ScoredPoint; score: number }): SearchResult {
+  const p = r.point.payload;
+  return {
+    id: r.point.id,
+    score: Math.round(r.score * 10000) / 10000,
+    content: p.content,
+    file_path: p.file_path,
+    section: p.section,
+    start_line: p.start_line,
+    end_line: p.end_line,
+    taxonomy: p.taxonomy,
+    content_type: p.content_type,
+    scores: { dense: r.point.dense, keyword: r.point.keyword, fused: r.point.fused },
+  };
+}
+
+/** The retrieve step of the seed's flow: embed, hybrid search, dedupe, re-rank. */
+export class SearchService {
+  constructor(
+    private readonly store: VectorStore,
+    private readonly embedder: Embedder,
+  ) {}
+
+  async search(req: SearchRequest): Promise<SearchResponse> {
+    const started = performance.now();
+    const mode = req.mode ?? 'hybrid';
+    const n = req.n_results ?? DEFAULT_RESULTS;
+    const query: StoreQuery = { mode, limit: Math.max(n * CANDIDATE_FACTOR, MIN_CANDIDATES), filters: req.filters };
+    if (mode !== 'keyword') [query.vector] = await this.embedder.embed([req.query], 'query');
+    if (mode !== 'dense') query.text = req.query;
+    const candidates = dedupeByContent(await this.store.search(query));
+    const results = rerank(req.query, candidates, baseScore(mode)).slice(0, n).map(toResult);
+    return { query: req.query, mode, results, took_ms: Math.round((performance.now() - started) * 10) / 10 };
+  }
+
+  /** Dense neighbours of a text or of a stored chunk; the source chunk itself is left out. */
+  async similar(req: SimilarRequest): Promise<SearchResponse> {
+    const started = performance.now();
+    const n = req.n_results ?? DEFAULT_RESULTS;
+    let vector: Float32Array | undefined;
+    let text = req.text ?? '';
+    if (req.id) {
+      const point = await this.store.getPoint(req.id);
+      if (!point) throw new NotFoundError(`id: no chunk with id ${req.id}; search again to get current ids`);
+      vector = point.vector;
+      text = point.payload.content;
+    } else {
+      [vector] = await this.embedder.embed([text], 'query');
+    }
+    const found = await this.store.search({
+      mode: 'dense',
+      vector,
+      limit: n + 1 + (req.id ? 1 : 0),
+      excludeFilePath: req.exclude_file_path,
+    });
+    const candidates = dedupeByContent(found.filter((p) => p.id !== req.id));
+    const results = candidates
+      .slice(0, n)
+      .map((point) => toResult({ point, score: point.dense ?? point.fused }));
+    return { query: text.slice(0, 200), mode: 'dense', results, took_ms: Math.round((performance.now() - started) * 10) / 10 };
+  }
+}

@@ -1,0 +1,75 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../server/app.js';
+import { loadConfig, type Env } from '../../server/config/settings.js';
+import { createLogger } from '../../server/logger.js';
+import { createServices, type Services } from '../../server/services.js';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+export interface TempEnv {
+  root: string;
+  library: string;
+  env: Env;
+  write(rel: string, content: string | Buffer): string;
+  cleanup(): void;
+}
+
+/** A throwaway library/data/sessions tree using the repo's configs. */
+export function tempEnv(files: Record<string, string> = {}, opts: { copyLibrary?: boolean } = {}): TempEnv {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'ailib-test-'));
+  const library = path.join(root, 'library');
+  mkdirSync(library, { recursive: true });
+  if (opts.copyLibrary) cpSync(path.join(REPO_ROOT, 'library'), library, { recursive: true });
+  const write = (rel: string, content: string | Buffer) => {
+    const abs = path.join(library, rel);
+    mkdirSync(path.dirname(abs), { recursive: true });
+    writeFileSync(abs, content);
+    return abs;
+  };
+  for (const [rel, content] of Object.entries(files)) write(rel, content);
+  const env: Env = {
+    CONFIG_DIR: path.join(REPO_ROOT, 'configs'),
+    LIBRARY_PATH: library,
+    DATA_DIR: path.join(root, 'data'),
+    SESSIONS_PATH: path.join(root, 'sessions'),
+  };
+  return { root, library, env, write, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export async function servicesFor(env: Env, root: string): Promise<Services> {
+  return createServices(loadConfig(env, root));
+}
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** The real app on a real loopback port. */
+export async function startServer(env: Env, root: string): Promise<RunningServer> {
+  const services = await servicesFor(env, root);
+  const app = createApp(services, createLogger('silent'));
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    services,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        void services.close();
+      }),
+  };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, json: await res.json() };
+}
