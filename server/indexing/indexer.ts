@@ -65,6 +65,8 @@ export class LibraryIndexer {
     const known = (await this.deps.store.listFiles()).map((f) => f.file_path);
     const gone = known.filter((f) => !onDisk.includes(f));
     const files = await this.runMany([...onDisk, ...gone], options);
+    // Centroids learn from the documents now filed; cheap when the member set is unchanged.
+    await this.deps.classifier.syncMembers(this.deps.store);
     return { files, summary: summarize(files, (performance.now() - started) / 1000) };
   }
 

@@ -1,0 +1,16 @@
+import path from 'node:path';
+import type { Config } from '../config/settings.js';
+import { ConfigError } from '../config/settings.js';
+import { EmbeddedStore } from './embedded.js';
+import { QdrantStore, qdrantOptionsFrom } from './qdrant.js';
+import type { VectorStore } from './vector-store.js';
+
+export function embeddedStoreFile(config: Config): string {
+  return path.join(config.paths.data, 'library.sqlite');
+}
+
+export function createStore(config: Config): VectorStore {
+  if (config.storeKind === 'embedded') return new EmbeddedStore(embeddedStoreFile(config));
+  if (config.storeKind === 'qdrant') return new QdrantStore(qdrantOptionsFrom(config));
+  throw new ConfigError(`vector.store: "${String(config.storeKind)}" is unknown; use "embedded" or "qdrant"`);
+}

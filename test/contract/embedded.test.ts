@@ -1,0 +1,384 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EmbedderInfo } from '../../server/embedders/embedder.js';
+import { reciprocalRankFusion } from '../../server/retrieval/rrf.js';
+import { BinaryIndex } from '../../server/stores/binary-index.js';
+import { EmbeddedStore } from '../../server/stores/embedded.js';
+import { buildFtsQuery, identifierIndexText, identifierParts } from '../../server/stores/fts-query.js';
+import { EmbedderMismatchError, type StoredPoint } from '../../server/stores/vector-store.js';
+import {
+  ALL_DOCS,
+  API_DOC,
+  CONTRACT_EMBEDDER,
+  cosine,
+  fileOf,
+  indexDocs,
+  nearVector,
+  normalise,
+  pointsOf,
+  seededRandom,
+  taxonomy,
+  unitVector,
+  vectorStoreContract,
+  type DocSpec,
+} from './vector-store.contract.js';
+
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ailib-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+vectorStoreContract('EmbeddedStore', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ailib-'));
+  return {
+    store: new EmbeddedStore(path.join(dir, 'nested', 'library.sqlite')),
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+function pointOf(doc: DocSpec, index: number): StoredPoint {
+  const p = pointsOf(doc)[index];
+  if (p === undefined) throw new Error(`test data: ${doc.path} has no chunk ${index}`);
+  return p;
+}
+
+describe('EmbeddedStore specifics', () => {
+  let file: string;
+  const open: EmbeddedStore[] = [];
+  async function openStore(embedder: EmbedderInfo = CONTRACT_EMBEDDER, at: string = file): Promise<EmbeddedStore> {
+    const store = new EmbeddedStore(at);
+    open.push(store);
+    await store.init(embedder);
+    return store;
+  }
+
+  beforeEach(() => {
+    file = path.join(tempDir(), 'data', 'library.sqlite');
+  });
+
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
+
+  it('an empty store adopts a new embedder; one with vectors refuses it with advice', async () => {
+    const first = await openStore();
+    await first.close();
+    const small: EmbedderInfo = { id: 'tiny-embedder', dimension: 8 };
+    const second = await openStore(small);
+    const v = normalise(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    const doc: DocSpec = { ...API_DOC, chunks: [API_DOC.chunks[0]!] };
+    const [p] = pointsOf(doc, 8);
+    await second.replaceFile(fileOf(doc, [p!]), [{ ...p!, vector: v }]);
+    await second.close();
+    const third = new EmbeddedStore(file);
+    open.push(third);
+    const err = await third.init(CONTRACT_EMBEDDER).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EmbedderMismatchError);
+    const msg = String(err);
+    expect(msg).toContain('tiny-embedder');
+    expect(msg).toContain(CONTRACT_EMBEDDER.id);
+    expect(msg).toContain('npm run index -- --all');
+    expect(msg).toContain('DATA_DIR');
+  });
+
+  it('refuses to work before init and after close, naming the fix', async () => {
+    const store = new EmbeddedStore(file);
+    open.push(store);
+    await expect(store.count()).rejects.toThrow(/call init\(embedder\)/);
+    await store.init(CONTRACT_EMBEDDER);
+    await store.close();
+    await expect(store.count()).rejects.toThrow(/is closed/);
+  });
+
+  it('refuses a file that is not a store, or one from a newer version, saying what to do', async () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, 'this is not a database, just text that is long enough to fill a header page...'.repeat(20));
+    expect(() => new EmbeddedStore(file)).toThrow(/cannot be used as a store.*move it away/);
+    fs.rmSync(file);
+    const store = await openStore();
+    await store.close();
+    const Database = (await import('better-sqlite3')).default;
+    const raw = new Database(file);
+    raw.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    raw.close();
+    expect(() => new EmbeddedStore(file)).toThrow(/schema version 99.*upgrade the server/);
+  });
+
+  it('keeps created_at of a re-indexed chunk and takes the new updated_at', async () => {
+    const store = await openStore();
+    await indexDocs(store, [API_DOC]);
+    const later: DocSpec = { ...API_DOC, indexedAt: '2026-03-01T00:00:00.000Z' };
+    const points = pointsOf(later);
+    await store.replaceFile(fileOf(later, points), points);
+    const got = await store.getPoint(points[0]!.id);
+    expect(got?.payload.created_at).toBe(API_DOC.indexedAt);
+    expect(got?.payload.updated_at).toBe(later.indexedAt);
+    expect((await store.getFile(API_DOC.path))?.indexed_at).toBe(later.indexedAt);
+  });
+
+  it('reopens from disk with everything, including the coarse index', async () => {
+    const store = await openStore();
+    await indexDocs(store);
+    const stats = await store.stats();
+    await store.close();
+    const again = await openStore();
+    expect(await again.stats()).toEqual(stats);
+    expect(await again.listFiles()).toEqual(await Promise.all(ALL_DOCS.map((d) => fileOf(d))).then((fs) => [...fs].sort((a, b) => (a.file_path < b.file_path ? -1 : 1))));
+    for (const doc of ALL_DOCS) {
+      for (const p of pointsOf(doc)) {
+        const hits = await again.search({ mode: 'dense', vector: nearVector(p.vector, 3, 0.2), limit: 1 });
+        expect(hits[0]?.id).toBe(p.id);
+      }
+    }
+    const kw = await again.search({ mode: 'keyword', text: 'computeChecksumMd5', limit: 1 });
+    expect(kw[0]?.payload.section).toBe('computeChecksumMd5');
+  });
+
+  it('a write that fails midway leaves the previous version of the file intact', async () => {
+    const store = await openStore();
+    await indexDocs(store);
+    const before = await store.fileChunks(API_DOC.path);
+    const beforeFile = await store.getFile(API_DOC.path);
+    const changed: DocSpec = {
+      ...API_DOC,
+      indexedAt: '2026-04-01T00:00:00.000Z',
+      chunks: [
+        { section: 'New A', content: 'A brand new first chunk about webhooks.' },
+        { section: 'New B', content: 'A second chunk whose vector is broken.' },
+        { section: 'New C', content: 'A third chunk that is never reached.' },
+      ],
+    };
+    const points = pointsOf(changed);
+    points[1] = { ...points[1]!, vector: new Float32Array(CONTRACT_EMBEDDER.dimension + 1) };
+    await expect(store.replaceFile(fileOf(changed, points), points)).rejects.toThrow(/65 dimensions/);
+    expect(await store.fileChunks(API_DOC.path)).toEqual(before);
+    expect(await store.getFile(API_DOC.path)).toEqual(beforeFile);
+    expect(await store.getPoint(points[0]!.id)).toBeNull();
+    const hits = await store.search({ mode: 'dense', vector: points[0]!.vector, limit: 3 });
+    expect(hits.map((h) => h.id)).not.toContain(points[0]!.id);
+    const old = await store.search({ mode: 'dense', vector: before[2]!.vector, limit: 1 });
+    expect(old[0]?.id).toBe(before[2]!.id);
+  });
+
+  it('backup() writes a copy that opens with the same contents', async () => {
+    const store = await openStore();
+    await indexDocs(store);
+    const copy = path.join(tempDir(), 'snapshots', 'copy.sqlite');
+    await store.backup(copy);
+    await store.deleteFile(API_DOC.path);
+    const restored = await openStore(CONTRACT_EMBEDDER, copy);
+    expect(await restored.count()).toBe(ALL_DOCS.reduce((n, d) => n + d.chunks.length, 0));
+    expect((await restored.stats()).documents).toBe(ALL_DOCS.length);
+    const p = pointOf(API_DOC, 2);
+    expect((await restored.search({ mode: 'dense', vector: p.vector, limit: 1 }))[0]?.id).toBe(p.id);
+    await expect(store.backup(file)).rejects.toThrow(/is the store itself/);
+  });
+
+  it('sees writes made by another connection to the same file', async () => {
+    const writer = await openStore();
+    const reader = await openStore();
+    await indexDocs(writer, [API_DOC]);
+    const p = pointOf(API_DOC, 1);
+    expect((await reader.search({ mode: 'dense', vector: p.vector, limit: 1 }))[0]?.id).toBe(p.id);
+    await writer.deleteFile(API_DOC.path);
+    expect(await reader.search({ mode: 'dense', vector: p.vector, limit: 1 })).toEqual([]);
+  });
+
+  it('keyword search matches identifiers across camelCase, snake_case, kebab-case and words', async () => {
+    const store = await openStore();
+    const doc: DocSpec = {
+      path: 'src/stores/factory.ts',
+      type: 'code',
+      taxonomy: taxonomy('engineering', 'backend'),
+      indexedAt: '2026-01-01T00:00:00.000Z',
+      chunks: [
+        { section: 'factory', content: 'export function createVectorStore(config: Config): VectorStore {\n  return new EmbeddedStore(config.file);\n}' },
+        { section: 'prose', content: 'The store keeps every vector on disk, and you can create one per workspace.' },
+        { section: 'snake', content: 'let search_index = open_search_index(path);' },
+      ],
+    };
+    await indexDocs(store, [doc]);
+    const [factory, , snake] = pointsOf(doc);
+    for (const text of ['createVectorStore', 'CreateVectorStore', 'create-vector-store', 'create_vector_store', 'createVectorStore()']) {
+      const hits = await store.search({ mode: 'keyword', text, limit: 3 });
+      expect(hits[0]?.id, text).toBe(factory!.id);
+    }
+    const words = await store.search({ mode: 'keyword', text: 'create vector store', limit: 3 });
+    expect(words.map((h) => h.id)).toContain(factory!.id);
+    for (const text of ['searchIndex', 'search_index', 'SearchIndex', 'open search index']) {
+      const hits = await store.search({ mode: 'keyword', text, limit: 3 });
+      expect(hits[0]?.id, text).toBe(snake!.id);
+    }
+  });
+
+  it('never throws on random query text', async () => {
+    const store = await openStore();
+    await indexDocs(store);
+    const alphabet = ['"', "'", '*', '(', ')', ':', '^', '-', '+', '{', '}', '[', ']', '\\', '\u0000', '\u0301', '🚀', 'NEAR', 'AND', 'OR', 'NOT', ' ', 'a', 'Z', '_', '東', 'é', '\n', '\t', '.', ',', '0', '²'];
+    const rnd = seededRandom(42);
+    for (let i = 0; i < 300; i++) {
+      const n = 1 + Math.floor(rnd() * 12);
+      let text = '';
+      for (let j = 0; j < n; j++) text += alphabet[Math.floor(rnd() * alphabet.length)] ?? '';
+      const hits = await store.search({ mode: 'keyword', text, limit: 3 });
+      expect(Array.isArray(hits), JSON.stringify(text)).toBe(true);
+    }
+  });
+});
+
+describe('fts-query', () => {
+  it('splits identifiers into lowercased parts', () => {
+    expect(identifierParts('createVectorStore')).toEqual(['create', 'vector', 'store']);
+    expect(identifierParts('HTTPServer2Config')).toEqual(['http', 'server2', 'config']);
+    expect(identifierParts('MAX_QUERY_CHARS')).toEqual(['max', 'query', 'chars']);
+    expect(identifierParts('create-vector-store')).toEqual(['create', 'vector', 'store']);
+    expect(identifierParts('__init__')).toEqual(['init']);
+    expect(identifierParts('md5Hash')).toEqual(['md5', 'hash']);
+  });
+
+  it('indexes compound identifiers whole and in parts, plain words not at all', () => {
+    expect(identifierIndexText('call createVectorStore and vector_store now').split(' ').sort()).toEqual(
+      ['create', 'createvectorstore', 'store', 'vector', 'vectorstore'].sort(),
+    );
+  });
+
+  it('quotes every arm and returns null when nothing is searchable', () => {
+    expect(buildFtsQuery('')).toBeNull();
+    expect(buildFtsQuery('"*() 🚀 ^:')).toBeNull();
+    expect(buildFtsQuery('NEAR(foo')).toBe('"near foo" OR "near" OR "foo"');
+    expect(buildFtsQuery('vector_store')).toBe('"vectorstore" OR "vector store" OR "vector" OR "store"');
+    const long = buildFtsQuery(Array.from({ length: 500 }, (_, i) => `w${i}`).join(' '));
+    expect(long?.split(' OR ').length).toBe(64);
+  });
+});
+
+describe('reciprocalRankFusion', () => {
+  it('adds 1/(k + rank) per list', () => {
+    const fused = reciprocalRankFusion([[{ id: 'a' }, { id: 'b' }], [{ id: 'b' }, { id: 'c' }]]);
+    expect(fused.get('a')).toBeCloseTo(1 / 61, 12);
+    expect(fused.get('b')).toBeCloseTo(1 / 62 + 1 / 61, 12);
+    expect(fused.get('c')).toBeCloseTo(1 / 62, 12);
+    expect(reciprocalRankFusion([[{ id: 'x' }]], 0).get('x')).toBe(1);
+  });
+
+  it('counts an id once per list and rejects a bad k', () => {
+    const fused = reciprocalRankFusion([[{ id: 'a' }, { id: 'a' }, { id: 'b' }]]);
+    expect(fused.get('a')).toBeCloseTo(1 / 61, 12);
+    expect(fused.get('b')).toBeCloseTo(1 / 63, 12);
+    expect(() => reciprocalRankFusion([], -1)).toThrow(/k must be/);
+  });
+});
+
+describe('BinaryIndex', () => {
+  it('keeps slots consistent through swap-removes and honours allowed/excluded', () => {
+    const dim = 70;
+    const index = new BinaryIndex(dim, 0);
+    const vectors = new Map<number, Float32Array>();
+    for (let r = 1; r <= 50; r++) {
+      vectors.set(r, unitVector(r, dim));
+      index.upsert(r, vectors.get(r)!);
+    }
+    for (const r of [1, 17, 50, 23]) {
+      expect(index.remove(r)).toBe(true);
+      vectors.delete(r);
+    }
+    expect(index.remove(17)).toBe(false);
+    expect(index.size).toBe(46);
+    for (const [r, v] of vectors) expect(index.candidates(v, 1)).toEqual([r]);
+    const q = vectors.get(5)!;
+    expect(index.candidates(q, 3, { excluded: new Set([5]) })).not.toContain(5);
+    expect(index.candidates(q, 10, { allowed: [2, 3, 17, 999] }).sort()).toEqual([2, 3]);
+    index.upsert(5, unitVector(999, dim));
+    expect(index.size).toBe(46);
+    expect(index.candidates(q, 1)).not.toEqual([5]);
+    expect(() => index.upsert(7, new Float32Array(3))).toThrow(/3 dimensions/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Recall of the coarse pass + exact re-rank against exact brute force.
+
+const RECALL_DIM = 1024;
+const RECALL_POINTS = 5000;
+const RECALL_QUERIES = 50;
+
+/** Like the local embedder's signed feature hashing: ~60 features of ±1, summed where they collide. */
+function sparseSigned(rnd: () => number, features = 60): Float32Array {
+  const v = new Float32Array(RECALL_DIM);
+  for (let i = 0; i < features; i++) v[Math.floor(rnd() * RECALL_DIM)]! += rnd() < 0.5 ? 1 : -1;
+  return normalise(v);
+}
+
+function gaussian(rnd: () => number): Float32Array {
+  return unitVector(Math.floor(rnd() * 2 ** 32), RECALL_DIM);
+}
+
+function mix(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  const v = new Float32Array(a.length);
+  for (let i = 0; i < v.length; i++) v[i] = a[i]! * (1 - t) + b[i]! * t;
+  return normalise(v);
+}
+
+async function measureRecall(make: (rnd: () => number) => Float32Array): Promise<number> {
+  const dir = tempDir();
+  const store = new EmbeddedStore(path.join(dir, 'recall.sqlite'));
+  try {
+    await store.init({ id: 'recall-test', dimension: RECALL_DIM });
+    const rnd = seededRandom(1234);
+    const vectors: Float32Array[] = [];
+    const ids: string[] = [];
+    const perFile = 100;
+    for (let f = 0; f < RECALL_POINTS / perFile; f++) {
+      const doc: DocSpec = {
+        path: `bench/file-${f}.md`,
+        type: 'markdown',
+        taxonomy: taxonomy('bench', null),
+        indexedAt: '2026-01-01T00:00:00.000Z',
+        chunks: Array.from({ length: perFile }, (_, i) => ({ section: `s${i}`, content: `chunk ${f}-${i}` })),
+      };
+      const points = pointsOf(doc, RECALL_DIM).map((p) => {
+        const vector = make(rnd);
+        vectors.push(vector);
+        ids.push(p.id);
+        return { ...p, vector };
+      });
+      await store.replaceFile(fileOf(doc, points), points);
+    }
+    let hits = 0;
+    for (let q = 0; q < RECALL_QUERIES; q++) {
+      // Half the queries relate to a stored vector (a question about one document), half are unrelated.
+      const query = q % 2 === 0 ? mix(vectors[Math.floor(rnd() * vectors.length)]!, make(rnd), 0.5) : make(rnd);
+      const exact = vectors.map((v, i) => ({ i, s: cosine(query, v) })).sort((a, b) => b.s - a.s);
+      // Ties at the 10th place are common with sparse vectors: any id scoring as well counts.
+      const tenth = exact[9]!.s - 1e-6;
+      const exactScore = new Map(exact.map((e) => [ids[e.i]!, e.s]));
+      const found = await store.search({ mode: 'dense', vector: query, limit: 10 });
+      expect(found).toHaveLength(10);
+      for (const h of found) if ((exactScore.get(h.id) ?? -2) >= tenth) hits += 1;
+    }
+    return hits / (RECALL_QUERIES * 10);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('EmbeddedStore dense recall (coarse codes + exact re-rank vs brute force)', () => {
+  it('≥ 0.98 recall@10 on sparse signed feature-hashing vectors', async () => {
+    expect(await measureRecall((rnd) => sparseSigned(rnd))).toBeGreaterThanOrEqual(0.98);
+  }, 120_000);
+
+  it('≥ 0.98 recall@10 on dense Gaussian vectors', async () => {
+    expect(await measureRecall(gaussian)).toBeGreaterThanOrEqual(0.98);
+  }, 120_000);
+});
