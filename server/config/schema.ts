@@ -29,7 +29,7 @@ export const SettingsSchema = z
       .default({}),
     sdk: z
       .object({
-        model: z.string().min(1).default('claude-sonnet-4-5'),
+        model: z.string().min(1).default('claude-sonnet-5-5'),
         max_turns: positiveInt.default(6),
         max_tokens: positiveInt.default(2048),
         timeout_ms: positiveInt.default(60000),
@@ -94,7 +94,7 @@ export const SettingsSchema = z
       .default({}),
     data: z.object({ dir: z.string().min(1).default('./data') }).strict().default({}),
     taxonomy: z
-      .object({ min_confidence: z.coerce.number().min(0).max(1).default(0.05) })
+      .object({ min_confidence: z.coerce.number().min(0).max(1).default(0.2) })
       .strict()
       .default({}),
   })

@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/settings.js';
+import { createEmbedder } from '../embedders/create-embedder.js';
+import { MigrationError, checkpointFileFor, configForSide, describeVerification, migrate, storeForSide, type StoreSide } from '../migrate.js';
+import { SnapshotError, SnapshotNotFoundError } from '../snapshots.js';
+import { embeddedStoreFile } from '../stores/create-store.js';
+import { createQdrantClient, qdrantEndpoint, qdrantOptionsFrom, translateQdrantError } from '../stores/qdrant.js';
+import { EmbedderMismatchError, StoreUnavailableError, type VectorStore } from '../stores/vector-store.js';
+
+const KNOWN = [ConfigError, EmbedderMismatchError, StoreUnavailableError, MigrationError, SnapshotError, SnapshotNotFoundError];
+
+/** Like withServices, for commands that open their own stores: known failures print one line, not a stack. */
+export async function withConfig(action: (config: Config) => Promise<number>): Promise<number> {
+  try {
+    return await action(loadConfig());
+  } catch (e) {
+    if (e instanceof Error && KNOWN.some((k) => e instanceof k)) {
+      console.error(`ai-library: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+interface MigrateFlags {
+  from: string;
+  to: string;
+  fromDataDir?: string;
+  fromUrl?: string;
+  fromCollection?: string;
+  toDataDir?: string;
+  toUrl?: string;
+  toCollection?: string;
+  pageSize: string;
+  sample: string;
+  restart?: boolean;
+}
+
+function kindOf(value: string, flag: string): StoreSide['kind'] {
+  if (value === 'embedded' || value === 'qdrant') return value;
+  throw new MigrationError(`migrate: ${flag} "${value}" is not a store; use "embedded" or "qdrant"`);
+}
+
+function wholeNumber(value: string, flag: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new MigrationError(`migrate: ${flag} must be a whole number ≥ ${min} (got "${value}")`);
+  return n;
+}
+
+async function runMigrate(config: Config, flags: MigrateFlags): Promise<number> {
+  const pageSize = wholeNumber(flags.pageSize, '--page-size', 1);
+  const sampleSize = wholeNumber(flags.sample, '--sample', 0);
+  // Keys come from the environment, never from flags (which end up in shell history and `ps`).
+  const env = config.env;
+  const from: StoreSide = {
+    kind: kindOf(flags.from, '--from'),
+    dataDir: flags.fromDataDir,
+    url: flags.fromUrl,
+    collection: flags.fromCollection,
+    apiKey: env.QDRANT_FROM_API_KEY || undefined,
+  };
+  const to: StoreSide = {
+    kind: kindOf(flags.to, '--to'),
+    dataDir: flags.toDataDir,
+    url: flags.toUrl,
+    collection: flags.toCollection,
+    apiKey: env.QDRANT_TO_API_KEY || undefined,
+  };
+  // Opening a store creates it when missing; a mistyped source must not become an empty store that "migrates" fine.
+  const sourceConfig = configForSide(config, from);
+  if (from.kind === 'embedded') {
+    const file = embeddedStoreFile(sourceConfig);
+    if (!existsSync(file)) throw new MigrationError(`migrate: no embedded store at ${file}; index first or pass --from-data-dir <the DATA_DIR that holds library.sqlite>`);
+  } else {
+    const o = qdrantOptionsFrom(sourceConfig);
+    const endpoint = qdrantEndpoint(o.url, o.port);
+    const exists = await createQdrantClient(endpoint, o.apiKey, 30_000)
+      .collectionExists(o.collection)
+      .catch((e: unknown) => {
+        throw translateQdrantError(e, `check collection "${o.collection}"`, endpoint, o.apiKey, 30_000);
+      });
+    if (!exists.exists) throw new MigrationError(`migrate: no collection "${o.collection}" at ${endpoint.baseUrl}; pass --from-collection <name> (see GET /collections)`);
+  }
+  const embedder = createEmbedder(config);
+  const stores: VectorStore[] = [];
+  try {
+    const source = storeForSide(config, from);
+    stores.push(source);
+    const target = storeForSide(config, to);
+    stores.push(target);
+    console.error(`migrating ${source.kind} ${source.location} -> ${target.kind} ${target.location} (embedder ${embedder.id})`);
+    const report = await migrate({
+      source,
+      target,
+      embedder: { id: embedder.id, dimension: embedder.dimension },
+      checkpointFile: checkpointFileFor(config, source, target, to),
+      pageSize,
+      sampleSize,
+      restart: flags.restart,
+      log: (line) => console.error(line),
+    });
+    for (const line of describeVerification(report)) console.log(line);
+    return report.verification.ok ? 0 : 2;
+  } finally {
+    for (const s of stores) await s.close();
+  }
+}
+
+export function registerMigrateCommand(program: Command): void {
+  program
+    .command('migrate')
+    .description('copy every point (vectors + payloads, no re-embedding) between stores, resumably, then verify counts and a sample')
+    .requiredOption('--from <store>', 'source store: embedded | qdrant')
+    .requiredOption('--to <store>', 'target store: embedded | qdrant')
+    .option('--from-data-dir <dir>', 'source DATA_DIR (embedded; default: data.dir)')
+    .option('--from-url <url>', 'source Qdrant URL (default: QDRANT_URL)')
+    .option('--from-collection <name>', 'source collection (default: vector.collection_name)')
+    .option('--to-data-dir <dir>', 'target DATA_DIR (embedded; default: data.dir)')
+    .option('--to-url <url>', 'target Qdrant URL (default: QDRANT_URL)')
+    .option('--to-collection <name>', 'target collection (default: vector.collection_name)')
+    .option('--page-size <n>', 'points per page', '256')
+    .option('--sample <n>', 'points compared one by one after the copy', '50')
+    .option('--restart', 'ignore the checkpoint and copy everything again')
+    .action(async (flags: MigrateFlags) => {
+      process.exitCode = await withConfig((config) => runMigrate(config, flags));
+    });
+}

@@ -1,0 +1,797 @@
+import { QdrantClient, QdrantClientTimeoutError, type Schemas } from '@qdrant/js-client-rest';
+import { z } from 'zod';
+import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
+import type { PROFILES } from '../config/schema.js';
+import { ConfigError, type Config } from '../config/settings.js';
+import type { EmbedderInfo } from '../embedders/embedder.js';
+import { RRF_K } from '../retrieval/rrf.js';
+import { identifierIndexText } from './fts-query.js';
+import {
+  EmbedderMismatchError,
+  StoreUnavailableError,
+  type FileRecord,
+  type ScoredPoint,
+  type StoreQuery,
+  type StoreStats,
+  type StoredPoint,
+  type VectorStore,
+} from './vector-store.js';
+
+export type VectorProfile = (typeof PROFILES)[number];
+
+interface ProfileParams {
+  /** HNSW graph degree: more links, better recall, more memory and slower builds. */
+  m: number;
+  /** Candidate list while building the graph. */
+  ef_construct: number;
+  /** Candidate list at query time (sent with every dense query). */
+  hnsw_ef: number;
+  /** Scalar int8 quantization of the dense vectors. */
+  int8: boolean;
+}
+
+/**
+ * `vector.profile`. int8 (fast_query only) keeps a 4x smaller copy of every
+ * vector in RAM and scores with it, which is faster and cheaper but loses a
+ * little precision; the top candidates are re-scored against the original
+ * float vectors (rescore, 2x oversampling) so that loss mostly disappears from
+ * the final ranking. The other two keep full floats and trade speed for recall
+ * through the graph size (m, ef_construct) and the query beam (hnsw_ef).
+ */
+export const VECTOR_PROFILES: Readonly<Record<VectorProfile, ProfileParams>> = {
+  high_accuracy: { m: 32, ef_construct: 256, hnsw_ef: 256, int8: false },
+  balanced: { m: 16, ef_construct: 128, hnsw_ef: 128, int8: false },
+  fast_query: { m: 16, ef_construct: 100, hnsw_ef: 64, int8: true },
+};
+
+export const DENSE_VECTOR = 'dense';
+export const SPARSE_VECTOR = 'bm25';
+export const BM25_MODEL = 'qdrant/bm25';
+/** Collection metadata and `{rrf: {k}}` arrived in 1.16; server-side BM25 in 1.15.2. */
+export const MIN_QDRANT_VERSION: readonly [number, number] = [1, 16];
+
+/** Qdrant refuses request bodies over 32 MB. */
+export const REQUEST_CAP_BYTES = 32 * 1024 * 1024;
+/** Headroom under the cap for the request envelope and estimate error. */
+const BATCH_BYTE_BUDGET = 24 * 1024 * 1024;
+/** Keeps one request's server-side work (BM25 inference, HNSW inserts) short. */
+export const MAX_BATCH_POINTS = 256;
+const SCROLL_PAGE = 1000;
+
+/** Qdrant-only payload keys beside ChunkPayload; stripped again on every read. */
+const FILE_KEY = 'file';
+const DIRS_KEY = 'file_dirs';
+const META_KEY = 'ai_library';
+
+/**
+ * The seed's payload indexes (section 3.1), created right after the collection,
+ * plus `file_dirs`: a keyword index can only match whole values, so a folder
+ * filter ("docs/api/") matches one of the file's ancestor folders stored there.
+ */
+export const PAYLOAD_INDEXES: ReadonlyArray<{ field: string; schema: Schemas['PayloadSchemaType'] }> = [
+  { field: 'content_type', schema: 'keyword' },
+  { field: 'taxonomy.full_path', schema: 'keyword' },
+  { field: 'taxonomy.level1', schema: 'keyword' },
+  { field: 'taxonomy.level2', schema: 'keyword' },
+  { field: 'file_path', schema: 'keyword' },
+  { field: 'content_hash', schema: 'keyword' },
+  { field: 'classification.confidence', schema: 'float' },
+  { field: 'created_at', schema: 'datetime' },
+  { field: 'updated_at', schema: 'datetime' },
+  { field: DIRS_KEY, schema: 'keyword' },
+];
+
+const taxonomySchema = z.object({ full_path: z.string(), level1: z.string(), level2: z.string().nullable() });
+
+const chunkPayloadSchema: z.ZodType<ChunkPayload, z.ZodTypeDef, unknown> = z.object({
+  file_path: z.string(),
+  content: z.string(),
+  content_type: z.enum(CONTENT_TYPES),
+  language: z.string().nullable(),
+  section: z.string(),
+  start_line: z.number(),
+  end_line: z.number(),
+  chunk_index: z.number(),
+  content_hash: z.string(),
+  file_hash: z.string(),
+  taxonomy: taxonomySchema,
+  classification: z.object({ confidence: z.number() }),
+  contributor: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+const fileFieldsSchema = z.object({
+  file_path: z.string(),
+  file_hash: z.string(),
+  content_type: z.enum(CONTENT_TYPES),
+  taxonomy: taxonomySchema,
+  classification: z.object({ confidence: z.number() }),
+  contributor: z.string().nullable(),
+  updated_at: z.string(),
+  [FILE_KEY]: z.object({ chunk_count: z.number(), indexed_at: z.string() }).optional(),
+});
+const FILE_FIELDS = ['file_path', 'file_hash', 'content_type', 'taxonomy', 'classification', 'contributor', 'updated_at', FILE_KEY];
+
+const metaSchema = z.object({ embedder_id: z.string(), dimension: z.number() });
+
+const PAYLOAD_WITHOUT_EXTRAS: Schemas['WithPayloadInterface'] = { exclude: [FILE_KEY, DIRS_KEY] };
+
+export interface QdrantStoreOptions {
+  /** `http(s)://host[:port][/prefix]`; a bare host ("qdrant", as in the seed's compose file) means http. */
+  url: string;
+  /** Used when `url` names no port. */
+  port?: number;
+  apiKey?: string;
+  collection: string;
+  profile?: VectorProfile;
+  preferGrpc?: boolean;
+  timeoutMs?: number;
+  warn?: (message: string) => void;
+}
+
+export interface QdrantEndpoint {
+  /** Scheme, host, port and prefix; never a key. */
+  baseUrl: string;
+  origin: string;
+  prefix: string;
+  port: number;
+}
+
+/** Normalises `vector.url` + `vector.port` the way the seed writes them (bare host, separate port). */
+export function qdrantEndpoint(rawUrl: string, port = 6333): QdrantEndpoint {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl) ? rawUrl : `http://${rawUrl}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(withScheme);
+  } catch {
+    throw new ConfigError(`vector.url: "${rawUrl}" is not a URL; set QDRANT_URL to e.g. http://localhost:6333`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(`vector.url: "${parsed.protocol}" is not supported; set QDRANT_URL to an http:// or https:// address`);
+  }
+  const effectivePort = parsed.port ? Number(parsed.port) : port;
+  const prefix = parsed.pathname.replace(/\/+$/, '');
+  const origin = `${parsed.protocol}//${parsed.hostname}:${effectivePort}`;
+  return { baseUrl: origin + prefix, origin, prefix, port: effectivePort };
+}
+
+export function qdrantOptionsFrom(config: Config): QdrantStoreOptions {
+  const v = config.settings.vector;
+  if (!v.url) throw new ConfigError('vector.url: required when the store is qdrant; set QDRANT_URL (e.g. http://localhost:6333)');
+  return {
+    url: v.url,
+    port: v.port,
+    apiKey: v.api_key,
+    collection: v.collection_name,
+    profile: v.profile,
+    preferGrpc: v.prefer_grpc,
+  };
+}
+
+/**
+ * A client that never checks versions in the background (we check once, in
+ * `init`). The key travels as the `api-key` header; it is set through `headers`
+ * rather than `apiKey` because the latter prints its own console warning on
+ * every http client, which bypasses our logger (see `insecureKeyWarning`).
+ */
+export function createQdrantClient(endpoint: QdrantEndpoint, apiKey: string | undefined, timeoutMs: number): QdrantClient {
+  const url = new URL(endpoint.origin);
+  return new QdrantClient({
+    url: `${url.protocol}//${url.hostname}`,
+    port: endpoint.port,
+    prefix: endpoint.prefix || undefined,
+    headers: apiKey ? { 'api-key': apiKey } : undefined,
+    timeout: timeoutMs,
+    checkCompatibility: false,
+  });
+}
+
+/** A key sent in clear text over a network is worth one warning; over loopback it never leaves the machine. */
+export function insecureKeyWarning(endpoint: QdrantEndpoint, apiKey: string | undefined): string | null {
+  const host = new URL(endpoint.origin).hostname;
+  const loopback = host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+  if (!apiKey || endpoint.origin.startsWith('https:') || loopback) return null;
+  return `vector.api_key is sent unencrypted to ${endpoint.baseUrl}; use an https:// QDRANT_URL (or keep Qdrant on a private network)`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNumber(v: unknown): v is number {
+  return typeof v === 'number';
+}
+
+/** The HTTP status of a client error (ApiError carries `status`; other failures carry none). */
+function httpStatus(e: unknown): number | null {
+  if (isRecord(e) && typeof e.status === 'number') return e.status;
+  if (e instanceof Error) {
+    const m = /^Unexpected Response: (\d{3})/.exec(e.message);
+    if (m?.[1]) return Number(m[1]);
+  }
+  return null;
+}
+
+/** Qdrant's own explanation (`{status: {error}}`), shortened. */
+function qdrantDetail(e: unknown): string {
+  if (isRecord(e) && isRecord(e.data) && isRecord(e.data.status) && typeof e.data.status.error === 'string') {
+    return e.data.status.error.slice(0, 300);
+  }
+  if (isRecord(e) && typeof e.statusText === 'string' && e.statusText) return e.statusText;
+  return e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e);
+}
+
+/** The system error code behind a failed fetch (ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET...), if any. */
+function networkCode(e: unknown): string | null {
+  if (!(e instanceof Error)) return null;
+  const cause: unknown = e.cause;
+  if (isRecord(cause) && typeof cause.code === 'string') return cause.code;
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'timed out';
+  if (e instanceof TypeError && /fetch failed|network/i.test(e.message)) {
+    return isRecord(cause) && typeof cause.message === 'string' ? cause.message : 'fetch failed';
+  }
+  return null;
+}
+
+/**
+ * Turns a client failure into one of our errors: unreachable, timed out, 5xx and
+ * 429 are StoreUnavailableError (the API answers 503); a refused key is a
+ * ConfigError; anything else names the request and Qdrant's reason. Messages
+ * never carry the api key: it is scrubbed even if a proxy echoes it back.
+ */
+export function translateQdrantError(e: unknown, what: string, endpoint: QdrantEndpoint, apiKey: string | undefined, timeoutMs: number): Error {
+  const scrub = (s: string) => (apiKey ? s.split(apiKey).join('[redacted]') : s);
+  const where = endpoint.baseUrl;
+  if (e instanceof QdrantClientTimeoutError) {
+    return new StoreUnavailableError(
+      scrub(`Vector store unavailable: Qdrant at ${where} did not answer within ${Math.round(timeoutMs / 1000)} s to ${what}; check its load and logs (docker compose logs qdrant)`),
+    );
+  }
+  const code = networkCode(e);
+  if (code) {
+    const reason = code === 'ECONNREFUSED' ? 'Connection refused' : code;
+    return new StoreUnavailableError(
+      scrub(`Vector store unavailable: ${reason} (Qdrant at ${where}, trying to ${what}); start it with "docker compose up -d qdrant" or fix QDRANT_URL`),
+    );
+  }
+  const status = httpStatus(e);
+  if (status !== null && (status >= 500 || status === 429)) {
+    return new StoreUnavailableError(scrub(`Vector store unavailable: Qdrant at ${where} answered ${status} to ${what}: ${qdrantDetail(e)}; see docker compose logs qdrant`));
+  }
+  if (status === 401 || status === 403) {
+    const fix = apiKey
+      ? 'set QDRANT_API_KEY to the key the server was started with (QDRANT__SERVICE__API_KEY)'
+      : 'the server requires a key: set QDRANT_API_KEY';
+    return new ConfigError(scrub(`Qdrant at ${where} refused the request to ${what} (${status}); ${fix}`));
+  }
+  if (status !== null) {
+    return new Error(scrub(`Qdrant at ${where} rejected the request to ${what} (${status}): ${qdrantDetail(e)}`));
+  }
+  if (e instanceof Error) {
+    e.message = scrub(e.message);
+    return e;
+  }
+  return new Error(scrub(String(e)));
+}
+
+/** Ancestor folders of a path, each ending in "/": "a/b/c.md" → ["a/", "a/b/"]. */
+export function folderPrefixes(filePath: string): string[] {
+  const parts = filePath.split('/').slice(0, -1);
+  return parts.map((_, i) => parts.slice(0, i + 1).join('/') + '/');
+}
+
+/**
+ * The embedded store's filters in Qdrant terms. Keyword indexes match whole
+ * values only, so a taxonomy prefix of one segment matches `taxonomy.level1`
+ * and a longer one the exact `taxonomy.full_path` (paths have two levels).
+ */
+export function buildFilter(filters: SearchFilters | undefined, excludeFilePath?: string): Schemas['Filter'] | undefined {
+  const must: Schemas['Condition'][] = [];
+  const mustNot: Schemas['Condition'][] = [];
+  const segments = (filters?.taxonomy ?? '').split('/').map((s) => s.trim()).filter((s) => s !== '');
+  if (segments.length === 1) must.push({ key: 'taxonomy.level1', match: { value: segments[0] ?? '' } });
+  else if (segments.length > 1) must.push({ key: 'taxonomy.full_path', match: { value: segments.join('/') } });
+  const ct = filters?.content_type;
+  if (ct !== undefined) must.push({ key: 'content_type', match: { any: Array.isArray(ct) ? ct : [ct] } });
+  const fp = filters?.file_path;
+  if (fp !== undefined) must.push({ key: fp.endsWith('/') ? DIRS_KEY : 'file_path', match: { value: fp } });
+  if (excludeFilePath !== undefined) mustNot.push({ key: 'file_path', match: { value: excludeFilePath } });
+  if (must.length === 0 && mustNot.length === 0) return undefined;
+  return { ...(must.length ? { must } : {}), ...(mustNot.length ? { must_not: mustNot } : {}) };
+}
+
+function fileFilter(filePath: string): Schemas['Filter'] {
+  return { must: [{ key: 'file_path', match: { value: filePath } }] };
+}
+
+/**
+ * What Qdrant's BM25 indexes for a chunk: the columns the embedded store's FTS5
+ * index holds (content, heading path, file path) plus the same identifier
+ * expansion (`createVectorStore` → createvectorstore create vector store), so
+ * keyword search finds the same chunks in both stores.
+ */
+export function bm25Text(payload: ChunkPayload): string {
+  const idents = identifierIndexText(payload.content, payload.section, payload.file_path);
+  return [payload.section, payload.content, payload.file_path, idents].filter((s) => s !== '').join('\n');
+}
+
+/** The query gets the same identifier expansion as the indexed text. */
+export function bm25Query(text: string): string {
+  const idents = identifierIndexText(text);
+  return idents ? `${text}\n${idents}` : text;
+}
+
+/** As the embedded store: each side of a hybrid search fetches this many, so fusion has overlap to work with. */
+export function hybridSideLimit(limit: number): number {
+  return Math.max(limit * 3, 50);
+}
+
+/** Splits points into upsert requests that stay under Qdrant's 32 MB body cap. */
+export function planBatches<T>(items: T[], bytesOf: (item: T) => number, maxBytes = BATCH_BYTE_BUDGET, maxItems = MAX_BATCH_POINTS): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const bytes = bytesOf(item);
+    if (current.length > 0 && (size + bytes > maxBytes || current.length >= maxItems)) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += bytes + 1;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Scroll's next offset; the schema also allows objects, which point ids never are. */
+function nextOffset(v: unknown): string | number | null {
+  return typeof v === 'string' || typeof v === 'number' ? v : null;
+}
+
+function parseVersion(v: string): [number, number] | null {
+  const m = /^v?(\d+)\.(\d+)/.exec(v);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+export class QdrantStore implements VectorStore {
+  readonly kind = 'qdrant' as const;
+  readonly location: string;
+  readonly endpoint: QdrantEndpoint;
+  readonly collection: string;
+  readonly profile: VectorProfile;
+  private readonly client: QdrantClient;
+  private readonly apiKey: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly warn: (message: string) => void;
+  private dimension: number | null = null;
+
+  constructor(options: QdrantStoreOptions) {
+    this.endpoint = qdrantEndpoint(options.url, options.port);
+    this.collection = options.collection;
+    this.profile = options.profile ?? 'balanced';
+    this.apiKey = options.apiKey;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.warn = options.warn ?? ((m) => console.warn(m));
+    this.location = `${this.endpoint.baseUrl}/collections/${encodeURIComponent(this.collection)}`;
+    this.client = createQdrantClient(this.endpoint, this.apiKey, this.timeoutMs);
+    const insecure = insecureKeyWarning(this.endpoint, this.apiKey);
+    if (insecure) this.warn(insecure);
+    if (options.preferGrpc) {
+      this.warn('vector.prefer_grpc: ignored; this server talks to Qdrant over REST only (@qdrant/js-client-rest). Remove the key to silence this warning.');
+    }
+  }
+
+  private async call<T>(what: string, fn: (client: QdrantClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client);
+    } catch (e) {
+      throw translateQdrantError(e, what, this.endpoint, this.apiKey, this.timeoutMs);
+    }
+  }
+
+  async init(embedder: EmbedderInfo): Promise<void> {
+    const version = await this.call('read its version', (c) => c.versionInfo());
+    const parsed = parseVersion(version.version);
+    if (parsed && (parsed[0] < MIN_QDRANT_VERSION[0] || (parsed[0] === MIN_QDRANT_VERSION[0] && parsed[1] < MIN_QDRANT_VERSION[1]))) {
+      throw new ConfigError(
+        `Qdrant at ${this.endpoint.baseUrl} is version ${version.version}; AI Library needs ${MIN_QDRANT_VERSION.join('.')} or newer (server-side BM25, collection metadata); upgrade it: docker compose pull qdrant && docker compose up -d qdrant`,
+      );
+    }
+    const { exists } = await this.call(`check collection "${this.collection}"`, (c) => c.collectionExists(this.collection));
+    if (!exists) await this.createCollection(embedder);
+    const info = await this.call(`read collection "${this.collection}"`, (c) => c.getCollection(this.collection));
+    await this.checkEmbedder(info, embedder);
+    this.checkLayout(info, embedder);
+    this.checkProfile(info);
+    await this.ensureIndexes(info);
+    this.dimension = embedder.dimension;
+  }
+
+  private async createCollection(embedder: EmbedderInfo): Promise<void> {
+    const p = VECTOR_PROFILES[this.profile];
+    const body: Schemas['CreateCollection'] = {
+      vectors: { [DENSE_VECTOR]: { size: embedder.dimension, distance: 'Cosine' } },
+      sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' } },
+      hnsw_config: { m: p.m, ef_construct: p.ef_construct },
+      quantization_config: p.int8 ? { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } : null,
+      metadata: { [META_KEY]: { embedder_id: embedder.id, dimension: embedder.dimension } },
+    };
+    try {
+      // The high-level createCollection drops `metadata`; the generated API passes the body as is.
+      await this.client.api().createCollection({ collection_name: this.collection, ...body });
+    } catch (e) {
+      // Another server may have created it a moment ago; that one is checked like any existing collection.
+      const status = httpStatus(e);
+      if (status === 409 || status === 400) {
+        const again = await this.call(`check collection "${this.collection}"`, (c) => c.collectionExists(this.collection));
+        if (again.exists) return;
+      }
+      throw translateQdrantError(e, `create collection "${this.collection}"`, this.endpoint, this.apiKey, this.timeoutMs);
+    }
+    // Indexes right after the collection, before any point arrives (anchors: Qdrant's advice).
+    for (const { field, schema } of PAYLOAD_INDEXES) {
+      await this.call(`create the payload index on ${field}`, (c) =>
+        c.createPayloadIndex(this.collection, { field_name: field, field_schema: schema, wait: true }),
+      );
+    }
+  }
+
+  private reindexAdvice(wanted: EmbedderInfo): string {
+    return (
+      `to keep the existing vectors, configure embeddings back to the embedder that made them; ` +
+      `to use "${wanted.id}", set vector.collection_name (or another QDRANT collection) to a new name and run "npm run index -- --all" ` +
+      `(vectors must be recomputed: "npm run migrate" copies vectors between stores of the same embedder, it cannot convert them)`
+    );
+  }
+
+  private async checkEmbedder(info: Schemas['CollectionInfo'], embedder: EmbedderInfo): Promise<void> {
+    const raw = info.config.metadata;
+    const meta = metaSchema.safeParse(isRecord(raw) ? raw[META_KEY] : undefined);
+    const claim = () =>
+      this.call(`record the embedder on collection "${this.collection}"`, (c) =>
+        c.updateCollection(this.collection, { metadata: { [META_KEY]: { embedder_id: embedder.id, dimension: embedder.dimension } } }),
+      );
+    if (meta.success) {
+      const m = meta.data;
+      if (m.embedder_id !== embedder.id || m.dimension !== embedder.dimension) {
+        // As the embedded store: an empty store adopts the new embedder (its vector size cannot change, though).
+        if (m.dimension === embedder.dimension) {
+          const { count } = await this.call(`count points of "${this.collection}"`, (c) => c.count(this.collection, { exact: true }));
+          if (count === 0) {
+            await claim();
+            return;
+          }
+        }
+        throw new EmbedderMismatchError(
+          `Qdrant collection "${this.collection}" was built with embedder "${m.embedder_id}" (${m.dimension} dims) but this server uses "${embedder.id}" (${embedder.dimension} dims); ${this.reindexAdvice(embedder)}`,
+        );
+      }
+      return;
+    }
+    const points = info.points_count ?? 0;
+    if (points > 0) {
+      throw new EmbedderMismatchError(
+        `Qdrant collection "${this.collection}" holds ${points} points but no record of the embedder that made them (it was not created by AI Library), so "${embedder.id}" cannot be trusted to match; ${this.reindexAdvice(embedder)}`,
+      );
+    }
+    // An empty collection (e.g. made by hand) is claimed for this embedder.
+    await claim();
+  }
+
+  private checkLayout(info: Schemas['CollectionInfo'], embedder: EmbedderInfo): void {
+    const vectors: unknown = info.config.params.vectors;
+    const dense = isRecord(vectors) ? vectors[DENSE_VECTOR] : undefined;
+    const sparse = info.config.params.sparse_vectors?.[SPARSE_VECTOR];
+    const denseOk = isRecord(dense) && dense.size === embedder.dimension && dense.distance === 'Cosine';
+    if (!denseOk || !sparse) {
+      throw new ConfigError(
+        `Qdrant collection "${this.collection}" lacks the layout AI Library needs (named vector "${DENSE_VECTOR}": ${embedder.dimension} dims, Cosine; sparse vector "${SPARSE_VECTOR}" with idf); ` +
+          `it was made by another tool or version: set vector.collection_name to a new name and run "npm run index -- --all"`,
+      );
+    }
+  }
+
+  private checkProfile(info: Schemas['CollectionInfo']): void {
+    const want = VECTOR_PROFILES[this.profile];
+    const have = info.config.hnsw_config;
+    if (have.m !== want.m || have.ef_construct !== want.ef_construct) {
+      this.warn(
+        `vector.profile "${this.profile}": collection "${this.collection}" was built with m=${have.m}, ef_construct=${have.ef_construct} (the profile wants m=${want.m}, ef_construct=${want.ef_construct}); ` +
+          `queries use the profile's hnsw_ef=${want.hnsw_ef}; to rebuild the graph, migrate into a new collection (npm run migrate -- --from qdrant --to qdrant --to-collection <name>)`,
+      );
+    }
+  }
+
+  /** Collections made before an index was added get it now; existing ones are left alone. */
+  private async ensureIndexes(info: Schemas['CollectionInfo']): Promise<void> {
+    for (const { field, schema } of PAYLOAD_INDEXES) {
+      if (info.payload_schema[field]?.data_type === schema) continue;
+      await this.call(`create the payload index on ${field}`, (c) =>
+        c.createPayloadIndex(this.collection, { field_name: field, field_schema: schema, wait: true }),
+      );
+    }
+  }
+
+  private requireInit(): number {
+    if (this.dimension === null) throw new Error(`QdrantStore(${this.location}): call init() before using the store`);
+    return this.dimension;
+  }
+
+  private toPointStruct(point: StoredPoint, file: { chunk_count: number; indexed_at: string } | undefined, dimension: number): Schemas['PointStruct'] {
+    if (point.vector.length !== dimension) {
+      throw new Error(`point ${point.id} (${point.payload.file_path}): vector has ${point.vector.length} dims, collection "${this.collection}" holds ${dimension}; re-embed with the configured embedder`);
+    }
+    return {
+      id: point.id,
+      vector: {
+        [DENSE_VECTOR]: Array.from(point.vector),
+        [SPARSE_VECTOR]: { text: bm25Text(point.payload), model: BM25_MODEL },
+      },
+      payload: { ...point.payload, ...(file ? { [FILE_KEY]: file } : {}), [DIRS_KEY]: folderPrefixes(point.payload.file_path) },
+    };
+  }
+
+  private async writePoints(points: Schemas['PointStruct'][], what: string): Promise<void> {
+    const batches = planBatches(points, (p) => Buffer.byteLength(JSON.stringify(p)));
+    for (const [i, batch] of batches.entries()) {
+      await this.call(`${what} (batch ${i + 1}/${batches.length}, ${batch.length} points)`, (c) =>
+        c.upsert(this.collection, { points: batch, wait: true }),
+      );
+    }
+  }
+
+  async replaceFile(file: FileRecord, points: StoredPoint[]): Promise<void> {
+    const dimension = this.requireInit();
+    const fileFields = { chunk_count: file.chunk_count, indexed_at: file.indexed_at };
+    const structs = points.map((p) => this.toPointStruct(p, fileFields, dimension));
+    // Write first, then drop what the new version no longer has: a search never sees the file missing.
+    await this.writePoints(structs, `store ${file.file_path}`);
+    const filter: Schemas['Filter'] = points.length
+      ? { ...fileFilter(file.file_path), must_not: [{ has_id: points.map((p) => p.id) }] }
+      : fileFilter(file.file_path);
+    await this.call(`remove stale chunks of ${file.file_path}`, (c) => c.delete(this.collection, { filter, wait: true }));
+  }
+
+  async deleteFile(filePath: string): Promise<number> {
+    this.requireInit();
+    const filter = fileFilter(filePath);
+    const { count } = await this.call(`count chunks of ${filePath}`, (c) => c.count(this.collection, { filter, exact: true }));
+    if (count > 0) await this.call(`delete ${filePath}`, (c) => c.delete(this.collection, { filter, wait: true }));
+    return count;
+  }
+
+  async upsertPoints(points: StoredPoint[], files: FileRecord[]): Promise<void> {
+    const dimension = this.requireInit();
+    const byPath = new Map(files.map((f) => [f.file_path, { chunk_count: f.chunk_count, indexed_at: f.indexed_at }]));
+    await this.writePoints(
+      points.map((p) => this.toPointStruct(p, byPath.get(p.payload.file_path), dimension)),
+      'copy points',
+    );
+  }
+
+  private searchParams(): Schemas['SearchParams'] {
+    const p = VECTOR_PROFILES[this.profile];
+    return { hnsw_ef: p.hnsw_ef, ...(p.int8 ? { quantization: { rescore: true, oversampling: 2 } } : {}) };
+  }
+
+  async search(query: StoreQuery): Promise<ScoredPoint[]> {
+    this.requireInit();
+    if (query.mode !== 'keyword' && query.vector === undefined) throw new Error(`search: mode "${query.mode}" needs query.vector; embed the query text first`);
+    if (query.mode !== 'dense' && query.text === undefined) throw new Error(`search: mode "${query.mode}" needs query.text`);
+    const filter = buildFilter(query.filters, query.excludeFilePath);
+    const dense = query.mode !== 'keyword' && query.vector ? Array.from(query.vector) : null;
+    // Text without a letter or digit has no BM25 terms; it is not sent (as the embedded store does not).
+    const text = query.mode !== 'dense' && query.text !== undefined && /[\p{L}\p{N}]/u.test(query.text) ? bm25Query(query.text) : null;
+    const common = { filter, limit: query.limit, with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false };
+    const where = `search collection "${this.collection}"`;
+    if (dense && text) return this.hybridSearch(dense, text, filter, query.limit);
+    let body: Schemas['QueryRequest'];
+    if (dense) body = { ...common, query: dense, using: DENSE_VECTOR, params: this.searchParams() };
+    else if (text) body = { ...common, query: { text, model: BM25_MODEL }, using: SPARSE_VECTOR };
+    // Blank keyword text finds nothing, as in the embedded store.
+    else return [];
+    const res = await this.call(where, (c) => c.query(this.collection, body));
+    return res.points.map((p) => ({
+      id: String(p.id),
+      payload: this.parsePayload(p.id, p.payload),
+      dense: dense ? p.score : null,
+      keyword: dense ? null : p.score,
+      fused: p.score,
+    }));
+  }
+
+  /**
+   * One round trip (`/points/query/batch`): the fused query — both sides as
+   * prefetches, fused server-side with RRF — plus the two sides on their own,
+   * id and score only, because a fused result carries no per-side scores and
+   * the API shows them as the evidence behind a rank.
+   */
+  private async hybridSearch(dense: number[], text: string, filter: Schemas['Filter'] | undefined, limit: number): Promise<ScoredPoint[]> {
+    const perSide = hybridSideLimit(limit);
+    const denseSide: Schemas['Prefetch'] = { query: dense, using: DENSE_VECTOR, limit: perSide, filter, params: this.searchParams() };
+    const keywordSide: Schemas['Prefetch'] = { query: { text, model: BM25_MODEL }, using: SPARSE_VECTOR, limit: perSide, filter };
+    const searches: Schemas['QueryRequest'][] = [
+      { prefetch: [denseSide, keywordSide], query: { rrf: { k: RRF_K } }, filter, limit, with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false },
+      { ...denseSide, with_payload: false, with_vector: false },
+      { ...keywordSide, with_payload: false, with_vector: false },
+    ];
+    const [fused, denseHits, keywordHits] = await this.call(`search collection "${this.collection}"`, (c) => c.queryBatch(this.collection, { searches }));
+    const scores = (res: Schemas['QueryResponse'] | undefined) => new Map((res?.points ?? []).map((p) => [String(p.id), p.score]));
+    const denseBy = scores(denseHits);
+    const keywordBy = scores(keywordHits);
+    return (fused?.points ?? []).map((p) => ({
+      id: String(p.id),
+      payload: this.parsePayload(p.id, p.payload),
+      dense: denseBy.get(String(p.id)) ?? null,
+      keyword: keywordBy.get(String(p.id)) ?? null,
+      fused: p.score,
+    }));
+  }
+
+  private parsePayload(id: Schemas['ExtendedPointId'], raw: unknown): ChunkPayload {
+    const parsed = chunkPayloadSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(
+        `Qdrant collection "${this.collection}": point ${String(id)} has a payload AI Library did not write (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}); re-index it with "npm run index -- --all"`,
+      );
+    }
+    return parsed.data;
+  }
+
+  private toStoredPoint(record: Schemas['Record']): StoredPoint {
+    const v: unknown = record.vector;
+    const dense = isRecord(v) ? v[DENSE_VECTOR] : undefined;
+    if (!Array.isArray(dense) || !dense.every(isNumber)) {
+      throw new Error(`Qdrant collection "${this.collection}": point ${String(record.id)} has no "${DENSE_VECTOR}" vector; re-index it with "npm run index -- --all"`);
+    }
+    return { id: String(record.id), vector: Float32Array.from(dense), payload: this.parsePayload(record.id, record.payload) };
+  }
+
+  async getPoint(id: string): Promise<StoredPoint | null> {
+    this.requireInit();
+    // Qdrant answers 400 for an id that is not a UUID or integer; for us that is simply "not found".
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+    const records = await this.call(`read point ${id}`, (c) =>
+      c.retrieve(this.collection, { ids: [id], with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: [DENSE_VECTOR] }),
+    );
+    const first = records[0];
+    return first ? this.toStoredPoint(first) : null;
+  }
+
+  /** A file's record, rebuilt from one chunk's payload (there is no files table in Qdrant). */
+  private async toFileRecord(raw: unknown): Promise<FileRecord | null> {
+    const parsed = fileFieldsSchema.safeParse(raw);
+    if (!parsed.success) return null;
+    const f = parsed.data;
+    const extra = f[FILE_KEY];
+    const chunkCount = extra
+      ? extra.chunk_count
+      : (await this.call(`count chunks of ${f.file_path}`, (c) => c.count(this.collection, { filter: fileFilter(f.file_path), exact: true }))).count;
+    const taxonomy: TaxonomyPath = f.taxonomy;
+    return {
+      file_path: f.file_path,
+      file_hash: f.file_hash,
+      chunk_count: chunkCount,
+      content_type: f.content_type,
+      taxonomy,
+      confidence: f.classification.confidence,
+      contributor: f.contributor,
+      indexed_at: extra?.indexed_at ?? f.updated_at,
+    };
+  }
+
+  async getFile(filePath: string): Promise<FileRecord | null> {
+    this.requireInit();
+    const res = await this.call(`read ${filePath}`, (c) =>
+      c.scroll(this.collection, { filter: fileFilter(filePath), limit: 1, with_payload: FILE_FIELDS, with_vector: false }),
+    );
+    const first = res.points[0];
+    return first ? this.toFileRecord(first.payload) : null;
+  }
+
+  async listFiles(): Promise<FileRecord[]> {
+    this.requireInit();
+    // Chunk 0 stands for its file: one payload per file instead of one per chunk.
+    const filter: Schemas['Filter'] = { must: [{ key: 'chunk_index', match: { value: 0 } }] };
+    const byPath = new Map<string, FileRecord>();
+    let offset: string | number | null = null;
+    do {
+      const page = await this.call('list files', (c) =>
+        c.scroll(this.collection, { filter, limit: SCROLL_PAGE, offset: offset ?? undefined, with_payload: FILE_FIELDS, with_vector: false }),
+      );
+      for (const p of page.points) {
+        const rec = await this.toFileRecord(p.payload);
+        const seen = rec ? byPath.get(rec.file_path) : undefined;
+        // Mid-replacement a file briefly has two first chunks; the newer one wins.
+        if (rec && (!seen || seen.indexed_at < rec.indexed_at)) byPath.set(rec.file_path, rec);
+      }
+      offset = nextOffset(page.next_page_offset);
+    } while (offset !== null);
+    return [...byPath.values()].sort((a, b) => a.file_path.localeCompare(b.file_path));
+  }
+
+  async fileChunks(filePath: string): Promise<StoredPoint[]> {
+    this.requireInit();
+    const out: StoredPoint[] = [];
+    let offset: string | number | null = null;
+    do {
+      const page = await this.call(`read chunks of ${filePath}`, (c) =>
+        c.scroll(this.collection, {
+          filter: fileFilter(filePath),
+          limit: SCROLL_PAGE,
+          offset: offset ?? undefined,
+          with_payload: PAYLOAD_WITHOUT_EXTRAS,
+          with_vector: [DENSE_VECTOR],
+        }),
+      );
+      out.push(...page.points.map((p) => this.toStoredPoint(p)));
+      offset = nextOffset(page.next_page_offset);
+    } while (offset !== null);
+    return out.sort((a, b) => a.payload.chunk_index - b.payload.chunk_index);
+  }
+
+  async setTaxonomy(filePath: string, taxonomy: TaxonomyPath, confidence: number): Promise<void> {
+    this.requireInit();
+    await this.call(`set the taxonomy of ${filePath}`, (c) =>
+      c.setPayload(this.collection, { payload: { taxonomy, classification: { confidence } }, filter: fileFilter(filePath), wait: true }),
+    );
+  }
+
+  async count(filters?: SearchFilters): Promise<number> {
+    this.requireInit();
+    const filter = buildFilter(filters);
+    const res = await this.call(`count points of "${this.collection}"`, (c) => c.count(this.collection, { filter, exact: true }));
+    return res.count;
+  }
+
+  async scroll(cursor: string | null, limit: number): Promise<{ points: StoredPoint[]; next: string | null }> {
+    this.requireInit();
+    const page = await this.call(`page through "${this.collection}"`, (c) =>
+      c.scroll(this.collection, {
+        limit,
+        offset: cursor ?? undefined,
+        with_payload: PAYLOAD_WITHOUT_EXTRAS,
+        with_vector: [DENSE_VECTOR],
+      }),
+    );
+    const next = nextOffset(page.next_page_offset);
+    return { points: page.points.map((p) => this.toStoredPoint(p)), next: next === null ? null : String(next) };
+  }
+
+  private async facet(key: string, filter?: Schemas['Filter']): Promise<Record<string, number>> {
+    const res = await this.call(`count values of ${key}`, (c) => c.facet(this.collection, { key, filter, limit: 10_000, exact: true }));
+    return Object.fromEntries(res.hits.map((h) => [String(h.value), h.count]));
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.requireInit();
+    const firstChunks: Schemas['Filter'] = { must: [{ key: 'chunk_index', match: { value: 0 } }] };
+    const [points, documents, byContentType, byTaxonomy, latest] = await Promise.all([
+      this.count(),
+      this.call('count documents', (c) => c.count(this.collection, { filter: firstChunks, exact: true })),
+      this.facet('content_type', firstChunks),
+      this.facet('taxonomy.full_path', firstChunks),
+      this.call('find the latest update', (c) =>
+        c.scroll(this.collection, { limit: 1, with_payload: ['updated_at'], with_vector: false, order_by: { key: 'updated_at', direction: 'desc' } }),
+      ),
+    ]);
+    const top = latest.points[0]?.payload;
+    const last = isRecord(top) && typeof top.updated_at === 'string' ? top.updated_at : null;
+    return {
+      points_count: points,
+      documents: documents.count,
+      by_content_type: byContentType,
+      by_taxonomy: byTaxonomy,
+      last_indexed_at: last,
+    };
+  }
+
+  async close(): Promise<void> {
+    // The REST client holds only keep-alive sockets, which close on their own.
+    this.dimension = null;
+  }
+}
