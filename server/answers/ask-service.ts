@@ -1,0 +1,258 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AnswerMode, AskRequest, AskResponse, AskStreamEvent, Citation, ConversationTurn, Usage } from '../../shared/api.js';
+import type { Config } from '../config/settings.js';
+import { HttpError } from '../http/errors.js';
+import type { SearchService } from '../retrieval/search.js';
+import { ChatModelError, type ChatErrorKind, type ChatModel, type ChatResult, type ChatTurn, type NativeCitation } from './chat-model.js';
+import { resolveCitations } from './citations.js';
+import { createChatModel } from './claude.js';
+import { computeConfidence, usedSources } from './confidence.js';
+import { buildQuestionPrompt, OUTPUT_SYSTEM_PROMPT, toContextBlocks, toRetrievedSources, type RetrievedSource } from './context.js';
+import { ConversationNotFoundError, DEFAULT_DEVELOPER, HISTORY_TURNS, newConversationId, type ConversationStore } from './conversations.js';
+import { extractiveAnswer, NOTHING_FOUND } from './extractive.js';
+
+/** The seed's "top 10 matching chunks". */
+export const DEFAULT_ASK_RESULTS = 10;
+
+export interface AskContext {
+  /** Whose conversations these are; server auth will fill it in, until then "local". */
+  developer?: string;
+  /** The developer's own Anthropic key (request header); never stored, never logged. */
+  apiKey?: string;
+  /** Aborted when the client goes away, so Claude stops generating for nobody. */
+  signal?: AbortSignal;
+}
+
+/**
+ * An answer that failed. When text had already streamed, `partial` holds it
+ * (saved to the conversation with `incomplete: true`) so nothing shown is lost.
+ */
+export class AnswerError extends HttpError {
+  override name = 'AnswerError';
+  constructor(
+    status: ContentfulStatusCode,
+    code: string,
+    message: string,
+    readonly retryAfter: string | null = null,
+    readonly partial: AskResponse | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(status, code, message);
+    if (options && 'cause' in options) this.cause = options.cause;
+  }
+
+  withPartial(partial: AskResponse): AnswerError {
+    return new AnswerError(this.status, this.code, this.message, this.retryAfter, partial, { cause: this.cause });
+  }
+}
+
+const STATUS_BY_KIND: Record<ChatErrorKind, { status: ContentfulStatusCode; code: string }> = {
+  auth: { status: 401, code: 'anthropic_unauthorized' },
+  permission: { status: 403, code: 'anthropic_forbidden' },
+  rate_limit: { status: 429, code: 'rate_limited' },
+  overloaded: { status: 503, code: 'overloaded' },
+  timeout: { status: 504, code: 'upstream_timeout' },
+  connection: { status: 502, code: 'upstream_unreachable' },
+  interrupted: { status: 502, code: 'stream_interrupted' },
+  bad_request: { status: 502, code: 'upstream_rejected' },
+  upstream: { status: 502, code: 'upstream_error' },
+  aborted: { status: 400, code: 'cancelled' },
+};
+
+export function toAnswerError(e: unknown): AnswerError {
+  if (e instanceof AnswerError) return e;
+  if (e instanceof ChatModelError) {
+    const { status, code } = STATUS_BY_KIND[e.kind];
+    return new AnswerError(status, code, e.message, e.retryAfter, null, { cause: e });
+  }
+  if (e instanceof HttpError) return new AnswerError(e.status, e.code, e.message, null, null, { cause: e });
+  return new AnswerError(500, 'internal', 'internal error while answering; the server log has the details', null, null, { cause: e });
+}
+
+export interface AskServiceDeps {
+  config: Config;
+  search: SearchService;
+  conversations: ConversationStore;
+  /** Picks the model for a request (null: extractive mode); replaceable for other providers. */
+  chatModelFor?: (apiKey: string | undefined) => ChatModel | null;
+}
+
+interface Prepared {
+  question: string;
+  conversationId: string;
+  developer: string;
+  history: ConversationTurn[];
+  sources: RetrievedSource[];
+}
+
+/** Only turns with an answer: the Messages API needs user/assistant turns to alternate. */
+function toChatTurns(history: ConversationTurn[]): ChatTurn[] {
+  return history
+    .filter((t) => t.answer.trim() !== '')
+    .flatMap((t): ChatTurn[] => [
+      { role: 'user', text: t.question },
+      { role: 'assistant', text: t.answer },
+    ]);
+}
+
+/**
+ * The seed's RAG flow (section 4.2): retrieve the top chunks, augment them as
+ * search-result blocks, generate with Claude (or quote extractively without a
+ * key), respond with citations and confidence, and save the turn.
+ */
+export class AskService {
+  private envModel: ChatModel | null | undefined;
+
+  constructor(private readonly deps: AskServiceDeps) {}
+
+  private modelFor(apiKey: string | undefined): ChatModel | null {
+    if (this.deps.chatModelFor) return this.deps.chatModelFor(apiKey);
+    if (apiKey?.trim()) return createChatModel(this.deps.config, apiKey);
+    // The server's own credential never changes while it runs: one client, reused.
+    if (this.envModel === undefined) this.envModel = createChatModel(this.deps.config, undefined);
+    return this.envModel;
+  }
+
+  private async prepare(req: AskRequest, ctx: AskContext): Promise<Prepared> {
+    const developer = ctx.developer ?? DEFAULT_DEVELOPER;
+    let history: ConversationTurn[] = [];
+    let conversationId: string;
+    if (req.conversation_id) {
+      const conversation = await this.deps.conversations.get(req.conversation_id, developer);
+      if (!conversation) throw new ConversationNotFoundError(req.conversation_id);
+      history = conversation.history.slice(-HISTORY_TURNS);
+      conversationId = conversation.id;
+    } else {
+      conversationId = newConversationId();
+    }
+    const found = await this.deps.search.search({
+      query: req.question,
+      n_results: req.n_results ?? DEFAULT_ASK_RESULTS,
+      filters: req.filters,
+      mode: 'hybrid',
+    });
+    return { question: req.question, conversationId, developer, history, sources: toRetrievedSources(req.question, found.results) };
+  }
+
+  private respond(
+    p: Prepared,
+    fields: { answer: string; citations: Citation[]; mode: AnswerMode; model: string | null; incomplete: boolean; usage: Usage | null },
+  ): AskResponse {
+    const used = usedSources(
+      p.sources,
+      fields.citations.map((c) => c.source_index),
+      (s) => s.source.index,
+    );
+    const nothing = p.sources.length === 0 || (fields.mode === 'extractive' && fields.citations.length === 0);
+    const { confidence } = computeConfidence(
+      p.question,
+      nothing ? [] : used.map((s) => ({ file_path: s.source.file_path, content: s.content, relevance: s.relevance })),
+    );
+    return { ...fields, sources: p.sources.map((s) => s.source), confidence, conversation_id: p.conversationId };
+  }
+
+  private async save(p: Prepared, r: AskResponse): Promise<void> {
+    if (!this.deps.config.settings.sessions.auto_save) return;
+    await this.deps.conversations.appendTurn(
+      p.conversationId,
+      {
+        question: p.question,
+        answer: r.answer,
+        sources: r.sources,
+        citations: r.citations,
+        confidence: r.confidence,
+        mode: r.mode,
+        incomplete: r.incomplete,
+        created_at: new Date().toISOString(),
+      },
+      p.developer,
+    );
+  }
+
+  /**
+   * The answer as events: `sources`, then `delta`s, then `done`. Failures are
+   * thrown as AnswerError (with `partial` when text had streamed), so the caller
+   * decides between an HTTP status and an SSE `error` event.
+   */
+  async *stream(req: AskRequest, ctx: AskContext = {}): AsyncGenerator<AskStreamEvent, void, void> {
+    const p = await this.prepare(req, ctx);
+    const model = this.modelFor(ctx.apiKey);
+    const mode: AnswerMode = model ? 'claude' : 'extractive';
+    yield { event: 'sources', data: { sources: p.sources.map((s) => s.source), conversation_id: p.conversationId, mode } };
+
+    if (!model || p.sources.length === 0) {
+      // Nothing retrieved: say so without spending tokens on a model that may only use the context.
+      const ex = model ? { answer: NOTHING_FOUND, citations: [] } : extractiveAnswer(p.question, p.sources);
+      yield { event: 'delta', data: { text: ex.answer } };
+      const response = this.respond(p, { answer: ex.answer, citations: ex.citations, mode, model: null, incomplete: false, usage: null });
+      await this.save(p, response);
+      yield { event: 'done', data: response };
+      return;
+    }
+
+    const blocks = toContextBlocks(p.sources);
+    const generator = model.stream({
+      system: OUTPUT_SYSTEM_PROMPT,
+      history: toChatTurns(p.history),
+      blocks,
+      question: buildQuestionPrompt(p.question, p.sources),
+      signal: ctx.signal,
+    });
+    let text = '';
+    const native: NativeCitation[] = [];
+    let result: ChatResult;
+    let settled = false;
+    try {
+      for (;;) {
+        const step = await generator.next();
+        if (step.done) {
+          settled = true;
+          result = step.value;
+          break;
+        }
+        if (step.value.type === 'text') {
+          text += step.value.text;
+          yield { event: 'delta', data: { text: step.value.text } };
+        } else {
+          native.push(step.value.citation);
+        }
+      }
+    } catch (e) {
+      settled = true;
+      const failure = toAnswerError(e);
+      if (text === '') throw failure;
+      const partial = this.respond(p, {
+        answer: text,
+        citations: resolveCitations(text, native, blocks, p.sources),
+        mode,
+        model: model.model,
+        incomplete: true,
+        usage: null,
+      });
+      await this.save(p, partial);
+      throw failure.withPartial(partial);
+    } finally {
+      // A consumer that stops reading (return() at a yield) must not leave Claude generating.
+      if (!settled) await generator.throw(new ChatModelError('aborted', 'the answer was abandoned')).catch(() => undefined);
+    }
+    const response = this.respond(p, {
+      answer: text,
+      citations: resolveCitations(text, native, blocks, p.sources),
+      mode,
+      model: result.model,
+      // Cut by max_tokens: the reader should know the answer does not end where it should.
+      incomplete: result.stop_reason === 'max_tokens',
+      usage: result.usage,
+    });
+    await this.save(p, response);
+    yield { event: 'done', data: response };
+  }
+
+  /** The whole answer at once (the seed's JSON response). */
+  async ask(req: AskRequest, ctx: AskContext = {}): Promise<AskResponse> {
+    for await (const event of this.stream(req, ctx)) {
+      if (event.event === 'done') return event.data;
+    }
+    throw new AnswerError(500, 'internal', 'the answer ended without a result; the server log has the details');
+  }
+}

@@ -1,0 +1,99 @@
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { ANTHROPIC_KEY_HEADER, AskRequestSchema, type AskStreamEvent } from '../../shared/api.js';
+import { AnswerError, toAnswerError, type AskContext } from '../answers/ask-service.js';
+import { ConversationNotFoundError } from '../answers/conversations.js';
+import { readBody } from '../http/body.js';
+import { errorBody } from '../http/errors.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../services.js';
+
+function wantsEventStream(c: Context): boolean {
+  return /\btext\/event-stream\b/i.test(c.req.header('accept') ?? '');
+}
+
+function answerErrorResponse(c: Context, err: AnswerError): Response {
+  if (err.retryAfter) c.header('Retry-After', err.retryAfter);
+  const body = err.partial ? { ...errorBody(err.code, err.message), partial: err.partial } : errorBody(err.code, err.message);
+  return c.json(body, err.status);
+}
+
+/** Internal failures keep their detail in the log; the client gets the generic message. */
+function logIfInternal(logger: Logger | undefined, err: AnswerError, route: string): void {
+  if (err.status >= 500 && err.code === 'internal') logger?.error({ err: err.cause ?? err, route }, 'answer failed');
+}
+
+/**
+ * POST /api/query/ask (JSON, or SSE with `Accept: text/event-stream`) and the
+ * conversation endpoints. The developer's key header is read here and handed
+ * on; headers are never logged.
+ */
+export function answerRoutes(services: Services, logger?: Logger): Hono {
+  const app = new Hono();
+
+  app.post('/api/query/ask', async (c) => {
+    const req = await readBody(c, AskRequestSchema);
+    const controller = new AbortController();
+    // A client that hangs up should stop Claude too (node-server aborts only on premature close).
+    c.req.raw.signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const ctx: AskContext = { apiKey: c.req.header(ANTHROPIC_KEY_HEADER), signal: controller.signal };
+    const events = services.answers.stream(req, ctx);
+
+    if (!wantsEventStream(c)) {
+      try {
+        for await (const event of events) if (event.event === 'done') return c.json(event.data);
+        throw new AnswerError(500, 'internal', 'the answer ended without a result; the server log has the details');
+      } catch (e) {
+        if (!(e instanceof AnswerError)) throw e;
+        logIfInternal(logger, e, c.req.path);
+        return answerErrorResponse(c, e);
+      }
+    }
+
+    // Hold the stream back until the first text (or the end): a failure before
+    // any text still gets a real status, and a 429 its Retry-After header.
+    const held: AskStreamEvent[] = [];
+    try {
+      for (;;) {
+        const step = await events.next();
+        if (step.done) break;
+        held.push(step.value);
+        if (step.value.event !== 'sources') break;
+      }
+    } catch (e) {
+      if (!(e instanceof AnswerError)) throw e;
+      logIfInternal(logger, e, c.req.path);
+      return answerErrorResponse(c, e);
+    }
+
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(() => controller.abort());
+      const send = (event: AskStreamEvent) => stream.writeSSE({ event: event.event, data: JSON.stringify(event.data) });
+      for (const event of held) await send(event);
+      try {
+        for await (const event of events) await send(event);
+      } catch (e) {
+        const err = toAnswerError(e);
+        logIfInternal(logger, err, c.req.path);
+        await send({ event: 'error', data: { code: err.code, message: err.message, partial: err.partial } });
+      }
+    });
+  });
+
+  app.get('/api/conversations', async (c) => c.json({ conversations: await services.conversations.list() }));
+
+  app.get('/api/conversations/:id', async (c) => {
+    const id = c.req.param('id');
+    const conversation = await services.conversations.get(id);
+    if (!conversation) throw new ConversationNotFoundError(id);
+    return c.json(conversation);
+  });
+
+  app.delete('/api/conversations/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!(await services.conversations.delete(id))) throw new ConversationNotFoundError(id);
+    return c.json({ deleted: id });
+  });
+
+  return app;
+}
