@@ -1,0 +1,284 @@
+import * as vscode from 'vscode';
+import type { AskStreamEvent } from '../shared/api.js';
+import { STOPPED_CODE, parseFromWebview, type FailureAction, type FromWebview, type ToWebview } from '../shared/webview-protocol.js';
+import { ApiError, type ApiClient } from './api-client.js';
+import { describeFailure } from './errors.js';
+import { MAX_QUESTION_CHARS } from './commands/ask-selection.js';
+import { openSource } from './source-opener.js';
+
+export const CHAT_VIEW = 'aiLibrary.chat';
+
+export const EXTRACTIVE_NOTE = 'No Anthropic API key: answers are extractive quotes. Set one with AI Library: Set Anthropic API Key.';
+const EXTRACTIVE_WITH_KEY_NOTE =
+  'This answer is extractive quotes although an Anthropic API key is set: the server could not use it. Check the key with AI Library: Set Anthropic API Key, or the server log.';
+
+export interface ChatDeps {
+  extensionUri: vscode.Uri;
+  client: ApiClient;
+  resultCount: () => number;
+  hasAnthropicKey: () => Promise<boolean>;
+  runAction: (action: Exclude<FailureAction, 'retry'>) => PromiseLike<unknown>;
+  fail: (err: unknown, doing: string) => Promise<void>;
+  log: vscode.LogOutputChannel;
+}
+
+function nonce(): string {
+  const bytes = new Uint8Array(18);
+  crypto.getRandomValues(bytes);
+  return Buffer.from(bytes).toString('base64');
+}
+
+let turnCounter = 0;
+function newTurnId(): string {
+  turnCounter += 1;
+  return `t${Date.now().toString(36)}${turnCounter}`;
+}
+
+/**
+ * The Chat view. The webview renders and asks; this side calls the server and
+ * streams events back as ToWebview messages, one turn at a time.
+ */
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  /** Messages for a webview that is not listening yet (Ask About Selection before the view opened). */
+  private pending: ToWebview[] = [];
+  private current: { turnId: string; controller: AbortController } | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly deps: ChatDeps) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const webviewRoot = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'webview');
+    view.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
+    view.webview.html = this.html(view.webview, webviewRoot);
+    this.disposables.push(
+      view.webview.onDidReceiveMessage((raw: unknown) => {
+        const msg = parseFromWebview(raw);
+        if (!msg) {
+          this.deps.log.warn('chat: ignored a malformed message from the webview');
+          return;
+        }
+        this.onMessage(msg).catch((err: unknown) => this.deps.log.error(`chat: ${err instanceof Error ? err.message : String(err)}`));
+      }),
+      view.onDidDispose(() => {
+        this.view = undefined;
+        this.ready = false;
+        this.stop();
+      }),
+    );
+  }
+
+  private html(webview: vscode.Webview, root: vscode.Uri): string {
+    const n = nonce();
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'main.js'));
+    const styles = webview.asWebviewUri(vscode.Uri.joinPath(root, 'styles.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${n}'`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${styles.toString()}">
+<title>AI Library Chat</title>
+</head>
+<body>
+<main id="messages" role="log" aria-live="polite" aria-label="Conversation"></main>
+<section id="history" aria-label="Saved conversations" hidden></section>
+<div id="notice" role="status" hidden></div>
+<div id="composer">
+<textarea id="input" rows="3" aria-label="Question" placeholder="Ask the library… (Enter to send, Shift+Enter for a new line)"></textarea>
+<div class="composer-actions">
+<button id="stop" type="button" class="secondary" hidden>Stop</button>
+<button id="send" type="button">Ask</button>
+</div>
+</div>
+<script nonce="${n}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  private post(message: ToWebview): void {
+    if (this.view && this.ready) void this.view.webview.postMessage(message);
+    else this.pending.push(message);
+  }
+
+  /** Opens the chat and asks there, as if typed: the webview adds its conversation id. */
+  async askFromHost(question: string): Promise<void> {
+    await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
+    this.post({ type: 'askQuestion', question });
+  }
+
+  async newChat(): Promise<void> {
+    this.stop();
+    if (!this.view) await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
+    this.post({ type: 'newChat' });
+  }
+
+  async showHistory(): Promise<void> {
+    if (!this.view) await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
+    this.post({ type: 'showHistory' });
+  }
+
+  private stop(): void {
+    this.current?.controller.abort();
+    this.current = undefined;
+  }
+
+  private async onMessage(msg: FromWebview): Promise<void> {
+    switch (msg.type) {
+      case 'ready': {
+        this.ready = true;
+        const queued = this.pending;
+        this.pending = [];
+        for (const m of queued) this.post(m);
+        return;
+      }
+      case 'ask':
+        return this.ask(msg.question, msg.conversationId);
+      case 'stop':
+        return this.stop();
+      case 'newChat':
+        this.stop();
+        return this.post({ type: 'newChat' });
+      case 'listHistory':
+        return this.refreshHistory();
+      case 'loadConversation':
+        try {
+          this.post({ type: 'conversationLoaded', conversation: await this.deps.client.conversation(msg.id) });
+        } catch (err) {
+          void this.deps.fail(err, 'opening the conversation');
+        }
+        return;
+      case 'deleteConversation': {
+        const choice = await vscode.window.showWarningMessage(`Delete the conversation "${msg.title || msg.id}" from the server?`, { modal: true }, 'Delete');
+        if (choice !== 'Delete') return;
+        try {
+          await this.deps.client.deleteConversation(msg.id);
+          this.post({ type: 'conversationDeleted', id: msg.id });
+        } catch (err) {
+          void this.deps.fail(err, 'deleting the conversation');
+        }
+        return this.refreshHistory();
+      }
+      case 'openSource':
+        try {
+          await openSource(msg.file_path, msg.start_line, msg.end_line, { preview: true });
+        } catch (err) {
+          void this.deps.fail(err, `opening ${msg.file_path}`);
+        }
+        return;
+      case 'openLink':
+        if (/^https?:\/\//i.test(msg.url)) await vscode.env.openExternal(vscode.Uri.parse(msg.url, true));
+        return;
+      case 'copyCode':
+        await vscode.env.clipboard.writeText(msg.code);
+        return this.post({ type: 'copyAck', ok: true, message: 'Copied to the clipboard.' });
+      case 'insertCode':
+        return this.insert(msg.code);
+      case 'runAction':
+        if (msg.action !== 'retry') await this.deps.runAction(msg.action);
+        return;
+    }
+  }
+
+  private async insert(code: string): Promise<void> {
+    // The chat has focus now, so "active" is the last text editor the developer used.
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+    if (!editor) {
+      this.post({ type: 'insertAck', ok: false, message: 'No editor to insert into: open a file and place the cursor first.' });
+      return;
+    }
+    const ok = await editor.edit((edit) => {
+      for (const selection of editor.selections) edit.replace(selection, code);
+    });
+    this.post({ type: 'insertAck', ok, message: ok ? `Inserted into ${editor.document.uri.path.split('/').pop() ?? 'the editor'}.` : 'The editor refused the edit (is it read-only?).' });
+  }
+
+  private async refreshHistory(): Promise<void> {
+    try {
+      this.post({ type: 'history', conversations: await this.deps.client.conversations(), error: null });
+    } catch (err) {
+      const failure = describeFailure(err, { serverUrl: this.deps.client.serverUrl, doing: 'loading saved conversations' });
+      this.post({ type: 'history', conversations: [], error: failure.message });
+    }
+  }
+
+  private async ask(question: string, conversationId: string | null): Promise<void> {
+    this.stop();
+    const turnId = newTurnId();
+    const controller = new AbortController();
+    this.current = { turnId, controller };
+    this.post({ type: 'streamStart', turnId, question });
+    if (question.length > MAX_QUESTION_CHARS) {
+      this.post({
+        type: 'streamError',
+        turnId,
+        code: 'question_too_long',
+        message: `The question is ${question.length} characters; the server accepts at most ${MAX_QUESTION_CHARS}. Shorten it or select less code.`,
+        actions: [],
+        partial: null,
+      });
+      this.current = undefined;
+      return;
+    }
+    let noted = false;
+    const note = async (mode: string) => {
+      if (mode !== 'extractive' || noted) return;
+      noted = true;
+      this.post({ type: 'extractiveNote', turnId, text: (await this.deps.hasAnthropicKey()) ? EXTRACTIVE_WITH_KEY_NOTE : EXTRACTIVE_NOTE });
+    };
+    try {
+      const stream = this.deps.client.askStream(
+        { question, n_results: this.deps.resultCount(), ...(conversationId ? { conversation_id: conversationId } : {}) },
+        controller.signal,
+      );
+      for await (const ev of stream) await this.forward(turnId, ev, note);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'aborted') {
+        this.post({ type: 'streamError', turnId, code: STOPPED_CODE, message: 'Stopped.', actions: [], partial: null });
+      } else {
+        const failure = describeFailure(err, { serverUrl: this.deps.client.serverUrl, doing: 'answering' });
+        this.deps.log.warn(failure.message);
+        this.post({ type: 'streamError', turnId, code: failure.code, message: failure.message, actions: failure.actions, partial: null });
+      }
+    } finally {
+      if (this.current?.turnId === turnId) this.current = undefined;
+    }
+  }
+
+  private async forward(turnId: string, ev: AskStreamEvent, note: (mode: string) => Promise<void>): Promise<void> {
+    switch (ev.event) {
+      case 'sources':
+        this.post({ type: 'sources', turnId, sources: ev.data.sources, conversationId: ev.data.conversation_id, mode: ev.data.mode });
+        await note(ev.data.mode);
+        return;
+      case 'delta':
+        this.post({ type: 'streamDelta', turnId, text: ev.data.text });
+        return;
+      case 'done':
+        await note(ev.data.mode);
+        this.post({ type: 'streamDone', turnId, response: ev.data });
+        return;
+      case 'error': {
+        const failure = describeFailure(new ApiError(502, ev.data.code, ev.data.message), { serverUrl: this.deps.client.serverUrl, doing: 'answering' });
+        this.deps.log.warn(`answer stream error ${ev.data.code}: ${ev.data.message}`);
+        this.post({ type: 'streamError', turnId, code: ev.data.code, message: failure.message, actions: failure.actions, partial: ev.data.partial });
+      }
+    }
+  }
+
+  dispose(): void {
+    this.stop();
+    for (const d of this.disposables) d.dispose();
+  }
+}
