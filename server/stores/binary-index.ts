@@ -23,6 +23,16 @@
  * and the caller re-ranks them with the exact float vectors.
  */
 
+/**
+ * Queries with at most this many non-zero components (the local embedder's
+ * short queries: a few words, bigrams and trigrams) skip the codes and are
+ * scored from int8 columns instead: one multiply-add per (non-zero dim, code),
+ * near-exact, so recall no longer depends on the ternary approximation. Dense
+ * queries (Mistral, TEI) would cost dimension × codes that way and keep the codes.
+ */
+const SPARSE_QUERY_LIMIT = 256;
+const INT8_MAX = 127;
+
 /** Dead band half-width, in units of the vector's RMS component (≈ the Lloyd-Max 3-level quantiser for a Gaussian). */
 const DEAD_BAND = 0.6;
 const BYTES_PER_WORD = 4;
@@ -102,6 +112,9 @@ export class BinaryIndex {
   private pos = new Uint32Array(0);
   private neg = new Uint32Array(0);
   private scale = new Float32Array(0);
+  /** Column-major int8 components (dim × capacity) and their per-code scale, for sparse queries. */
+  private columns = new Int8Array(0);
+  private columnScale = new Float32Array(0);
   /** Float64 so any SQLite rowid below 2^53 fits. */
   private rowids = new Float64Array(0);
   private readonly slotOf = new Map<number, number>();
@@ -125,7 +138,8 @@ export class BinaryIndex {
 
   /** Bytes held by the codes and their bookkeeping (the rowid map is estimated). */
   memoryBytes(): number {
-    const arrays = this.pos.byteLength + this.neg.byteLength + this.scale.byteLength + this.rowids.byteLength;
+    const arrays =
+      this.pos.byteLength + this.neg.byteLength + this.scale.byteLength + this.rowids.byteLength + this.columns.byteLength + this.columnScale.byteLength;
     return arrays + this.slotOf.size * 40;
   }
 
@@ -142,6 +156,14 @@ export class BinaryIndex {
     neg.set(this.neg.subarray(0, used));
     scale.set(this.scale.subarray(0, this.count));
     rowids.set(this.rowids.subarray(0, this.count));
+    const columns = new Int8Array(capacity * this.dimension);
+    for (let d = 0; d < this.dimension; d++) {
+      columns.set(this.columns.subarray(d * this.capacity, d * this.capacity + this.count), d * capacity);
+    }
+    const columnScale = new Float32Array(capacity);
+    columnScale.set(this.columnScale.subarray(0, this.count));
+    this.columns = columns;
+    this.columnScale = columnScale;
     this.pos = pos;
     this.neg = neg;
     this.scale = scale;
@@ -174,16 +196,14 @@ export class BinaryIndex {
       this.pos.copyWithin(slot * w, last * w, last * w + w);
       this.neg.copyWithin(slot * w, last * w, last * w + w);
       this.scale[slot] = this.scale[last]!;
+      this.columnScale[slot] = this.columnScale[last]!;
+      const cap = this.capacity;
+      for (let d = 0; d < this.dimension; d++) this.columns[d * cap + slot] = this.columns[d * cap + last]!;
       const moved = this.rowids[last]!;
       this.rowids[slot] = moved;
       this.slotOf.set(moved, slot);
     }
     return true;
-  }
-
-  clear(): void {
-    this.count = 0;
-    this.slotOf.clear();
   }
 
   private encode(slot: number, v: Float32Array): void {
@@ -210,6 +230,12 @@ export class BinaryIndex {
     }
     // NaN components compare false above and count as zero; an all-zero vector scores 0 everywhere.
     this.scale[slot] = kept === 0 ? 0 : abs / kept;
+    let max = 0;
+    for (let i = 0; i < d; i++) max = Math.max(max, Math.abs(v[i]!) || 0);
+    const step = max === 0 ? 0 : max / INT8_MAX;
+    this.columnScale[slot] = step;
+    const cap = this.capacity;
+    for (let i = 0; i < d; i++) this.columns[i * cap + slot] = step === 0 ? 0 : Math.round((v[i]! || 0) / step);
   }
 
   /** T[p·256 + b] = Σ of q over the bits set in byte value b at byte position p. */
@@ -231,10 +257,14 @@ export class BinaryIndex {
 
   /** The rowids of the `count` codes scoring highest against `query`, best first. */
   candidates(query: Float32Array, count: number, options: CandidateOptions = {}): number[] {
-    const t = this.table(this.checkedQuery(query));
+    this.checkedQuery(query);
     const top = new TopK(Math.max(1, Math.floor(count)));
     const excluded = this.excludedSlots(options.excluded);
     const listed = options.allowed === undefined ? null : this.slotsOf(options.allowed, excluded);
+    const nonZero: number[] = [];
+    for (let i = 0; i < query.length && nonZero.length <= SPARSE_QUERY_LIMIT; i++) if (query[i] !== 0) nonZero.push(i);
+    if (nonZero.length <= SPARSE_QUERY_LIMIT) return this.sparseCandidates(query, nonZero, top, listed, excluded);
+    const t = this.table(query);
     // The hot loop of every search, written out rather than calling score(): at
     // 100k codes the call overhead alone is a few milliseconds.
     const pos = this.pos;
@@ -260,6 +290,38 @@ export class BinaryIndex {
       if (s > floor) {
         top.push(s, slot);
         floor = top.floor;
+      }
+    }
+    return top.drain().map((slot) => this.rowids[slot]!);
+  }
+
+  /** Near-exact dot products from the int8 columns, touching only the query's non-zero dims. */
+  private sparseCandidates(query: Float32Array, dims: number[], top: TopK, listed: Int32Array | null, excluded: Uint8Array | null): number[] {
+    const cap = this.capacity;
+    const columns = this.columns;
+    const step = this.columnScale;
+    if (listed !== null) {
+      for (const slot of listed) {
+        let s = 0;
+        for (const d of dims) s += query[d]! * columns[d * cap + slot]!;
+        top.push(s * step[slot]!, slot);
+      }
+    } else {
+      const n = this.count;
+      const sums = new Float32Array(n);
+      for (const d of dims) {
+        const q = query[d]!;
+        const column = columns.subarray(d * cap, d * cap + n);
+        for (let i = 0; i < n; i++) sums[i]! += q * column[i]!;
+      }
+      let floor = top.floor;
+      for (let i = 0; i < n; i++) {
+        if (excluded !== null && excluded[i] === 1) continue;
+        const s = sums[i]! * step[i]!;
+        if (s > floor) {
+          top.push(s, i);
+          floor = top.floor;
+        }
       }
     }
     return top.drain().map((slot) => this.rowids[slot]!);
