@@ -1,0 +1,169 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { INDEX_STATUSES, JOB_STATES, type IndexFileResult, type IndexJob, type IndexJobOverview } from '../../shared/api.js';
+
+export const JOBS_FILE = 'jobs.sqlite';
+
+/** Which process runs a job, so a restart can tell a dead job from one another process is still running. */
+export interface JobOwner {
+  pid: number;
+  host: string;
+  /** One per JobRunner: several may live in one process (tests, the CLI inside a test). */
+  instance: string;
+}
+
+export interface StoredOverview {
+  job: IndexJobOverview;
+  owner: JobOwner | null;
+}
+
+export interface StoredJob {
+  job: IndexJob;
+  owner: JobOwner | null;
+}
+
+const TaxonomyPathSchema = z.object({ full_path: z.string(), level1: z.string(), level2: z.string().nullable() });
+const FileResultSchema = z.object({
+  file_path: z.string(),
+  status: z.enum(INDEX_STATUSES),
+  chunks: z.number(),
+  reason: z.string().optional(),
+  taxonomy: TaxonomyPathSchema.optional(),
+});
+const SummarySchema = z.object({
+  indexed: z.number(),
+  unchanged: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+  deleted: z.number(),
+  chunks: z.number(),
+  seconds: z.number(),
+});
+const OverviewSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['all', 'path']),
+  path: z.string().nullable(),
+  state: z.enum(JOB_STATES),
+  cancel_requested: z.boolean(),
+  progress: z.object({ files_total: z.number(), files_done: z.number(), current: z.string().nullable() }),
+  summary: SummarySchema.nullable(),
+  error: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  requested_by: z.string().nullable(),
+});
+const OwnerSchema = z.object({ pid: z.number().int(), host: z.string(), instance: z.string() });
+
+interface Row {
+  overview: string;
+  results: string;
+  owner: string | null;
+}
+
+type OverviewRow = Omit<Row, 'results'>;
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function toOverview(row: OverviewRow): StoredOverview | null {
+  const job = OverviewSchema.safeParse(parseJson(row.overview));
+  if (!job.success) return null;
+  const owner = OwnerSchema.safeParse(parseJson(row.owner));
+  return { job: job.data, owner: owner.success ? owner.data : null };
+}
+
+function overviewOf(job: IndexJob): IndexJobOverview {
+  const { results: _results, ...overview } = job;
+  return overview;
+}
+
+/**
+ * Index-job records in DATA_DIR/jobs.sqlite. SQLite rather than loose files:
+ * each write is atomic, listing does not parse every job's per-file results,
+ * and the server and the CLI may share it (WAL, busy timeout). Rows are only
+ * written here; one that fails validation is treated as absent.
+ */
+export class JobStore {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly upsert: Database.Statement<[string, string, string, string, string, string | null]>;
+  private readonly selectOne: Database.Statement<[string], Row>;
+  private readonly selectRecent: Database.Statement<[number], OverviewRow>;
+  private readonly selectActive: Database.Statement<[], OverviewRow>;
+  private readonly deleteOld: Database.Statement<[number]>;
+
+  constructor(dataDir: string) {
+    this.file = path.join(dataDir, JOBS_FILE);
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      this.db = new Database(this.file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(`CREATE TABLE IF NOT EXISTS index_jobs (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        state TEXT NOT NULL,
+        overview TEXT NOT NULL,
+        results TEXT NOT NULL,
+        owner TEXT
+      );
+      CREATE INDEX IF NOT EXISTS index_jobs_by_created ON index_jobs (created_at)`);
+    } catch (error) {
+      const msg = error instanceof Error ? error.message : String(error);
+      throw new Error(`index job records ${this.file} cannot be opened: ${msg}; check DATA_DIR permissions`);
+    }
+    this.upsert = this.db.prepare(
+      `INSERT INTO index_jobs (id, created_at, state, overview, results, owner) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET state = excluded.state, overview = excluded.overview, results = excluded.results, owner = excluded.owner`,
+    );
+    this.selectOne = this.db.prepare('SELECT overview, results, owner FROM index_jobs WHERE id = ?');
+    this.selectRecent = this.db.prepare('SELECT overview, owner FROM index_jobs ORDER BY created_at DESC, rowid DESC LIMIT ?');
+    this.selectActive = this.db.prepare("SELECT overview, owner FROM index_jobs WHERE state IN ('pending', 'running') ORDER BY created_at");
+    this.deleteOld = this.db.prepare(
+      `DELETE FROM index_jobs WHERE state NOT IN ('pending', 'running')
+       AND id NOT IN (SELECT id FROM index_jobs ORDER BY created_at DESC, rowid DESC LIMIT ?)`,
+    );
+  }
+
+  save(job: IndexJob, owner: JobOwner | null): void {
+    this.upsert.run(job.id, job.created_at, job.state, JSON.stringify(overviewOf(job)), JSON.stringify(job.results), owner ? JSON.stringify(owner) : null);
+  }
+
+  get(id: string): StoredJob | null {
+    const row = this.selectOne.get(id);
+    if (!row) return null;
+    const overview = toOverview(row);
+    const results = z.array(FileResultSchema).safeParse(parseJson(row.results));
+    if (!overview) return null;
+    const files: IndexFileResult[] = results.success ? results.data : [];
+    return { job: { ...overview.job, results: files }, owner: overview.owner };
+  }
+
+  /** Newest first, without per-file results. */
+  list(limit: number): StoredOverview[] {
+    return this.selectRecent.all(limit).flatMap((row) => toOverview(row) ?? []);
+  }
+
+  /** Jobs recorded as pending or running, by any process. */
+  active(): StoredOverview[] {
+    return this.selectActive.all().flatMap((row) => toOverview(row) ?? []);
+  }
+
+  /** Keeps the newest `keep` records (unfinished ones are never dropped). */
+  prune(keep: number): number {
+    return this.deleteOld.run(keep).changes;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
