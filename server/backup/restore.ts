@@ -1,0 +1,276 @@
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Config } from '../config/settings.js';
+import { createSnapshots } from '../snapshots.js';
+import { embeddedStoreFile } from '../stores/create-store.js';
+import { createQdrantClient, qdrantEndpoint, qdrantOptionsFrom, translateQdrantError } from '../stores/qdrant.js';
+import {
+  BackupError,
+  DIR_SECTIONS,
+  MANIFEST_FILE,
+  STORE_SECTION,
+  listTree,
+  readManifest,
+  runTar,
+  sectionSources,
+  sha256File,
+  type DirSection,
+  type Manifest,
+} from './archive.js';
+
+export interface RestoreOptions {
+  /** Replace targets that hold something else (their current content is kept beside them). */
+  force?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RestoreResult {
+  manifest: Manifest;
+  /** One line per part: what happened to it. */
+  actions: string[];
+  /** Where replaced content was moved. */
+  keptAside: string[];
+  /** Points in the store after the restore (null: the archive had no store). */
+  points: number | null;
+  warnings: string[];
+}
+
+function normalise(name: string): string {
+  return name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+}
+
+function kindOf(typeChar: string): string {
+  switch (typeChar) {
+    case 'l':
+      return 'symbolic link';
+    case 'h':
+      return 'hard link';
+    case 'c':
+    case 'b':
+      return 'device';
+    case 'p':
+      return 'pipe';
+    default:
+      return `"${typeChar}" entry`;
+  }
+}
+
+/**
+ * Checks an archive entry by entry before anything is extracted, then every
+ * extracted file against the manifest. Only regular files the manifest names
+ * and their folders may be in it: no links (they could point extraction
+ * outside the staging folder), no duplicates (a later copy would silently win),
+ * nothing unlisted.
+ */
+export async function verifyArchive(archive: string, staging: string): Promise<Manifest> {
+  const info = await stat(archive).catch(() => null);
+  if (!info?.isFile()) throw new BackupError(`restore: ${archive} is not a file; pass the path of an ai-library-backup-*.tar.gz archive`);
+  const manifest = await readManifest(archive);
+  const tampered = (detail: string) =>
+    new BackupError(`restore: ${archive} was modified or is damaged: ${detail}; nothing was restored, use another backup`);
+
+  const files = new Map(manifest.files.map((f) => [f.path, f]));
+  if (files.size !== manifest.files.length) throw tampered('the manifest lists a file twice');
+  const dirs = new Set<string>([...DIR_SECTIONS, STORE_SECTION]);
+  for (const f of manifest.files) {
+    const parts = f.path.split('/');
+    const top = parts[0] ?? '';
+    if (!dirs.has(top) || parts.length < 2) throw tampered(`the manifest lists ${f.path}, outside the archive's folders`);
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+
+  const names = (await runTar(['-tzf', archive])).split('\n').filter((l) => l !== '');
+  const verbose = (await runTar(['-tvzf', archive])).split('\n').filter((l) => l !== '');
+  if (names.length !== verbose.length) throw tampered('its listing could not be read entry by entry');
+  const seen = new Set<string>();
+  names.forEach((raw, i) => {
+    const name = normalise(raw);
+    const type = verbose[i]?.charAt(0) ?? '?';
+    if (name === '' || name === '.') return;
+    if (type === 'd') {
+      if (!dirs.has(name)) throw tampered(`it holds a folder ${name} that the manifest does not explain`);
+      return;
+    }
+    if (type !== '-') throw tampered(`${name} is a ${kindOf(type)}; AI Library backups hold only files and folders`);
+    if (name !== MANIFEST_FILE && !files.has(name)) throw tampered(`${name} is not in the manifest`);
+    if (seen.has(name)) throw tampered(`${name} is in it twice`);
+    seen.add(name);
+  });
+  for (const f of manifest.files) if (!seen.has(f.path)) throw tampered(`${f.path} is listed in the manifest but missing`);
+
+  await runTar(['-xzf', archive, '-C', staging, '--no-same-owner', '--no-same-permissions']);
+  for (const f of manifest.files) {
+    const got = await sha256File(path.join(staging, f.path)).catch(() => null);
+    if (got === null) throw tampered(`${f.path} could not be extracted`);
+    if (got.bytes !== f.bytes || got.sha256 !== f.sha256) throw tampered(`${f.path} does not match its sha256 in ${MANIFEST_FILE}`);
+  }
+  // Whatever tar did, only listed files may be in the staging folder.
+  const extracted = await listTree(staging);
+  const stray = [...extracted.files.map((f) => f.rel), ...extracted.skipped.map((s) => s.rel)].find((rel) => rel !== MANIFEST_FILE && !files.has(rel));
+  if (stray !== undefined) throw tampered(`${stray} is not in the manifest`);
+  return manifest;
+}
+
+interface DirPlan {
+  section: DirSection;
+  target: string;
+  staged: string;
+  /** Files in the target that the restore would change or remove. */
+  differing: number;
+  /** Archive files not in the target yet. */
+  missing: string[];
+  total: number;
+}
+
+async function planDir(section: DirSection, target: string, staging: string, manifest: Manifest): Promise<DirPlan> {
+  const prefix = `${section}/`;
+  const wanted = new Map(manifest.files.filter((f) => f.path.startsWith(prefix)).map((f) => [f.path.slice(prefix.length), f]));
+  const current = await listTree(target);
+  let differing = current.skipped.length;
+  const present = new Set<string>();
+  for (const f of current.files) {
+    const want = wanted.get(f.rel);
+    present.add(f.rel);
+    if (!want) {
+      differing++;
+      continue;
+    }
+    const size = (await stat(f.abs)).size;
+    if (size !== want.bytes || (await sha256File(f.abs)).sha256 !== want.sha256) differing++;
+  }
+  const missing = [...wanted.keys()].filter((rel) => !present.has(rel));
+  return { section, target, staged: path.join(staging, section), differing, missing, total: wanted.size };
+}
+
+/** Points in an embedded store file without loading sqlite-vec (chunks is a plain table); 0 when there is none. */
+function embeddedPoints(file: string): number {
+  if (!existsSync(file)) return 0;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const row: unknown = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").get();
+    const has = typeof row === 'object' && row !== null ? Reflect.get(row, 'n') : 0;
+    if (has !== 1) return 0;
+    const n: unknown = Reflect.get(db.prepare('SELECT count(*) AS n FROM chunks').get() ?? {}, 'n');
+    return typeof n === 'number' ? n : 0;
+  } finally {
+    db.close();
+  }
+}
+
+async function qdrantPoints(config: Config): Promise<number> {
+  const o = qdrantOptionsFrom(config);
+  const endpoint = qdrantEndpoint(o.url, o.port);
+  const client = createQdrantClient(endpoint, o.apiKey, 30_000);
+  const fail = (what: string) => (e: unknown) => {
+    throw translateQdrantError(e, what, endpoint, o.apiKey, 30_000);
+  };
+  const { exists } = await client.collectionExists(o.collection).catch(fail(`check collection "${o.collection}"`));
+  if (!exists) return 0;
+  return (await client.count(o.collection, { exact: true }).catch(fail(`count points of "${o.collection}"`))).count;
+}
+
+async function storePoints(config: Config): Promise<number> {
+  return config.storeKind === 'qdrant' ? qdrantPoints(config) : embeddedPoints(embeddedStoreFile(config));
+}
+
+/** Moves a folder out of the way; a mount point cannot be renamed, so its content is copied aside and emptied instead. */
+async function moveAside(dir: string): Promise<string> {
+  const aside = `${dir}.before-restore`;
+  await rm(aside, { recursive: true, force: true });
+  try {
+    await rename(dir, aside);
+  } catch {
+    await cp(dir, aside, { recursive: true, verbatimSymlinks: true });
+    for (const name of await readdir(dir)) await rm(path.join(dir, name), { recursive: true, force: true });
+  }
+  return aside;
+}
+
+/**
+ * Brings back library, configs, sessions and the store from an archive made
+ * by `createBackup`, into the folders and store this configuration names.
+ * Everything is verified before anything is touched. A target that holds
+ * something the archive does not (a changed or extra file, a store with
+ * points) is only replaced with `force`, and its content is kept beside it
+ * (`<folder>.before-restore`, `<store>.before-recover`). The embedded store is
+ * swapped in atomically by snapshots.ts; a Qdrant snapshot is uploaded to the
+ * collection with snapshot priority.
+ *
+ * Stop the server first: a running server keeps the old embedded store open.
+ */
+export async function restoreBackup(config: Config, archive: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+  const log = opts.log ?? (() => undefined);
+  const source = path.resolve(archive);
+  // Staged inside DATA_DIR: on the store's own disk, so placing the store is a rename, not a second copy across disks.
+  await mkdir(config.paths.data, { recursive: true });
+  const staging = await mkdtemp(path.join(config.paths.data, '.restore-'));
+  const actions: string[] = [];
+  const keptAside: string[] = [];
+  const warnings: string[] = [];
+  try {
+    const manifest = await verifyArchive(source, staging);
+    log(`verified ${manifest.files.length} files against the manifest of ${source} (made ${manifest.created_at} by AI Library ${manifest.version})`);
+    for (const s of manifest.skipped) warnings.push(`not in the archive, so not restored: ${s.path} (${s.reason})`);
+
+    if (manifest.store.file !== null && manifest.store.kind !== config.storeKind) {
+      throw new BackupError(
+        `restore: the archive holds a${manifest.store.kind === 'embedded' ? 'n embedded' : ' Qdrant'} store but this configuration uses ${config.storeKind}; ` +
+          `set VECTOR_STORE=${manifest.store.kind} to restore it, then "npm run migrate" to move it if needed`,
+      );
+    }
+
+    const sources = sectionSources(config);
+    const plans = await Promise.all(DIR_SECTIONS.map((section) => planDir(section, sources[section], staging, manifest)));
+    const pointsNow = manifest.store.file === null ? 0 : await storePoints(config);
+    const inTheWay = [
+      ...plans.filter((p) => p.differing > 0).map((p) => `${p.section} (${p.target}: ${p.differing} file(s) differ from the backup or are not in it)`),
+      ...(pointsNow > 0 ? [`the ${config.storeKind} store (${pointsNow} points)`] : []),
+    ];
+    if (inTheWay.length > 0 && !opts.force) {
+      throw new BackupError(
+        `restore: not empty: ${inTheWay.join('; ')}. Nothing was restored; stop the server and run again with --force to replace them ` +
+          '(the current content is kept as <folder>.before-restore and <store>.before-recover)',
+      );
+    }
+
+    // The store first: it is the part that can fail for outside reasons (Qdrant down), before any folder changed.
+    let points: number | null = null;
+    if (manifest.store.file === null) {
+      warnings.push('the archive has no store (the library was never indexed when it was made); the store was left as it is');
+    } else {
+      const snaps = createSnapshots(config, null);
+      actions.push(`store: ${await snaps.recover(path.join(staging, manifest.store.file))}`);
+      points = await storePoints(config);
+      if (points !== manifest.store.points) {
+        warnings.push(`the store now holds ${points} points, the manifest says ${manifest.store.points}; check the store before serving`);
+      }
+      log(actions[actions.length - 1] ?? '');
+    }
+
+    for (const p of plans) {
+      if (p.differing === 0 && p.missing.length === 0) {
+        actions.push(`${p.section}: ${p.target} already matches the backup (${p.total} files)`);
+      } else if (p.differing === 0) {
+        // Nothing would be lost: add what is missing and leave the rest in place.
+        for (const rel of p.missing) {
+          const to = path.join(p.target, rel);
+          await mkdir(path.dirname(to), { recursive: true });
+          await cp(path.join(p.staged, rel), to);
+        }
+        actions.push(`${p.section}: restored ${p.missing.length} file(s) into ${p.target}`);
+      } else {
+        const aside = await moveAside(p.target);
+        keptAside.push(aside);
+        await mkdir(p.target, { recursive: true });
+        await cp(p.staged, p.target, { recursive: true });
+        actions.push(`${p.section}: replaced ${p.target} with the backup's ${p.total} file(s); the previous content is in ${aside}`);
+      }
+      log(actions[actions.length - 1] ?? '');
+    }
+    return { manifest, actions, keptAside, points, warnings };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,26 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/app-env.js';
+import { HttpError } from '../http/errors.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../services.js';
+import { isMonth } from '../usage/usage-meter.js';
+
+/**
+ * GET /api/admin/usage?month=YYYY-MM: paid tokens and their cost per developer
+ * and day and per provider/model, with the budget's state (`budget.warning`
+ * from warn_percent, `budget.exhausted` at 100 %). Mounted under /api/admin,
+ * so it is as restricted as the rest of the admin API.
+ */
+export function usageRoutes(services: Services, logger: Logger): Hono<AppEnv> {
+  // Services exist before the app and its logger; budget warnings go to the server log from here on.
+  services.usage.setLogger(logger);
+  const app = new Hono<AppEnv>();
+  app.get('/usage', (c) => {
+    const month = c.req.query('month');
+    if (month !== undefined && !isMonth(month)) {
+      throw new HttpError(400, 'invalid_request', `month: "${month}" is not a month; use YYYY-MM, e.g. ${new Date().toISOString().slice(0, 7)}`);
+    }
+    return c.json(services.usage.report(month));
+  });
+  return app;
+}
