@@ -4,8 +4,9 @@
  *  - indexing throughput (chunk + embed + classify + store) through the real indexer;
  *  - server-side search latency (hybrid, dense, keyword) at 10k and 100k chunks;
  *  - recall@10 of the dense coarse pass + exact re-rank against exact brute force;
+ *  - load: 20 developers over HTTP (search, similar, ask, upload): throughput and p50/p95 per route;
  *  - peak RSS.
- * BENCH_SIZES=10000,100000 and BENCH_QUERIES=200 change the sizes.
+ * BENCH_SIZES=10000,100000 and BENCH_QUERIES=200 change the sizes; BENCH_LOAD_SECONDS=60 the load run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { SearchService } from '../server/retrieval/search.js';
 import { cosine } from '../server/retrieval/vector-math.js';
 import { createServices } from '../server/services.js';
 import { EmbeddedStore } from '../server/stores/embedded.js';
+import { benchLoad } from './load.js';
 import type { StoredPoint } from '../server/stores/vector-store.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
@@ -186,5 +188,6 @@ async function benchSearch(size: number): Promise<void> {
 console.log(`AI Library bench — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
 await benchIndexing();
 for (const size of SIZES) await benchSearch(size);
+await benchLoad();
 clearInterval(sampler);
 console.log(`\npeak RSS ${mb(Math.max(peakRss, process.resourceUsage().maxRSS * 1024))}`);

@@ -2,22 +2,39 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
+import { authenticate } from './auth/middleware.js';
+import { adminOnly } from './auth/roles.js';
+import { rateLimit } from './http/rate-limit.js';
 import { HttpError, errorBody, sendError, toHttpError } from './http/errors.js';
+import type { AppEnv } from './http/app-env.js';
 import type { Logger } from './logger.js';
+import { observeRequests } from './observability/http.js';
 import { answerRoutes } from './routes/answers.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
 import { libraryRoutes } from './routes/library.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { queryRoutes } from './routes/query.js';
 import { taxonomyRoutes } from './routes/taxonomy.js';
+import { usageRoutes } from './routes/usage.js';
 import type { Services } from './services.js';
+import { usageScope } from './usage/usage-scope.js';
 
 /** The HTTP surface: routes validate and delegate; everything else lives in services. */
-export function createApp(services: Services, logger: Logger): Hono {
-  const app = new Hono();
+export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { api } = services.config.settings;
+  // First, so every request (refused ones too) gets a request id, a log line and metrics.
+  app.use('*', observeRequests({ logger, metrics: services.metrics }));
   app.use('*', secureHeaders());
   app.use('/api/*', cors({ origin: api.cors_origins }));
+  // After CORS (preflights carry no token), before everything that costs work: who first, then how often.
+  app.use('/api/*', authenticate(services.tokens));
+  app.use('/api/*', rateLimit(services.config.settings.limits));
+  app.use('/api/admin/*', adminOnly('the admin API (/api/admin)'));
+  // Paid tokens spent while serving a request are charged to its developer.
+  app.use('/api/*', usageScope());
   app.use(
     '/api/*',
     bodyLimit({
@@ -27,15 +44,19 @@ export function createApp(services: Services, logger: Logger): Hono {
     }),
   );
   app.route('/', healthRoutes(services));
+  // Outside /api, so outside auth like /health: firewall it (see routes/metrics.ts).
+  app.route('/', metricsRoutes(services));
   app.route('/api/query', queryRoutes(services));
   app.route('/api/library', libraryRoutes(services));
   app.route('/api/admin', adminRoutes(services));
+  app.route('/api/admin', usageRoutes(services, logger));
   app.route('/api/library', taxonomyRoutes(services));
+  app.route('/api/library', jobRoutes(services));
   app.route('/', answerRoutes(services, logger));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}; see README "HTTP API"`), 404));
   app.onError((err, c) => {
     const httpError = toHttpError(err);
-    if (httpError.status >= 500 && !(err instanceof HttpError)) logger.error({ err, route: c.req.path }, 'request failed');
+    if (httpError.status >= 500 && !(err instanceof HttpError)) logger.error({ err, route: c.req.path, request_id: c.get('requestId') }, 'request failed');
     return sendError(c, httpError);
   });
   return app;

@@ -1,16 +1,26 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config/settings.js';
-import { createLogger } from './logger.js';
+import { exposureRefusal } from './auth/middleware.js';
+import { ConfigError, loadConfig, type Config } from './config/settings.js';
+import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
 import { createServices } from './services.js';
 import { EmbedderMismatchError } from './stores/vector-store.js';
 
+/** LOG_LEVEL wins over logging.level, even with a settings.yaml that does not mention it. */
+function logLevelOf(config: Config): LogLevel {
+  const fromEnv = config.env.LOG_LEVEL?.trim();
+  if (!fromEnv) return config.settings.logging.level;
+  if (!isLogLevel(fromEnv)) throw new ConfigError(`LOG_LEVEL: "${fromEnv}" is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
+  return fromEnv;
+}
+
 /** `npm start`: serve at once, index the library in the background. */
 async function main(): Promise<void> {
-  const logger = createLogger();
+  let logger;
   let services;
   try {
     const config = loadConfig();
+    logger = createLogger(logLevelOf(config));
     services = await createServices(config);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof EmbedderMismatchError) {
@@ -20,6 +30,12 @@ async function main(): Promise<void> {
     throw e;
   }
   const { host, port } = services.config.settings.api;
+  const refusal = exposureRefusal(host, services.tokens.count());
+  if (refusal) {
+    console.error(`ai-library: ${refusal}`);
+    await services.close();
+    process.exit(1);
+  }
   const app = createApp(services, logger);
   const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
     logger.info({ url: `http://${host}:${info.port}`, store: services.store.kind, embedder: services.embedder.id }, 'AI Library server listening');
@@ -30,10 +46,19 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  services.indexer
-    .indexAll({ contributor: null })
-    .then(({ summary }) => logger.info({ summary }, 'library indexed'))
-    .catch((err: unknown) => logger.error({ err }, 'background indexing failed'));
+  // How each job this server runs (startup index, API requests) ends; the CLI's own jobs are in their records.
+  services.jobs.subscribe((event) => {
+    const { job } = event;
+    const fields = { job_id: job.id, kind: job.kind, path: job.path, requested_by: job.requested_by };
+    if (event.type === 'warning') logger.warn(fields, event.message);
+    if (event.type !== 'state') return;
+    if (job.state === 'done') logger.info({ ...fields, summary: job.summary }, 'index job done');
+    else if (job.state === 'failed' || job.state === 'cancelled') logger.warn({ ...fields, summary: job.summary, error: job.error }, `index job ${job.state}`);
+  });
+  // The startup index is a job like any other: visible at GET /api/library/jobs, cancellable, one full run at a time.
+  services.jobs
+    .submit({ kind: 'all', requestedBy: 'startup' })
+    .catch((err: unknown) => logger.error({ err }, 'background indexing could not start'));
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -1,15 +1,23 @@
 import path from 'node:path';
-import { AskService } from './answers/ask-service.js';
+import { AskService, claudeOutcome } from './answers/ask-service.js';
 import { ConversationStore } from './answers/conversations.js';
+import { TokenStore } from './auth/token-store.js';
 import type { Config } from './config/settings.js';
 import { openEmbedder } from './embedders/create-embedder.js';
 import type { Embedder } from './embedders/embedder.js';
 import { LibraryIndexer } from './indexing/indexer.js';
+import { JobRunner } from './jobs/job-runner.js';
+import { JobStore } from './jobs/job-store.js';
+import { InstrumentedChatModel, InstrumentedEmbedder } from './observability/instrument.js';
+import { Metrics, type BreakerReading } from './observability/metrics.js';
+import { breakerSettingsFrom, CircuitBreaker } from './reliability/circuit-breaker.js';
 import { SearchService } from './retrieval/search.js';
 import { createStore } from './stores/create-store.js';
 import type { VectorStore } from './stores/vector-store.js';
 import { Classifier } from './taxonomy/classifier.js';
 import { loadTaxonomy, type Taxonomy } from './taxonomy/taxonomy.js';
+import { meteredMistral } from './usage/recording-embedder.js';
+import { openUsageMeter, paidIndexingCheck, type UsageMeter } from './usage/usage-meter.js';
 
 /** Everything a route or the CLI needs, built once per process. */
 export interface Services {
@@ -22,6 +30,14 @@ export interface Services {
   search: SearchService;
   conversations: ConversationStore;
   answers: AskService;
+  /** Server tokens (DATA_DIR/tokens.sqlite), shared with `npm run token`. */
+  tokens: TokenStore;
+  /** Paid tokens per developer and day (DATA_DIR/usage.sqlite) and the monthly budget. */
+  usage: UsageMeter;
+  /** Prometheus series for GET /metrics; one Registry per Services. */
+  metrics: Metrics;
+  /** Full and folder re-indexes as jobs (DATA_DIR/jobs.sqlite), shared by the API, the CLI and startup. */
+  jobs: JobRunner;
   version: string;
   close(): Promise<void>;
 }
@@ -29,9 +45,17 @@ export interface Services {
 export const VERSION = '0.1.0';
 
 export async function createServices(config: Config): Promise<Services> {
-  const embedder = await openEmbedder(config);
+  const usage = openUsageMeter(config);
+  // Priced by the usage tracker's table, so the cost series and the usage reports agree.
+  const metrics = new Metrics({ pricing: usage.pricing });
+  const embeddingProvider = config.settings.embeddings.provider;
+  const embedder = await openEmbedder(config, {
+    wrapPaid: meteredMistral(usage),
+    wrapProvider: (inner) => new InstrumentedEmbedder(inner, metrics, embeddingProvider),
+  });
   const store = createStore(config);
   await store.init({ id: embedder.id, dimension: embedder.dimension });
+  metrics.observeStore(() => store.count());
   const taxonomy = loadTaxonomy(path.join(config.paths.configDir, 'taxonomy.yaml'));
   const classifier = await Classifier.create(
     taxonomy,
@@ -41,9 +65,41 @@ export async function createServices(config: Config): Promise<Services> {
   );
   // Centroids learn from documents already filed; cheap when the member set is unchanged.
   await classifier.syncMembers(store);
-  const indexer = new LibraryIndexer({ config, store, embedder, classifier });
-  const search = new SearchService(store, embedder);
+  const indexer = new LibraryIndexer({
+    config,
+    store,
+    embedder,
+    classifier,
+    budgetCheck: paidIndexingCheck(config, usage),
+    onFileResult: (result) => metrics.indexedFiles.inc({ status: result.status }),
+  });
+  const search = new SearchService(store, embedder, (mode, seconds) => {
+    metrics.searches.inc({ mode });
+    metrics.searchDuration.observe({ mode }, seconds);
+  });
+  const jobs = new JobRunner({
+    store: new JobStore(config.paths.data),
+    indexer,
+    onStateChange: (job) => metrics.indexJobs.inc({ kind: job.kind, state: job.state }),
+  });
+  // A job left running by a process that died (crash, kill) is failed now, so nobody waits on it.
+  jobs.recover();
   const conversations = new ConversationStore(config.paths.sessions);
+  const tokens = TokenStore.open(config.paths.data);
+  const answers = new AskService({
+    config,
+    search,
+    conversations,
+    breaker: new CircuitBreaker({ name: 'Claude', ...breakerSettingsFrom(config), classify: claudeOutcome }),
+    usage,
+    wrapModel: (model) => new InstrumentedChatModel(model, metrics),
+  });
+  metrics.observeCircuitBreakers(() => {
+    const readings: BreakerReading[] = [{ provider: 'claude', state: answers.breaker.state }];
+    if (embedder.breaker) readings.push({ provider: embeddingProvider, state: embedder.breaker.state });
+    if (store.breaker) readings.push({ provider: store.kind, state: store.breaker.state });
+    return readings;
+  });
   return {
     config,
     store,
@@ -53,8 +109,18 @@ export async function createServices(config: Config): Promise<Services> {
     indexer,
     search,
     conversations,
-    answers: new AskService({ config, search, conversations }),
+    answers,
+    tokens,
+    usage,
+    metrics,
+    jobs,
     version: VERSION,
-    close: () => store.close(),
+    close: async () => {
+      // First: the running job finishes its current file while the store is still open.
+      await jobs.close();
+      tokens.close();
+      usage.close();
+      await store.close();
+    },
   };
 }

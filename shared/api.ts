@@ -47,11 +47,37 @@ const relativePath = z
   .max(1024, 'must be at most 1024 characters')
   .refine((p) => !p.includes('\0'), 'must not contain NUL bytes');
 
+/**
+ * Characters no library path may hold: a lone surrogate cannot be written as
+ * UTF-8 (the file would land under another name), and control or bidi-override
+ * characters make a path read differently from what it is. Null when clean.
+ */
+export function unsafePathCharacters(p: string): string | null {
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(p)) return 'must be valid Unicode text (it holds a lone surrogate)';
+  if (/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/.test(p)) return 'must not contain control or bidirectional-override characters';
+  return null;
+}
+
+/**
+ * A library path used only to filter stored chunks. It never touches the disk,
+ * but it is held to the same rules as every other path field, so a traversal
+ * attempt gets a 400 rather than silently matching nothing.
+ */
+const filterPath = relativePath.superRefine((raw, ctx) => {
+  const p = raw.replace(/\\/g, '/');
+  const problem =
+    unsafePathCharacters(p) ??
+    (/%(2e|2f|5c|00)/i.test(p) ? 'must not contain URL-encoded dots or slashes' : null) ??
+    (p.startsWith('/') || /^[A-Za-z]:/.test(p) ? 'must be relative to the library (e.g. "docs/" or "docs/api.md"), not absolute' : null) ??
+    (p.split('/').includes('..') ? 'must stay inside the library (no "..")' : null);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+});
+
 export const SearchFiltersSchema = z
   .object({
     taxonomy: z.string().min(1).max(256).optional(),
     content_type: z.union([ContentTypeSchema, z.array(ContentTypeSchema).min(1)]).optional(),
-    file_path: relativePath.optional(),
+    file_path: filterPath.optional(),
   })
   .strict();
 export type SearchFilters = z.infer<typeof SearchFiltersSchema>;
@@ -94,7 +120,7 @@ export const SimilarRequestSchema = z
     text: z.string().trim().min(1, 'must not be empty').max(20000).optional(),
     id: z.string().uuid('must be a chunk id (UUID)').optional(),
     n_results: nResults.optional(),
-    exclude_file_path: relativePath.optional(),
+    exclude_file_path: filterPath.optional(),
   })
   .strict()
   .refine((r) => (r.text === undefined) !== (r.id === undefined), {
@@ -104,8 +130,9 @@ export const SimilarRequestSchema = z
 export type SimilarRequest = z.infer<typeof SimilarRequestSchema>;
 
 export const IndexRequestSchema = z.union([
-  z.object({ all: z.literal(true) }).strict(),
-  z.object({ path: relativePath }).strict(),
+  // `async: true` runs a full or folder index as a job: 202 {job_id}, then GET /api/library/jobs/:id.
+  z.object({ all: z.literal(true), async: z.boolean().optional() }).strict(),
+  z.object({ path: relativePath, async: z.boolean().optional() }).strict(),
   z
     .object({
       file_path: relativePath,
@@ -113,6 +140,8 @@ export const IndexRequestSchema = z.union([
       workspace: z
         .string()
         .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+        // "." and ".." pass the pattern but would put the file beside or above the uploads folder.
+        .refine((w) => w !== '.' && w !== '..', 'must be a folder name, not "." or ".."')
         .optional(),
     })
     .strict(),
@@ -150,6 +179,8 @@ export interface StatsResponse {
   documents: number;
   by_content_type: Record<string, number>;
   by_taxonomy: Record<string, number>;
+  /** Documents per contributor; files added to library/ directly count under "(unattributed)". */
+  by_contributor: Record<string, number>;
   embedder: { id: string; dimension: number };
   store: { kind: string; location: string };
   last_indexed_at: string | null;
@@ -166,12 +197,31 @@ export interface IndexingProgress {
   error: string | null;
 }
 
+export type DependencyStatus = 'up' | 'degraded' | 'down';
+
+/** One dependency as GET /health sees it. */
+export interface DependencyHealth {
+  status: DependencyStatus;
+  /** How long the (cached) probe took; null when nothing was probed (Claude never is: it costs tokens). */
+  latency_ms: number | null;
+  /** What was checked and, when not up, why and what to do. */
+  detail: string;
+  /** The provider's circuit breaker, for remote providers. */
+  circuit?: 'closed' | 'open' | 'half_open';
+}
+
 export interface HealthResponse {
   status: 'ok' | 'degraded';
   version: string;
+  /** `points` is the last count the store answered (0 before it ever did). */
   store: { kind: string; points: number };
   embedder: { id: string };
   indexing: IndexingProgress;
+  /**
+   * Each dependency. /health answers 200 only when searches can be served
+   * (store and embedder up), else 503 with this body. Older servers omit it.
+   */
+  dependencies?: { store: DependencyHealth; embedder: DependencyHealth; llm: DependencyHealth };
 }
 
 export interface ErrorBody {
@@ -300,4 +350,54 @@ export interface DocumentResponse extends DocumentSummary {
   content: string;
   taxonomy: TaxonomyPath;
   file_hash: string;
+}
+
+// ---- Index jobs (POST /api/library/index with "async": true, /api/library/jobs) ----
+
+export const JOB_STATES = ['pending', 'running', 'done', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+/** `all`: the whole library; `path`: one file or folder inside it. */
+export type IndexJobKind = 'all' | 'path';
+
+export interface IndexJobProgress {
+  files_total: number;
+  files_done: number;
+  /** The file being worked on now; null before the first and after the last. */
+  current: string | null;
+}
+
+/** A job without its per-file results: what the list shows. */
+export interface IndexJobOverview {
+  id: string;
+  kind: IndexJobKind;
+  /** The file or folder of a `path` job; null for `all`. */
+  path: string | null;
+  state: JobState;
+  /** True once a cancel was asked for; a running job stops after its current file. */
+  cancel_requested: boolean;
+  progress: IndexJobProgress;
+  /** Set when the job ends (for a cancelled job: what was done before it stopped). */
+  summary: IndexSummary | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Developer name, "cli" or "startup"; null when the server has no auth. */
+  requested_by: string | null;
+}
+
+export interface IndexJob extends IndexJobOverview {
+  /** One entry per file handled so far, in order. */
+  results: IndexFileResult[];
+}
+
+export interface IndexJobAccepted {
+  job_id: string;
+  state: JobState;
+  /** True when the same index was already queued or running: its id comes back, no second job starts. */
+  existing: boolean;
+}
+
+export interface IndexJobList {
+  jobs: IndexJobOverview[];
 }

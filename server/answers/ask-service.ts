@@ -1,7 +1,8 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AnswerMode, AskRequest, AskResponse, AskStreamEvent, Citation, ConversationTurn, Usage } from '../../shared/api.js';
 import type { Config } from '../config/settings.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError, toHttpError } from '../http/errors.js';
+import { CircuitBreaker, ProviderUnavailableError, type CallOutcome } from '../reliability/circuit-breaker.js';
 import type { SearchService } from '../retrieval/search.js';
 import { ChatModelError, type ChatErrorKind, type ChatModel, type ChatResult, type ChatTurn, type NativeCitation } from './chat-model.js';
 import { resolveCitations } from './citations.js';
@@ -9,7 +10,7 @@ import { createChatModel } from './claude.js';
 import { computeConfidence, usedSources } from './confidence.js';
 import { buildQuestionPrompt, OUTPUT_SYSTEM_PROMPT, toContextBlocks, toRetrievedSources, type RetrievedSource } from './context.js';
 import { ConversationNotFoundError, DEFAULT_DEVELOPER, HISTORY_TURNS, newConversationId, type ConversationStore } from './conversations.js';
-import { extractiveAnswer, NOTHING_FOUND } from './extractive.js';
+import { claudeUnavailableNote, extractiveAnswer, NOTHING_FOUND } from './extractive.js';
 
 /** The seed's "top 10 matching chunks". */
 export const DEFAULT_ASK_RESULTS = 10;
@@ -66,7 +67,49 @@ export function toAnswerError(e: unknown): AnswerError {
     return new AnswerError(status, code, e.message, e.retryAfter, null, { cause: e });
   }
   if (e instanceof HttpError) return new AnswerError(e.status, e.code, e.message, null, null, { cause: e });
+  // Store and embedder failures keep their API meaning (503 with the reason) instead of a bare 500.
+  const mapped = toHttpError(e);
+  if (mapped.code !== 'internal') return new AnswerError(mapped.status, mapped.code, mapped.message, null, null, { cause: e });
   return new AnswerError(500, 'internal', 'internal error while answering; the server log has the details', null, null, { cause: e });
+}
+
+/**
+ * What a Claude failure says about Anthropic's health. Unreachable, timed out,
+ * overloaded, 5xx and broken streams mean trouble; a rate limit is this key's
+ * budget, and auth or request errors prove Anthropic answered.
+ */
+export function claudeOutcome(error: unknown): CallOutcome {
+  if (!(error instanceof ChatModelError)) return 'neutral';
+  switch (error.kind) {
+    case 'connection':
+    case 'timeout':
+    case 'overloaded':
+    case 'upstream':
+    case 'interrupted':
+      return 'failure';
+    case 'aborted':
+    case 'rate_limit':
+      return 'neutral';
+    default:
+      return 'success';
+  }
+}
+
+/**
+ * Failures before any text that mean "Claude is down": the developer gets an
+ * extractive answer at once rather than an error. Overloaded stays an error
+ * (503 with Retry-After): Claude is up and asks to be retried shortly.
+ */
+function claudeIsDown(error: unknown): error is ChatModelError {
+  return error instanceof ChatModelError && (error.kind === 'connection' || error.kind === 'timeout' || error.kind === 'upstream' || error.kind === 'interrupted');
+}
+
+/** Paid-usage accounting around Claude (the UsageMeter). */
+export interface AnswerUsage {
+  /** The note opening an extractive answer while paid answers are paused (monthly budget spent), or null to call Claude. */
+  pausedNote(): string | null;
+  /** `developer` undefined: whoever the request in progress belongs to. */
+  recordAnswer(model: string, usage: Usage, developer: string | undefined): void;
 }
 
 export interface AskServiceDeps {
@@ -75,6 +118,12 @@ export interface AskServiceDeps {
   conversations: ConversationStore;
   /** Picks the model for a request (null: extractive mode); replaceable for other providers. */
   chatModelFor?: (apiKey: string | undefined) => ChatModel | null;
+  /** Anthropic's circuit breaker; one per server, whoever's key a request carries. */
+  breaker?: CircuitBreaker;
+  /** Meters Claude's tokens and pauses paid answers at the monthly budget; absent, neither happens. */
+  usage?: AnswerUsage;
+  /** Decorates every model picked for a request (metrics), whichever way it was picked. */
+  wrapModel?: (model: ChatModel) => ChatModel;
 }
 
 interface Prepared {
@@ -101,16 +150,23 @@ function toChatTurns(history: ConversationTurn[]): ChatTurn[] {
  * key), respond with citations and confidence, and save the turn.
  */
 export class AskService {
+  readonly breaker: CircuitBreaker;
   private envModel: ChatModel | null | undefined;
 
-  constructor(private readonly deps: AskServiceDeps) {}
+  constructor(private readonly deps: AskServiceDeps) {
+    this.breaker = deps.breaker ?? new CircuitBreaker({ name: 'Claude', classify: claudeOutcome });
+  }
 
   private modelFor(apiKey: string | undefined): ChatModel | null {
-    if (this.deps.chatModelFor) return this.deps.chatModelFor(apiKey);
-    if (apiKey?.trim()) return createChatModel(this.deps.config, apiKey);
+    if (this.deps.chatModelFor) return this.wrapped(this.deps.chatModelFor(apiKey));
+    if (apiKey?.trim()) return this.wrapped(createChatModel(this.deps.config, apiKey));
     // The server's own credential never changes while it runs: one client, reused.
-    if (this.envModel === undefined) this.envModel = createChatModel(this.deps.config, undefined);
+    if (this.envModel === undefined) this.envModel = this.wrapped(createChatModel(this.deps.config, undefined));
     return this.envModel;
+  }
+
+  private wrapped(model: ChatModel | null): ChatModel | null {
+    return model && this.deps.wrapModel ? this.deps.wrapModel(model) : model;
   }
 
   private async prepare(req: AskRequest, ctx: AskContext): Promise<Prepared> {
@@ -176,13 +232,36 @@ export class AskService {
    */
   async *stream(req: AskRequest, ctx: AskContext = {}): AsyncGenerator<AskStreamEvent, void, void> {
     const p = await this.prepare(req, ctx);
-    const model = this.modelFor(ctx.apiKey);
+    let model = this.modelFor(ctx.apiKey);
+    // Why Claude is skipped although a key is there; null when it is not.
+    let unavailable: string | null = null;
+    // Budget before the breaker: a paused budget must not take a half-open trial slot.
+    const budgetNote = model && p.sources.length > 0 ? (this.deps.usage?.pausedNote() ?? null) : null;
+    if (budgetNote) model = null;
+    if (model && p.sources.length > 0) {
+      try {
+        this.breaker.acquire();
+      } catch (e) {
+        if (!(e instanceof ProviderUnavailableError)) throw e;
+        unavailable = e.reason;
+        model = null;
+      }
+    }
     const mode: AnswerMode = model ? 'claude' : 'extractive';
-    yield { event: 'sources', data: { sources: p.sources.map((s) => s.source), conversation_id: p.conversationId, mode } };
+    let sent = false;
+    try {
+      yield { event: 'sources', data: { sources: p.sources.map((s) => s.source), conversation_id: p.conversationId, mode } };
+      sent = true;
+    } finally {
+      // A reader gone before Claude was asked must not hold a half-open trial slot.
+      if (!sent && model && p.sources.length > 0) this.breaker.release();
+    }
 
     if (!model || p.sources.length === 0) {
       // Nothing retrieved: say so without spending tokens on a model that may only use the context.
-      const ex = model ? { answer: NOTHING_FOUND, citations: [] } : extractiveAnswer(p.question, p.sources);
+      const ex = model
+        ? { answer: NOTHING_FOUND, citations: [] }
+        : extractiveAnswer(p.question, p.sources, budgetNote ?? (unavailable === null ? undefined : claudeUnavailableNote(unavailable)));
       yield { event: 'delta', data: { text: ex.answer } };
       const response = this.respond(p, { answer: ex.answer, citations: ex.citations, mode, model: null, incomplete: false, usage: null });
       await this.save(p, response);
@@ -207,6 +286,7 @@ export class AskService {
         const step = await generator.next();
         if (step.done) {
           settled = true;
+          this.breaker.onSuccess();
           result = step.value;
           break;
         }
@@ -219,7 +299,12 @@ export class AskService {
       }
     } catch (e) {
       settled = true;
+      this.breaker.record(e);
       const failure = toAnswerError(e);
+      if (text === '' && claudeIsDown(e)) {
+        yield* this.extractiveFallback(p, e.message);
+        return;
+      }
       if (text === '') throw failure;
       const partial = this.respond(p, {
         answer: text,
@@ -233,8 +318,13 @@ export class AskService {
       throw failure.withPartial(partial);
     } finally {
       // A consumer that stops reading (return() at a yield) must not leave Claude generating.
-      if (!settled) await generator.throw(new ChatModelError('aborted', 'the answer was abandoned')).catch(() => undefined);
+      if (!settled) {
+        this.breaker.release();
+        await generator.throw(new ChatModelError('aborted', 'the answer was abandoned')).catch(() => undefined);
+      }
     }
+    // Only finished answers report usage; tokens of a broken stream are not known (and not counted).
+    this.deps.usage?.recordAnswer(result.model, result.usage, ctx.developer);
     const response = this.respond(p, {
       answer: text,
       citations: resolveCitations(text, native, blocks, p.sources),
@@ -244,6 +334,15 @@ export class AskService {
       incomplete: result.stop_reason === 'max_tokens',
       usage: result.usage,
     });
+    await this.save(p, response);
+    yield { event: 'done', data: response };
+  }
+
+  /** Claude failed before saying anything: quote the library instead, saying why. */
+  private async *extractiveFallback(p: Prepared, reason: string): AsyncGenerator<AskStreamEvent, void, void> {
+    const ex = extractiveAnswer(p.question, p.sources, claudeUnavailableNote(reason));
+    yield { event: 'delta', data: { text: ex.answer } };
+    const response = this.respond(p, { answer: ex.answer, citations: ex.citations, mode: 'extractive', model: null, incomplete: false, usage: null });
     await this.save(p, response);
     yield { event: 'done', data: response };
   }

@@ -4,6 +4,10 @@ import { queryTerms } from '../retrieval/rerank.js';
 import type { RetrievedSource } from './context.js';
 
 export const EXTRACTIVE_NOTE = 'Extractive answer (no Anthropic API key configured): the most relevant passages from the library, quoted.';
+/** Said instead of EXTRACTIVE_NOTE when a key is there but Claude cannot be reached (or its circuit is open). */
+export function claudeUnavailableNote(reason: string): string {
+  return `Extractive answer (Claude is unavailable: ${reason}): the most relevant passages from the library, quoted.`;
+}
 export const NOTHING_FOUND =
   'The library has nothing on this: no indexed passage matches the question. Try other words, or add a document about it to the library.';
 
@@ -158,7 +162,7 @@ export function sentenceUnits(content: string, firstLine: number): Unit[] {
  * one per document so the answer shows the breadth of what the library says,
  * in retrieval order then document order, each followed by its `[n]` marker.
  */
-export function extractiveAnswer(question: string, sources: RetrievedSource[]): ExtractiveAnswer {
+export function extractiveAnswer(question: string, sources: RetrievedSource[], note: string = EXTRACTIVE_NOTE): ExtractiveAnswer {
   const terms = [...new Set(queryTerms(question).map(lemma))];
   const needed = Math.max(1, Math.ceil(terms.length * MIN_TERM_SHARE));
   const topScore = Math.max(...sources.map((s) => s.source.score), 0);
@@ -178,7 +182,7 @@ export function extractiveAnswer(question: string, sources: RetrievedSource[]): 
       }
     }
   }
-  if (candidates.length === 0) return { answer: `${EXTRACTIVE_NOTE}\n\n${NOTHING_FOUND}`, citations: [], empty: true };
+  if (candidates.length === 0) return { answer: `${note}\n\n${NOTHING_FOUND}`, citations: [], empty: true };
 
   candidates.sort((a, b) => b.score - a.score || a.source.source.index - b.source.source.index || a.order - b.order);
   const best = candidates[0]?.score ?? 0;
@@ -209,5 +213,5 @@ export function extractiveAnswer(question: string, sources: RetrievedSource[]): 
     start_line: c.start_line,
     end_line: c.end_line,
   }));
-  return { answer: `${EXTRACTIVE_NOTE}\n\n${lines.join('\n')}`, citations, empty: false };
+  return { answer: `${note}\n\n${lines.join('\n')}`, citations, empty: false };
 }

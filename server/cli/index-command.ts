@@ -2,6 +2,8 @@ import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import type { IndexFileResult, IndexResponse } from '../../shared/api.js';
+import { summarize } from '../indexing/progress.js';
+import { isFinished, type JobRequest } from '../jobs/job-runner.js';
 import type { Services } from '../services.js';
 import { reclassify } from '../taxonomy/reclassify.js';
 import { withServices } from './with-services.js';
@@ -43,17 +45,46 @@ function libraryRelative(services: Services, input: string): string {
   return input;
 }
 
+/**
+ * Runs the index as a job, like the server's API: same runner, same progress
+ * events, and a record in DATA_DIR that GET /api/library/jobs shows. Ctrl-C
+ * cancels it cleanly (files under way finish); a second Ctrl-C quits at once.
+ */
 async function runIndex(services: Services, opts: { all?: boolean; path?: string }): Promise<number> {
   const progress = progressReporter();
+  const rel = opts.path === undefined ? '' : libraryRelative(services, opts.path);
+  const request: JobRequest = rel ? { kind: 'path', path: rel, requestedBy: 'cli' } : { kind: 'all', requestedBy: 'cli' };
+  let jobId: string | null = null;
+  const interrupt = () => {
+    if (jobId) services.jobs.cancel(jobId);
+    console.error('\ncancelling: finishing the files under way (Ctrl-C again quits at once)');
+  };
+  process.once('SIGINT', interrupt);
   try {
-    const rel = opts.path === undefined ? '' : libraryRelative(services, opts.path);
-    const res = rel
-      ? await services.indexer.indexPath(rel, { onFile: progress.onFile })
-      : await services.indexer.indexAll({ onFile: progress.onFile });
+    const { job } = await services.jobs.submit(request, (event) => {
+      if (event.type === 'file') progress.onFile(event.result, event.job.progress.files_done, event.job.progress.files_total);
+    });
+    jobId = job.id;
+    const finished = await services.jobs.wait(job.id);
     progress.stop();
+    if (!finished || !isFinished(finished.state)) {
+      // Only a job of another live process comes back unfinished.
+      console.error(`ai-library: the same index already runs as job ${job.id} in another process; wait for it (GET /api/library/jobs/${job.id}) or stop it there`);
+      return 1;
+    }
+    if (finished.state === 'failed') {
+      console.error(`ai-library: index job ${finished.id} failed: ${finished.error ?? 'unknown error'}`);
+      return 1;
+    }
+    const res: IndexResponse = { files: finished.results, summary: finished.summary ?? summarize(finished.results, 0) };
     printSummary(res);
+    if (finished.state === 'cancelled') {
+      console.error(`cancelled after ${finished.results.length} of ${finished.progress.files_total} files; the index holds what was done, run it again to finish`);
+      return 130;
+    }
     return res.summary.failed > 0 ? 2 : 0;
   } finally {
+    process.off('SIGINT', interrupt);
     progress.stop();
   }
 }

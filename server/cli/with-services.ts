@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from '../config/settings.js';
+import { HttpError } from '../http/errors.js';
 import { LibraryPathError } from '../indexing/library-paths.js';
+import { ProviderUnavailableError } from '../reliability/circuit-breaker.js';
 import { createServices, type Services } from '../services.js';
 import { EmbedderMismatchError, StoreUnavailableError } from '../stores/vector-store.js';
 
@@ -10,7 +12,8 @@ export async function withServices(action: (services: Services) => Promise<numbe
     services = await createServices(loadConfig());
     return await action(services);
   } catch (e) {
-    const known = [ConfigError, EmbedderMismatchError, StoreUnavailableError, LibraryPathError];
+    // Errors written for people (HttpError carries the API's own messages) print as one line.
+    const known = [ConfigError, EmbedderMismatchError, StoreUnavailableError, LibraryPathError, ProviderUnavailableError, HttpError];
     if (known.some((k) => e instanceof k) && e instanceof Error) {
       console.error(`ai-library: ${e.message}`);
       return 1;

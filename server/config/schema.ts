@@ -9,6 +9,12 @@ const optionalString = z
 
 export const PROFILES = ['high_accuracy', 'balanced', 'fast_query'] as const;
 
+/** USD per million tokens; cache prices default to Anthropic's multipliers of `input` (server/usage/pricing.ts). */
+const usdPerMillion = z.coerce.number().min(0);
+const modelPrice = z
+  .object({ input: usdPerMillion, output: usdPerMillion.optional(), cache_read: usdPerMillion.optional(), cache_write: usdPerMillion.optional() })
+  .strict();
+
 export const SettingsSchema = z
   .object({
     library: z
@@ -46,6 +52,8 @@ export const SettingsSchema = z
         collection_name: z.string().min(1).default('knowledge_library'),
         profile: z.enum(PROFILES).default('balanced'),
         prefer_grpc: z.boolean().default(false),
+        /** Qdrant requests in flight at once, per process (MAX_CONCURRENT_QDRANT); the embedded store is synchronous and ignores it. */
+        max_concurrent: positiveInt.default(20),
       })
       .strict()
       .default({}),
@@ -95,6 +103,50 @@ export const SettingsSchema = z
     data: z.object({ dir: z.string().min(1).default('./data') }).strict().default({}),
     taxonomy: z
       .object({ min_confidence: z.coerce.number().min(0).max(1).default(0.2) })
+      .strict()
+      .default({}),
+    /** Prices of paid tokens; entries override the built-in list prices per model (server/usage/pricing.ts). */
+    pricing: z
+      .object({ models: z.record(z.string().min(1), modelPrice).default({}), fallback: modelPrice.optional() })
+      .strict()
+      .default({}),
+    /** Monthly spend on Mistral and Claude (UTC months); 0 means unlimited. */
+    budget: z
+      .object({
+        monthly_usd: z.coerce.number().min(0).default(0),
+        warn_percent: z.coerce.number().min(1).max(100).default(80),
+      })
+      .strict()
+      .default({}),
+    /** `npm run backup`: where archives go (relative to the start directory) and how many days they are kept (0: forever). */
+    backup: z
+      .object({ dir: z.string().min(1).default('./backups'), keep_days: z.coerce.number().int().min(0).default(7) })
+      .strict()
+      .default({}),
+    /** Circuit breakers around Mistral, TEI, Qdrant and Claude, and how /health probes them. */
+    reliability: z
+      .object({
+        failure_threshold: positiveInt.default(5),
+        cooldown_ms: positiveInt.default(30_000),
+        health_cache_ms: z.coerce.number().int().min(0).default(5_000),
+        health_timeout_ms: positiveInt.default(2_000),
+      })
+      .strict()
+      .default({}),
+    /** Per-developer budgets (token buckets, full minute as burst); 0 turns one off. */
+    limits: z
+      .object({
+        requests_per_minute: z.coerce.number().int().min(0).default(600),
+        asks_per_minute: z.coerce.number().int().min(0).default(60),
+        index_per_minute: z.coerce.number().int().min(0).default(120),
+        // The shared request schemas cap queries at 4000; this may only tighten it.
+        max_query_chars: positiveInt.max(4000, 'must be at most 4000 (the API schema caps queries there)').default(4000),
+      })
+      .strict()
+      .default({}),
+    /** Structured JSON logs (pino); LOG_LEVEL overrides `level`. */
+    logging: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .default({}),
   })

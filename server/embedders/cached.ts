@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
+import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { Embedder } from './embedder.js';
 
 export const EMBEDDING_CACHE_FILE = 'embedding-cache.sqlite';
@@ -90,6 +91,10 @@ export class CachedEmbedder implements Embedder {
         insert.run(this.id, hash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), now);
       }
     });
+  }
+
+  get breaker(): CircuitBreaker | undefined {
+    return this.inner.breaker;
   }
 
   stats(): CacheStats {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config/settings.js';
 import { ConfigError } from '../config/settings.js';
+import { breakerSettingsFrom } from '../reliability/circuit-breaker.js';
 import { CachedEmbedder, EMBEDDING_CACHE_FILE } from './cached.js';
 import type { Embedder } from './embedder.js';
 import { LocalEmbedder } from './local.js';
@@ -26,6 +27,7 @@ export function mistralOptions(config: Config): MistralEmbedderOptions {
     serverURL: config.env.MISTRAL_SERVER_URL?.trim() || e.server_url,
     timeoutMs: e.timeout_ms,
     concurrency: e.max_concurrent,
+    breaker: breakerSettingsFrom(config),
   };
 }
 
@@ -40,6 +42,7 @@ export function teiOptions(config: Config): TeiConnectOptions {
     maxBatch: e.batch_size,
     timeoutMs: e.timeout_ms,
     concurrency: e.max_concurrent,
+    breaker: breakerSettingsFrom(config),
   };
 }
 
@@ -48,17 +51,30 @@ function cached(inner: Embedder, config: Config): Embedder {
   return new CachedEmbedder(inner, { file: path.join(config.paths.data, EMBEDDING_CACHE_FILE) });
 }
 
+export interface EmbedderHooks {
+  /** Wraps the paid provider inside the cache, so usage recording sees only the texts actually sent. */
+  wrapPaid?: (inner: MistralEmbedder) => Embedder;
+  /** Wraps every provider, local included (inside the cache, around `wrapPaid`): metrics see the calls that reach it. */
+  wrapProvider?: (inner: Embedder) => Embedder;
+}
+
+function provided(inner: Embedder, hooks: EmbedderHooks): Embedder {
+  return hooks.wrapProvider ? hooks.wrapProvider(inner) : inner;
+}
+
 /**
  * Builds the configured embedder without network calls. TEI then needs
  * embeddings.model and embeddings.dimension; `openEmbedder` can ask TEI instead.
  */
-export function createEmbedder(config: Config): Embedder {
+export function createEmbedder(config: Config, hooks: EmbedderHooks = {}): Embedder {
   const provider = config.settings.embeddings.provider;
   switch (provider) {
     case 'local':
-      return new LocalEmbedder();
-    case 'mistral':
-      return cached(new MistralEmbedder(mistralOptions(config)), config);
+      return provided(new LocalEmbedder(), hooks);
+    case 'mistral': {
+      const mistral = new MistralEmbedder(mistralOptions(config));
+      return cached(provided(hooks.wrapPaid ? hooks.wrapPaid(mistral) : mistral, hooks), config);
+    }
     case 'tei': {
       const options = teiOptions(config);
       if (!options.modelId || options.dimension === undefined) {
@@ -67,7 +83,7 @@ export function createEmbedder(config: Config): Embedder {
         );
       }
       const maxBatch = Math.min(options.maxBatch ?? TEI_DEFAULT_MAX_BATCH, TEI_DEFAULT_MAX_BATCH);
-      return cached(new TeiEmbedder({ ...options, modelId: options.modelId, dimension: options.dimension, maxBatch }), config);
+      return cached(provided(new TeiEmbedder({ ...options, modelId: options.modelId, dimension: options.dimension, maxBatch }), hooks), config);
     }
     default: {
       const never: never = provider;
@@ -77,7 +93,7 @@ export function createEmbedder(config: Config): Embedder {
 }
 
 /** Like `createEmbedder`, but asks a TEI server for its model and vector size when the settings leave them out. */
-export async function openEmbedder(config: Config): Promise<Embedder> {
-  if (config.settings.embeddings.provider !== 'tei') return createEmbedder(config);
-  return cached(await TeiEmbedder.connect(teiOptions(config)), config);
+export async function openEmbedder(config: Config, hooks: EmbedderHooks = {}): Promise<Embedder> {
+  if (config.settings.embeddings.provider !== 'tei') return createEmbedder(config, hooks);
+  return cached(provided(await TeiEmbedder.connect(teiOptions(config)), hooks), config);
 }

@@ -1,3 +1,5 @@
+import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
+
 /** Turns text into vectors. One file per implementation beside this one. */
 export interface Embedder {
   /** Names the vector space: vectors of different ids must never be mixed in one store. */
@@ -10,6 +12,8 @@ export interface Embedder {
    * symmetric embedders ignore it.
    */
   embed(texts: string[], kind: 'document' | 'query'): Promise<Float32Array[]>;
+  /** Remote embedders only: the provider's circuit breaker (health reads it). */
+  readonly breaker?: CircuitBreaker;
 }
 
 export interface EmbedderInfo {

@@ -10,6 +10,7 @@ import {
 import type { EmbeddingResponse } from '@mistralai/mistralai/models/components';
 import { ConfigError, type Env } from '../config/settings.js';
 import { charsForTokens, estimateTokens } from '../indexing/tokens.js';
+import type { BreakerSettings, CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { Embedder } from './embedder.js';
 import {
   DEFAULT_CONCURRENCY,
@@ -48,6 +49,7 @@ export interface MistralEmbedderOptions {
   timeoutMs?: number;
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
+  breaker?: Partial<BreakerSettings>;
   maxInputs?: number;
   maxRequestTokens?: number;
 }
@@ -154,7 +156,12 @@ export class MistralEmbedder implements Embedder {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
       retry: options.retry,
+      breaker: options.breaker,
     });
+  }
+
+  get breaker(): CircuitBreaker {
+    return this.resilience.breaker;
   }
 
   /** Symmetric model: documents and queries are embedded alike. */

@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
+import { CircuitBreaker, type BreakerSettings, type CallOutcome } from '../reliability/circuit-breaker.js';
 
 /**
  * Shared by every remote embedder (Mistral, TEI): one place decides what is
@@ -80,6 +81,8 @@ export interface ResilienceOptions {
   timeoutMs: number;
   concurrency: number;
   retry?: Partial<RetryPolicy>;
+  /** The provider's circuit breaker; defaults apply when left out. */
+  breaker?: Partial<BreakerSettings>;
 }
 
 /** Runs `attempt`, aborting it through its signal after `timeoutMs`. */
@@ -110,6 +113,27 @@ function isRetryable(error: unknown): boolean {
   return error instanceof EmbedderRequestError && error.retryable;
 }
 
+/**
+ * What one attempt's error says about the provider: unreachable, timed out or
+ * 5xx means down; a 429 means busy, not down (retries and Retry-After handle
+ * it); any other answer proves it is up.
+ */
+export function embedderOutcome(error: unknown): CallOutcome {
+  if (error instanceof EmbedderTimeoutError) return 'failure';
+  if (error instanceof EmbedderRequestError) {
+    if (error.status === null) return error.retryable ? 'failure' : 'neutral';
+    if (error.status === 429) return 'neutral';
+    return error.status >= 500 ? 'failure' : 'success';
+  }
+  if (error instanceof EmbedderResponseError) return 'success';
+  return 'failure';
+}
+
+/** A provider outage (as opposed to a refused request): the API answers 503 for these. */
+export function isEmbedderOutage(error: unknown): boolean {
+  return embedderOutcome(error) !== 'success' && (error instanceof EmbedderTimeoutError || error instanceof EmbedderRequestError);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -118,6 +142,8 @@ export class Resilience {
   readonly provider: string;
   readonly timeoutMs: number;
   readonly policy: RetryPolicy;
+  /** Counts failed attempts, so a dead provider trips it within one request's retries. */
+  readonly breaker: CircuitBreaker;
   private readonly limit: LimitFunction;
 
   constructor(options: ResilienceOptions) {
@@ -125,6 +151,7 @@ export class Resilience {
     this.timeoutMs = options.timeoutMs;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.limit = pLimit(Math.max(1, Math.floor(options.concurrency)));
+    this.breaker = new CircuitBreaker({ name: `${options.provider} embeddings`, ...options.breaker, classify: embedderOutcome });
   }
 
   /** Requests currently holding a concurrency slot (including their retry waits). */
@@ -151,8 +178,17 @@ export class Resilience {
         async () => {
           attempts++;
           try {
-            return await withTimeout(attempt, this.timeoutMs, describeTimeout);
+            this.breaker.acquire();
+          } catch (open) {
+            // An open circuit ends the retries too: waiting on a provider known to be down helps nobody.
+            throw new AbortError(open instanceof Error ? open : new Error(String(open)));
+          }
+          try {
+            const result = await withTimeout(attempt, this.timeoutMs, describeTimeout);
+            this.breaker.onSuccess();
+            return result;
           } catch (error) {
+            this.breaker.record(error);
             if (error instanceof EmbedderRequestError && error.retryAfterMs !== null && error.retryAfterMs > maxRetryAfterMs) {
               throw new AbortError(
                 new EmbedderRequestError(

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/settings.js';
+import type { BreakerSettings, CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { Embedder } from './embedder.js';
 import {
   DEFAULT_CONCURRENCY,
@@ -31,6 +32,7 @@ interface TeiCommonOptions {
   timeoutMs?: number;
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
+  breaker?: Partial<BreakerSettings>;
 }
 
 export interface TeiEmbedderOptions extends TeiCommonOptions {
@@ -64,6 +66,7 @@ function newResilience(options: TeiCommonOptions): Resilience {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     retry: options.retry,
+    breaker: options.breaker,
   });
 }
 
@@ -183,6 +186,10 @@ export class TeiEmbedder implements Embedder {
 
   get resilience(): Resilience {
     return this.client.resilience;
+  }
+
+  get breaker(): CircuitBreaker {
+    return this.client.resilience.breaker;
   }
 
   /** Asks the server which model it serves and, unless given, its vector size. */

@@ -3,7 +3,9 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
 import type { ErrorBody } from '../../shared/api.js';
 import { ConfigError } from '../config/settings.js';
+import { EmbedderRequestError, EmbedderResponseError, EmbedderTimeoutError, isEmbedderOutage } from '../embedders/resilience.js';
 import { LibraryPathError } from '../indexing/library-paths.js';
+import { ProviderUnavailableError } from '../reliability/circuit-breaker.js';
 import { NotFoundError } from '../retrieval/search.js';
 import { EmbedderMismatchError, StoreUnavailableError } from '../stores/vector-store.js';
 
@@ -41,6 +43,12 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof LibraryPathError) return new HttpError(400, 'invalid_path', err.message);
   if (err instanceof NotFoundError) return new HttpError(404, 'not_found', err.message);
   if (err instanceof StoreUnavailableError) return new HttpError(503, 'store_unavailable', err.message);
+  // Providers write these messages for people and scrub credentials from them, so they may be shown.
+  if (err instanceof ProviderUnavailableError) return new HttpError(503, 'provider_unavailable', err.message);
+  if (isEmbedderOutage(err) && err instanceof Error) return new HttpError(503, 'embedder_unavailable', err.message);
+  if (err instanceof EmbedderRequestError || err instanceof EmbedderResponseError || err instanceof EmbedderTimeoutError) {
+    return new HttpError(502, 'embedder_error', err.message);
+  }
   if (err instanceof EmbedderMismatchError) return new HttpError(409, 'embedder_mismatch', err.message);
   if (err instanceof ConfigError) return new HttpError(500, 'config_error', err.message);
   return new HttpError(500, 'internal', 'internal error; the server log has the details');

@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import { glob } from 'tinyglobby';
-import type { ChunkPayload, IndexFileResult, IndexResponse } from '../../shared/api.js';
+import type { ChunkPayload, IndexFileResult, IndexJobProgress, IndexResponse } from '../../shared/api.js';
 import type { Config } from '../config/settings.js';
 import { embedInBatches, type Embedder } from '../embedders/embedder.js';
 import type { StoredPoint, VectorStore } from '../stores/vector-store.js';
@@ -12,17 +13,44 @@ import { LibraryPathError, normalizeRelativePath, resolveInLibrary } from './lib
 import { md5, pointId } from './point-id.js';
 import { IndexProgress, summarize } from './progress.js';
 
+/**
+ * Files indexed at once by a full or folder run. Embedding is already bounded
+ * by embeddings.max_concurrent; this only overlaps one file's reads, chunking
+ * and store writes with another's embedding wait.
+ */
+export const INDEX_CONCURRENCY = 4;
+
 export interface IndexerDeps {
   config: Config;
   store: VectorStore;
   embedder: Embedder;
   classifier: Classifier;
   progress?: IndexProgress;
+  /** Sees every file result of every run (metrics); per-run callers use `IndexOptions.onFile`. */
+  onFileResult?: (result: IndexFileResult) => void;
+  /** Throws when paid embedding must pause (monthly budget spent); absent for free embedders. */
+  budgetCheck?: () => void;
 }
 
 export interface IndexOptions {
   contributor?: string | null;
   onFile?: (result: IndexFileResult, done: number, total: number) => void;
+  /** Totals and the file being worked on, whenever either changes. */
+  onProgress?: (progress: IndexJobProgress) => void;
+  /**
+   * Cancels a full or folder run cooperatively: checked before each file, so
+   * files already started finish (each is replaced atomically in the store) and
+   * the index stays consistent; the run then throws IndexCancelledError.
+   */
+  signal?: AbortSignal;
+}
+
+/** A run stopped by its signal; `results` holds the files finished before it stopped. */
+export class IndexCancelledError extends Error {
+  override name = 'IndexCancelledError';
+  constructor(readonly results: IndexFileResult[]) {
+    super(`indexing cancelled after ${results.length} file(s)`);
+  }
 }
 
 /**
@@ -37,6 +65,11 @@ export class LibraryIndexer {
 
   constructor(private readonly deps: IndexerDeps) {
     this.progress = deps.progress ?? new IndexProgress();
+  }
+
+  /** Throws BudgetExhaustedError (503) when paid embedding is paused; for callers that queue work to run later. */
+  checkBudget(): void {
+    this.deps.budgetCheck?.();
   }
 
   private get libraryRoot(): string {
@@ -60,31 +93,50 @@ export class LibraryIndexer {
 
   private async runAll(options: IndexOptions): Promise<IndexResponse> {
     const started = performance.now();
+    this.deps.budgetCheck?.();
     await mkdir(this.libraryRoot, { recursive: true });
     const onDisk = await this.listFiles('');
     const known = (await this.deps.store.listFiles()).map((f) => f.file_path);
     const gone = known.filter((f) => !onDisk.includes(f));
-    const files = await this.runMany([...onDisk, ...gone], options);
+    let files: IndexFileResult[];
+    try {
+      files = await this.runMany([...onDisk, ...gone], options);
+    } catch (e) {
+      // The files finished before a cancel are filed: the centroids should know them too.
+      if (e instanceof IndexCancelledError) await this.deps.classifier.syncMembers(this.deps.store);
+      throw e;
+    }
     // Centroids learn from the documents now filed; cheap when the member set is unchanged.
     await this.deps.classifier.syncMembers(this.deps.store);
     return { files, summary: summarize(files, (performance.now() - started) / 1000) };
   }
 
+  /**
+   * The library-relative form of a file or folder path. Throws LibraryPathError
+   * when it points outside the library or at nothing on disk or in the index
+   * (a file deleted since it was indexed still counts: indexing it removes it).
+   */
+  async checkPath(relPath: string): Promise<string> {
+    const { rel, abs } = resolveInLibrary(this.libraryRoot, relPath);
+    const info = await stat(abs).catch(() => null);
+    if (info?.isDirectory() || info?.isFile() || (await this.deps.store.getFile(rel))) return rel;
+    throw new LibraryPathError(`path: "${rel}" does not exist in the library`);
+  }
+
   /** Indexes one file or a folder (recursively) inside the library. */
   async indexPath(relPath: string, options: IndexOptions = {}): Promise<IndexResponse> {
     const started = performance.now();
-    const { rel, abs } = resolveInLibrary(this.libraryRoot, relPath);
-    const info = await stat(abs).catch(() => null);
+    this.deps.budgetCheck?.();
+    const rel = await this.checkPath(relPath);
+    const info = await stat(path.join(this.libraryRoot, rel)).catch(() => null);
     let targets: string[];
     if (info?.isDirectory()) {
       const onDisk = await this.listFiles(rel);
       const prefix = rel === '' ? '' : rel + '/';
       const gone = (await this.deps.store.listFiles()).map((f) => f.file_path).filter((f) => f.startsWith(prefix) && !onDisk.includes(f));
       targets = [...onDisk, ...gone];
-    } else if (info?.isFile() || (await this.deps.store.getFile(rel))) {
-      targets = [rel];
     } else {
-      throw new LibraryPathError(`path: "${rel}" does not exist in the library`);
+      targets = [rel];
     }
     const files = await this.runMany(targets, options);
     return { files, summary: summarize(files, (performance.now() - started) / 1000) };
@@ -96,9 +148,15 @@ export class LibraryIndexer {
    */
   async indexUpload(filePath: string, content: string, workspace: string | undefined, options: IndexOptions = {}): Promise<IndexResponse> {
     const started = performance.now();
+    // Before the file is written: a refused upload leaves the library as it was.
+    this.deps.budgetCheck?.();
     const inner = normalizeRelativePath(filePath, 'file_path');
     if (inner === '') throw new LibraryPathError('file_path: must name a file');
-    const rel = [this.deps.config.settings.library.uploads_dir, workspace ?? 'default', inner].join('/');
+    const folder = workspace ?? 'default';
+    if (folder === '.' || folder === '..' || /[\\/]/.test(folder)) {
+      throw new LibraryPathError(`workspace: "${folder}" must be one folder name (letters, digits, ".", "-", "_"), not "." or ".."`);
+    }
+    const rel = [this.deps.config.settings.library.uploads_dir, folder, inner].join('/');
     const { abs } = resolveInLibrary(this.libraryRoot, rel, 'file_path');
     const filter = this.newFilter();
     const bytes = Buffer.from(content, 'utf8');
@@ -118,6 +176,7 @@ export class LibraryIndexer {
         return this.indexOne(rel, filter, options.contributor ?? null);
       });
     }
+    this.deps.onFileResult?.(result);
     options.onFile?.(result, 1, 1);
     return { files: [result], summary: summarize([result], (performance.now() - started) / 1000) };
   }
@@ -128,20 +187,52 @@ export class LibraryIndexer {
     return found.map((f) => (relDir ? `${relDir}/${f}` : f)).sort();
   }
 
+  /**
+   * Different files index in parallel (a few at a time, so one slow embedding
+   * batch does not stall the run); each file still goes through `exclusive`.
+   * Results keep the order of `targets`.
+   */
   private async runMany(targets: string[], options: IndexOptions): Promise<IndexFileResult[]> {
     const filter = this.newFilter();
-    const results: IndexFileResult[] = [];
+    const results: IndexFileResult[] = new Array<IndexFileResult>(targets.length);
+    const limit = pLimit(INDEX_CONCURRENCY);
+    let done = 0;
+    const { signal } = options;
+    // Several files run at once: `current` is the latest one started that is still under way.
+    const underWay = new Set<string>();
+    const report = () => options.onProgress?.({ files_total: targets.length, files_done: done, current: [...underWay].at(-1) ?? null });
     this.progress.start(targets.length);
+    report();
     try {
-      for (const rel of targets) {
-        this.progress.step(rel);
-        const result = await this.exclusive(rel, () => this.indexOne(rel, filter, options.contributor ?? null));
-        results.push(result);
-        this.progress.fileDone();
-        options.onFile?.(result, results.length, targets.length);
+      await Promise.all(
+        targets.map((rel, i) =>
+          limit(async () => {
+            // Checked as each file starts: files already under way finish, queued ones never start.
+            if (signal?.aborted) return;
+            this.progress.step(rel);
+            underWay.add(rel);
+            report();
+            const result = await this.exclusive(rel, () => this.indexOne(rel, filter, options.contributor ?? null));
+            underWay.delete(rel);
+            results[i] = result;
+            done += 1;
+            this.progress.fileDone();
+            this.deps.onFileResult?.(result);
+            options.onFile?.(result, done, targets.length);
+            report();
+          }),
+        ),
+      );
+      if (signal?.aborted) {
+        const finished = results.filter((r): r is IndexFileResult => r !== undefined);
+        // /health's progress has no "cancelled" state; the job record carries it.
+        this.progress.finish(summarize(finished, 0));
+        throw new IndexCancelledError(finished);
       }
       this.progress.finish(summarize(results, 0));
     } catch (e) {
+      if (e instanceof IndexCancelledError) throw e;
+      limit.clearQueue();
       this.progress.fail(e instanceof Error ? e.message : String(e));
       throw e;
     }
@@ -198,6 +289,8 @@ export class LibraryIndexer {
     const chunked = chunkFile(rel, text, config.settings.chunking);
     if (!chunked) return this.skip(rel, `unsupported file type "${path.extname(rel) || rel}"`);
     if (chunked.chunks.length === 0) return this.skip(rel, 'no text to index');
+    // Again per file: a long run that crosses the budget stops spending; the file keeps its old chunks.
+    this.deps.budgetCheck?.();
     const vectors = await embedInBatches(
       embedder,
       chunked.chunks.map((c) => (c.section ? `${c.section}\n${c.content}` : c.content)),

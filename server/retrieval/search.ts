@@ -8,6 +8,9 @@ export const DEFAULT_RESULTS = 10;
 const CANDIDATE_FACTOR = 3;
 const MIN_CANDIDATES = 30;
 
+/** Told the mode and duration of each completed search (metrics); `similar` is Find Similar. */
+export type SearchObserver = (mode: SearchMode | 'similar', seconds: number) => void;
+
 /** A search's missing piece (an unknown chunk id); the API answers 404. */
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
@@ -40,6 +43,7 @@ export class SearchService {
   constructor(
     private readonly store: VectorStore,
     private readonly embedder: Embedder,
+    private readonly observe?: SearchObserver,
   ) {}
 
   async search(req: SearchRequest): Promise<SearchResponse> {
@@ -51,7 +55,9 @@ export class SearchService {
     if (mode !== 'dense') query.text = req.query;
     const candidates = dedupeByContent(await this.store.search(query));
     const results = rerank(req.query, candidates, baseScore(mode)).slice(0, n).map(toResult);
-    return { query: req.query, mode, results, took_ms: Math.round((performance.now() - started) * 10) / 10 };
+    const elapsed = performance.now() - started;
+    this.observe?.(mode, elapsed / 1000);
+    return { query: req.query, mode, results, took_ms: Math.round(elapsed * 10) / 10 };
   }
 
   /** Dense neighbours of a text or of a stored chunk; the source chunk itself is left out. */
@@ -78,6 +84,8 @@ export class SearchService {
     const results = candidates
       .slice(0, n)
       .map((point) => toResult({ point, score: point.dense ?? point.fused }));
-    return { query: text.slice(0, 200), mode: 'dense', results, took_ms: Math.round((performance.now() - started) * 10) / 10 };
+    const elapsed = performance.now() - started;
+    this.observe?.('similar', elapsed / 1000);
+    return { query: text.slice(0, 200), mode: 'dense', results, took_ms: Math.round(elapsed * 10) / 10 };
   }
 }

@@ -3,8 +3,10 @@ import { streamSSE } from 'hono/streaming';
 import { ANTHROPIC_KEY_HEADER, AskRequestSchema, type AskStreamEvent } from '../../shared/api.js';
 import { AnswerError, toAnswerError, type AskContext } from '../answers/ask-service.js';
 import { ConversationNotFoundError } from '../answers/conversations.js';
+import type { AppEnv } from '../http/app-env.js';
 import { readBody } from '../http/body.js';
 import { errorBody } from '../http/errors.js';
+import { checkQueryLength } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 
@@ -28,15 +30,16 @@ function logIfInternal(logger: Logger | undefined, err: AnswerError, route: stri
  * conversation endpoints. The developer's key header is read here and handed
  * on; headers are never logged.
  */
-export function answerRoutes(services: Services, logger?: Logger): Hono {
-  const app = new Hono();
+export function answerRoutes(services: Services, logger?: Logger): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
 
   app.post('/api/query/ask', async (c) => {
     const req = await readBody(c, AskRequestSchema);
+    checkQueryLength(req.question, 'question', services.config.settings.limits);
     const controller = new AbortController();
     // A client that hangs up should stop Claude too (node-server aborts only on premature close).
     c.req.raw.signal.addEventListener('abort', () => controller.abort(), { once: true });
-    const ctx: AskContext = { apiKey: c.req.header(ANTHROPIC_KEY_HEADER), signal: controller.signal };
+    const ctx: AskContext = { developer: c.get('developer').name, apiKey: c.req.header(ANTHROPIC_KEY_HEADER), signal: controller.signal };
     const events = services.answers.stream(req, ctx);
 
     if (!wantsEventStream(c)) {
@@ -80,18 +83,19 @@ export function answerRoutes(services: Services, logger?: Logger): Hono {
     });
   });
 
-  app.get('/api/conversations', async (c) => c.json({ conversations: await services.conversations.list() }));
+  // Conversations are per developer: another developer's id answers 404, as if it did not exist.
+  app.get('/api/conversations', async (c) => c.json({ conversations: await services.conversations.list(c.get('developer').name) }));
 
   app.get('/api/conversations/:id', async (c) => {
     const id = c.req.param('id');
-    const conversation = await services.conversations.get(id);
+    const conversation = await services.conversations.get(id, c.get('developer').name);
     if (!conversation) throw new ConversationNotFoundError(id);
     return c.json(conversation);
   });
 
   app.delete('/api/conversations/:id', async (c) => {
     const id = c.req.param('id');
-    if (!(await services.conversations.delete(id))) throw new ConversationNotFoundError(id);
+    if (!(await services.conversations.delete(id, c.get('developer').name))) throw new ConversationNotFoundError(id);
     return c.json({ deleted: id });
   });
 

@@ -1,19 +1,35 @@
 import { Hono } from 'hono';
 import type { HealthResponse } from '../../shared/api.js';
+import { resolveCredential } from '../answers/claude.js';
+import { DependencyProbes } from '../reliability/dependency-health.js';
 import type { Services } from '../services.js';
 
 export function healthRoutes(services: Services): Hono {
   const app = new Hono();
+  const { config } = services;
+  const probes = new DependencyProbes({
+    store: services.store,
+    embedder: services.embedder,
+    llmBreaker: services.answers.breaker,
+    llmConfigured: resolveCredential(config.env, undefined, config.settings.sdk.auth_token_env_var) !== null,
+    cacheMs: config.settings.reliability.health_cache_ms,
+    timeoutMs: config.settings.reliability.health_timeout_ms,
+  });
   app.get('/health', async (c) => {
-    const points = await services.store.count();
+    const dependencies = await probes.check();
+    const indexing = services.indexer.progress.snapshot;
+    // A load balancer should route searches here only if they can be served; Claude being down only changes answers' mode.
+    const canSearch = dependencies.store.status === 'up' && dependencies.embedder.status === 'up';
+    const allUp = canSearch && dependencies.llm.status === 'up';
     const body: HealthResponse = {
-      status: services.indexer.progress.snapshot.state === 'failed' ? 'degraded' : 'ok',
+      status: allUp && indexing.state !== 'failed' ? 'ok' : 'degraded',
       version: services.version,
-      store: { kind: services.store.kind, points },
+      store: { kind: services.store.kind, points: probes.points },
       embedder: { id: services.embedder.id },
-      indexing: services.indexer.progress.snapshot,
+      indexing,
+      dependencies,
     };
-    return c.json(body);
+    return c.json(body, canSearch ? 200 : 503);
   });
   return app;
 }

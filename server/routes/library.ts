@@ -1,8 +1,31 @@
-import { Hono } from 'hono';
-import { IndexRequestSchema, type IndexRequest, type StatsResponse } from '../../shared/api.js';
+import { Hono, type Context } from 'hono';
+import { IndexRequestSchema, type IndexJob, type IndexJobAccepted, type IndexRequest, type StatsResponse } from '../../shared/api.js';
+import { mayModify, requireAdmin } from '../auth/roles.js';
+import type { AppEnv } from '../http/app-env.js';
 import { parseWith, readJson } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
+import { normalizeRelativePath } from '../indexing/library-paths.js';
+import type { FileRecord } from '../stores/vector-store.js';
 import type { Services } from '../services.js';
+
+/** The `by_contributor` key for documents nobody contributed through the API (files placed in library/ directly). */
+export const UNATTRIBUTED = '(unattributed)';
+
+function countByContributor(files: FileRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of files) {
+    const key = f.contributor ?? UNATTRIBUTED;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** 202 for an index run as a job: follow it at the Location (GET /api/library/jobs/:id). */
+function jobAccepted(c: Context<AppEnv>, submitted: { job: IndexJob; existing: boolean }): Response {
+  const body: IndexJobAccepted = { job_id: submitted.job.id, state: submitted.job.state, existing: submitted.existing };
+  c.header('location', `/api/library/jobs/${submitted.job.id}`);
+  return c.json(body, 202);
+}
 
 /** A union's own error says little; pick the variant by its key so the message names the field. */
 function parseIndexRequest(body: unknown): IndexRequest {
@@ -15,19 +38,54 @@ function parseIndexRequest(body: unknown): IndexRequest {
   return parseWith(IndexRequestSchema, body);
 }
 
-export function libraryRoutes(services: Services): Hono {
-  const app = new Hono();
+export function libraryRoutes(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { library } = services.config.settings;
   app.post('/index', async (c) => {
     const req = parseIndexRequest(await readJson(c));
+    // Now, not when a queued job gets to it: a paused paid embedder answers 503 to every index request.
+    services.indexer.checkBudget();
     const { indexer } = services;
-    if ('all' in req) return c.json(await indexer.indexAll());
-    if ('path' in req) return c.json(await indexer.indexPath(req.path));
-    return c.json(await indexer.indexUpload(req.file_path, req.content, req.workspace));
+    const developer = c.get('developer');
+    if ('all' in req) {
+      requireAdmin(c, 'a full re-index (POST /api/library/index {"all": true})');
+      if (req.async) return jobAccepted(c, await services.jobs.submit({ kind: 'all', requestedBy: developer.name }));
+      return c.json(await indexer.indexAll());
+    }
+    if ('path' in req) {
+      // "." is the whole library by another name.
+      if (normalizeRelativePath(req.path) === '') requireAdmin(c, 'indexing the whole library');
+      if (req.async) {
+        return jobAccepted(c, await services.jobs.submit({ kind: 'path', path: req.path, requestedBy: developer.name, contributor: developer.name }));
+      }
+      return c.json(await indexer.indexPath(req.path, { contributor: developer.name }));
+    }
+    const bytes = Buffer.byteLength(req.content, 'utf8');
+    if (bytes > library.max_file_bytes) {
+      // The indexer would skip it quietly; an editor user deserves to hear why nothing was indexed.
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `content: the file is ${bytes} bytes, more than library.max_file_bytes (${library.max_file_bytes}); index a smaller file or ask an operator to raise library.max_file_bytes`,
+      );
+    }
+    // Same target as LibraryIndexer.indexUpload. Replacing someone's document is deleting it, so the same rule applies.
+    const target = [library.uploads_dir, req.workspace ?? 'default', normalizeRelativePath(req.file_path, 'file_path')].join('/');
+    const existing = await services.store.getFile(target);
+    if (existing && !mayModify(developer, existing.contributor)) {
+      throw new HttpError(
+        403,
+        'forbidden',
+        `file_path: "${target}" was contributed by ${existing.contributor === null ? 'nobody through the API' : `"${existing.contributor}"`}; only they or an admin may replace it; upload under another path or workspace`,
+      );
+    }
+    return c.json(await indexer.indexUpload(req.file_path, req.content, req.workspace, { contributor: developer.name }));
   });
   app.get('/stats', async (c) => {
-    const stats = await services.store.stats();
+    const [stats, files] = await Promise.all([services.store.stats(), services.store.listFiles()]);
     const body: StatsResponse = {
       ...stats,
+      by_contributor: countByContributor(files),
       embedder: { id: services.embedder.id, dimension: services.embedder.dimension },
       store: { kind: services.store.kind, location: services.store.location },
     };

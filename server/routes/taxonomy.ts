@@ -1,6 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { Hono } from 'hono';
 import type { DocumentResponse } from '../../shared/api.js';
+import { mayModify } from '../auth/roles.js';
+import type { AppEnv } from '../http/app-env.js';
 import { HttpError } from '../http/errors.js';
 import { resolveInLibrary } from '../indexing/library-paths.js';
 import type { Services } from '../services.js';
@@ -23,9 +25,19 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return out;
 }
 
-/** GET /api/library/taxonomy (the Library tree) and GET /api/library/documents?path= (one document). */
-export function taxonomyRoutes(services: Services): Hono {
-  const app = new Hono();
+function requiredPath(requested: string | undefined): string {
+  if (requested === undefined || requested.trim() === '') {
+    throw new HttpError(400, 'invalid_request', 'path: is required, e.g. /api/library/documents?path=guides/searching.md');
+  }
+  return requested;
+}
+
+/**
+ * GET /api/library/taxonomy (the Library tree), GET /api/library/documents?path=
+ * (one document) and DELETE /api/library/documents?path= (its contributor or an admin).
+ */
+export function taxonomyRoutes(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const libraryRoot = services.config.paths.library;
   const titles = new DocumentTitles(libraryRoot);
 
@@ -36,11 +48,7 @@ export function taxonomyRoutes(services: Services): Hono {
   });
 
   app.get('/documents', async (c) => {
-    const requested = c.req.query('path');
-    if (requested === undefined || requested.trim() === '') {
-      throw new HttpError(400, 'invalid_request', 'path: is required, e.g. /api/library/documents?path=guides/searching.md');
-    }
-    const { rel, abs } = resolveInLibrary(libraryRoot, requested);
+    const { rel, abs } = resolveInLibrary(libraryRoot, requiredPath(c.req.query('path')));
     const file = await services.store.getFile(rel);
     if (!file) {
       throw new HttpError(404, 'not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy, or index it with POST /api/library/index {"path": "${rel}"}`);
@@ -58,6 +66,24 @@ export function taxonomyRoutes(services: Services): Hono {
       file_hash: file.file_hash,
     };
     return c.json(body);
+  });
+
+  app.delete('/documents', async (c) => {
+    const { rel, abs } = resolveInLibrary(libraryRoot, requiredPath(c.req.query('path')));
+    const file = await services.store.getFile(rel);
+    if (!file) {
+      throw new HttpError(404, 'not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy`);
+    }
+    const developer = c.get('developer');
+    if (!mayModify(developer, file.contributor)) {
+      const owner = file.contributor === null ? 'was not contributed through the API' : `was contributed by "${file.contributor}"`;
+      throw new HttpError(403, 'forbidden', `path: "${rel}" ${owner}; only its contributor or an admin may delete it`);
+    }
+    // The file goes first, so a concurrent re-index cannot bring the document back.
+    await rm(abs, { force: true });
+    // Re-indexing a path that is gone removes its chunks under the indexer's per-file lock.
+    const res = await services.indexer.indexPath(rel);
+    return c.json({ deleted: rel, chunks: res.files[0]?.chunks ?? 0 });
   });
 
   return app;

@@ -10,6 +10,8 @@ export function embeddedStoreFile(config: Config): string {
 }
 
 export function createStore(config: Config): VectorStore {
+  // vector.max_concurrent bounds Qdrant only: better-sqlite3 runs each call
+  // synchronously on this thread, so embedded calls never overlap anyway.
   if (config.storeKind === 'embedded') return new EmbeddedStore(embeddedStoreFile(config));
   if (config.storeKind === 'qdrant') return new QdrantStore(qdrantOptionsFrom(config));
   throw new ConfigError(`vector.store: "${String(config.storeKind)}" is unknown; use "embedded" or "qdrant"`);

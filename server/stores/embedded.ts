@@ -12,7 +12,7 @@
  * vec0 costs ~1.25 ms (it walks a 4 MB chunk blob; ~30 µs with chunk_size=8),
  * so re-ranking 400 candidates took 500 ms; from a rowid table 400 vectors
  * come back in one statement in ~2.5 ms, and streaming all of them at open
- * takes 0.6 s instead of 4 s. vec0's own KNN is a full scan (~140 ms at 100k),
+ * takes 0.6 s instead of 4 s. vec0's own KNN is a full scan (~70 ms at 50k),
  * which this store never needs. The blobs are sqlite-vec's float32 format, and
  * a CHECK constraint enforces the dimension, as vec0 would.
  */
@@ -54,7 +54,7 @@ const BM25 = `bm25(chunks_fts, ${BM25_WEIGHTS.content}, ${BM25_WEIGHTS.section},
  * rarest first while their matches fit this budget; the dropped ones are the
  * commonest words, whose IDF makes them nearly worthless to BM25 anyway.
  */
-const KEYWORD_ROW_BUDGET = 5_000;
+const DEFAULT_KEYWORD_ROW_BUDGET = 5_000;
 
 /** Each side of a hybrid search fetches this many, so fusion has overlap to work with. */
 function hybridSideLimit(limit: number): number {
@@ -399,6 +399,11 @@ interface Ranked {
   score: number;
 }
 
+export interface EmbeddedStoreOptions {
+  /** Most FTS rows BM25 ranks per keyword search (see DEFAULT_KEYWORD_ROW_BUDGET). */
+  keywordRowBudget?: number;
+}
+
 class SchemaTooNewError extends Error {
   override name = 'SchemaTooNewError';
 }
@@ -414,8 +419,11 @@ export class EmbeddedStore implements VectorStore {
   private dataVersion = -1;
   private closed = false;
 
-  constructor(dbFile: string) {
+  private readonly keywordRowBudget: number;
+
+  constructor(dbFile: string, options: EmbeddedStoreOptions = {}) {
     this.location = path.resolve(dbFile);
+    this.keywordRowBudget = options.keywordRowBudget ?? DEFAULT_KEYWORD_ROW_BUDGET;
     try {
       fs.mkdirSync(path.dirname(this.location), { recursive: true });
       this.db = new Database(this.location);
@@ -850,7 +858,7 @@ export class EmbeddedStore implements VectorStore {
     const fused = reciprocalRankFusion([dense.map((d) => ({ id: String(d.rowid) })), keyword.map((k) => ({ id: String(k.rowid) }))]);
     const denseBy = new Map(dense.map((d) => [d.rowid, d.score]));
     const keywordBy = new Map(keyword.map((k) => [k.rowid, k.score]));
-    // Ties (one hit ranked equally high by only one side each) go to the denser match, then to the older row.
+    // Equal fused scores (e.g. rank 1 on one side only, each) go to the higher cosine, then to the older row.
     const ranked = [...fused.entries()]
       .map(([id, score]) => ({ rowid: Number(id), score }))
       .sort((a, b) => b.score - a.score || (denseBy.get(b.rowid) ?? -2) - (denseBy.get(a.rowid) ?? -2) || a.rowid - b.rowid)
@@ -913,7 +921,7 @@ export class EmbeddedStore implements VectorStore {
   }
 
   /**
-   * The MATCH expression for `queryText` within KEYWORD_ROW_BUDGET: each arm's
+   * The MATCH expression for `queryText` within the keyword row budget: each arm's
    * matches are counted (capped, so a common word costs at most a capped
    * doclist walk, not a BM25 pass), then arms are taken rarest first. The
    * rarest arm is always kept, so a query of only common words still answers.
@@ -922,13 +930,13 @@ export class EmbeddedStore implements VectorStore {
     const arms = ftsArms(queryText);
     if (arms.length <= 1) return joinArms(arms);
     const probe = this.stmt('SELECT count(*) AS n FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)');
-    const costed = arms.map((a, order) => ({ a, order, cost: num(row(probe.get(a.expression, KEYWORD_ROW_BUDGET + 1), 'chunks_fts'), 'n') }));
+    const costed = arms.map((a, order) => ({ a, order, cost: num(row(probe.get(a, this.keywordRowBudget + 1), 'chunks_fts'), 'n') }));
     costed.sort((x, y) => x.cost - y.cost || x.order - y.order);
     const kept: typeof costed = [];
     let spent = 0;
     for (const c of costed) {
       if (c.cost === 0) continue;
-      if (kept.length > 0 && spent + c.cost > KEYWORD_ROW_BUDGET) break;
+      if (kept.length > 0 && spent + c.cost > this.keywordRowBudget) break;
       kept.push(c);
       spent += c.cost;
     }

@@ -6,7 +6,7 @@
  * while `createVectorStore` stays one token. So that every spelling of an
  * identifier finds every other, the index gets an extra `idents` column (see
  * `identifierIndexText`) and queries are expanded the same way (see
- * `buildFtsQuery`): the parts of a compound identifier, lowercased, and the
+ * `ftsArms`): the parts of a compound identifier, lowercased, and the
  * identifier collapsed to one token (`vectorstore`, `createvectorstore`).
  */
 
@@ -75,46 +75,35 @@ export function identifierIndexText(...texts: string[]): string {
   return [...seen].join(' ');
 }
 
-/** One OR-ed alternative of a MATCH expression. */
-export interface FtsArm {
-  /** A quoted FTS5 string: safe to OR with any other arm. */
-  expression: string;
-  /** The words the arm needs, lowercased, as the tokenizer will see them (a phrase needs all). */
-  words: string[];
-}
-
-function arm(words: string[]): FtsArm {
-  return { expression: quote(words.join(' ')), words };
-}
-
 /**
- * The arms for arbitrary user text, in order: the whole query as a phrase,
- * then per token its collapsed identifier and its parts as a phrase
- * (`"vector store"` also matches prose and kebab-case), then each part alone.
- * Every arm is a quoted string, so FTS5 operators in the input (`AND`,
- * `NEAR(`, `*`, `^`, `col:`) are plain words or gone. At most MAX_TERMS arms.
+ * The OR-able arms of a MATCH expression for arbitrary user text, in order:
+ * the whole query as a phrase, then per token its collapsed identifier and its
+ * parts as a phrase (`"vector store"` also matches prose and kebab-case), then
+ * each part alone. Every arm is a quoted string, so FTS5 operators in the input
+ * (`AND`, `NEAR(`, `*`, `^`, `col:`) are plain words or gone. At most
+ * MAX_TERMS arms.
  */
-export function ftsArms(text: string): FtsArm[] {
+export function ftsArms(text: string): string[] {
   const toks = tokens(text);
-  const arms = new Map<string, FtsArm>();
-  const add = (a: FtsArm): void => {
-    if (arms.size < MAX_TERMS && !arms.has(a.expression)) arms.set(a.expression, a);
+  const arms = new Set<string>();
+  const add = (words: string[]): void => {
+    if (arms.size < MAX_TERMS) arms.add(quote(words.join(' ')));
   };
-  if (toks.length > 1) add(arm(toks.flatMap((t) => t.parts).slice(0, MAX_PHRASE_WORDS)));
+  if (toks.length > 1) add(toks.flatMap((t) => t.parts).slice(0, MAX_PHRASE_WORDS));
   for (const token of toks) {
     if (token.compound) {
-      add(arm([token.parts.join('')]));
-      add(arm(token.parts));
+      add([token.parts.join('')]);
+      add(token.parts);
     }
-    for (const part of token.parts) add(arm([part]));
+    for (const part of token.parts) add([part]);
     if (arms.size >= MAX_TERMS) break;
   }
-  return [...arms.values()];
+  return [...arms];
 }
 
 /** ORs arms into one MATCH expression; null when there is nothing to match. */
-export function joinArms(arms: readonly FtsArm[]): string | null {
-  return arms.length === 0 ? null : arms.map((a) => a.expression).join(' OR ');
+export function joinArms(arms: readonly string[]): string | null {
+  return arms.length === 0 ? null : arms.join(' OR ');
 }
 
 /**
@@ -124,12 +113,4 @@ export function joinArms(arms: readonly FtsArm[]): string | null {
  */
 export function buildFtsQuery(text: string): string | null {
   return joinArms(ftsArms(text));
-}
-
-/**
- * A word folded the way `unicode61 remove_diacritics 2` folds it (lowercase,
- * combining marks dropped), to look it up in the FTS vocabulary.
- */
-export function foldForVocabulary(word: string): string {
-  return word.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
 }

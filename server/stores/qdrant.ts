@@ -1,9 +1,11 @@
 import { QdrantClient, QdrantClientTimeoutError, type Schemas } from '@qdrant/js-client-rest';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
 import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
 import type { PROFILES } from '../config/schema.js';
 import { ConfigError, type Config } from '../config/settings.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
+import { breakerSettingsFrom, CircuitBreaker, type BreakerSettings, type CallOutcome } from '../reliability/circuit-breaker.js';
 import { RRF_K } from '../retrieval/rrf.js';
 import { identifierIndexText } from './fts-query.js';
 import {
@@ -127,8 +129,13 @@ export interface QdrantStoreOptions {
   profile?: VectorProfile;
   preferGrpc?: boolean;
   timeoutMs?: number;
+  /** Requests in flight at once (vector.max_concurrent, MAX_CONCURRENT_QDRANT). */
+  maxConcurrent?: number;
+  breaker?: Partial<BreakerSettings>;
   warn?: (message: string) => void;
 }
+
+export const DEFAULT_MAX_CONCURRENT_QDRANT = 20;
 
 export interface QdrantEndpoint {
   /** Scheme, host, port and prefix; never a key. */
@@ -166,7 +173,14 @@ export function qdrantOptionsFrom(config: Config): QdrantStoreOptions {
     collection: v.collection_name,
     profile: v.profile,
     preferGrpc: v.prefer_grpc,
+    maxConcurrent: v.max_concurrent,
+    breaker: breakerSettingsFrom(config),
   };
+}
+
+/** Unreachable, timed out, 5xx or 429 (all StoreUnavailableError) mean down; any other answer proves Qdrant is up. */
+function qdrantOutcome(error: unknown): CallOutcome {
+  return error instanceof StoreUnavailableError ? 'failure' : 'success';
 }
 
 /**
@@ -366,6 +380,9 @@ export class QdrantStore implements VectorStore {
   private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
   private readonly warn: (message: string) => void;
+  /** Bounds requests in flight so a burst of searches and uploads queues here instead of piling onto Qdrant. */
+  private readonly limit: LimitFunction;
+  readonly breaker: CircuitBreaker;
   private dimension: number | null = null;
 
   constructor(options: QdrantStoreOptions) {
@@ -377,6 +394,8 @@ export class QdrantStore implements VectorStore {
     this.warn = options.warn ?? ((m) => console.warn(m));
     this.location = `${this.endpoint.baseUrl}/collections/${encodeURIComponent(this.collection)}`;
     this.client = createQdrantClient(this.endpoint, this.apiKey, this.timeoutMs);
+    this.limit = pLimit(Math.max(1, Math.floor(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_QDRANT)));
+    this.breaker = new CircuitBreaker({ name: 'Qdrant vector store', ...options.breaker, classify: qdrantOutcome });
     const insecure = insecureKeyWarning(this.endpoint, this.apiKey);
     if (insecure) this.warn(insecure);
     if (options.preferGrpc) {
@@ -384,12 +403,17 @@ export class QdrantStore implements VectorStore {
     }
   }
 
-  private async call<T>(what: string, fn: (client: QdrantClient) => Promise<T>): Promise<T> {
-    try {
-      return await fn(this.client);
-    } catch (e) {
-      throw translateQdrantError(e, what, this.endpoint, this.apiKey, this.timeoutMs);
-    }
+  /** Every Qdrant request goes through here: bounded, behind the breaker, errors translated. */
+  private call<T>(what: string, fn: (client: QdrantClient) => Promise<T>): Promise<T> {
+    return this.limit(() =>
+      this.breaker.run(async () => {
+        try {
+          return await fn(this.client);
+        } catch (e) {
+          throw translateQdrantError(e, what, this.endpoint, this.apiKey, this.timeoutMs);
+        }
+      }),
+    );
   }
 
   async init(embedder: EmbedderInfo): Promise<void> {

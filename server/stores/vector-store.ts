@@ -1,5 +1,6 @@
 import type { ChunkPayload, SearchFilters, SearchMode, TaxonomyPath } from '../../shared/api.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
+import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 
 export interface StoredPoint {
   id: string;
@@ -63,6 +64,8 @@ export interface VectorStore {
   readonly kind: 'embedded' | 'qdrant';
   /** A path or URL for humans (never carries a key). */
   readonly location: string;
+  /** Remote stores only: the service's circuit breaker (health reads it). */
+  readonly breaker?: CircuitBreaker;
   /** Creates what is missing; refuses (EmbedderMismatchError) a store built with another embedder. */
   init(embedder: EmbedderInfo): Promise<void>;
   /**

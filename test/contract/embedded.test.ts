@@ -115,6 +115,36 @@ describe('EmbeddedStore specifics', () => {
     expect(() => new EmbeddedStore(file)).toThrow(/schema version 99.*upgrade the server/);
   });
 
+  it('keeps the FTS index in step with every kind of write', async () => {
+    const store = await openStore();
+    await indexDocs(store);
+    await indexDocs(store);
+    const [first] = pointsOf(API_DOC);
+    const renamed = { ...first!, payload: { ...first!.payload, section: 'API > Throttling' } };
+    await store.upsertPoints([renamed], []);
+    expect((await store.search({ mode: 'keyword', text: 'Throttling', limit: 3 }))[0]?.id).toBe(first!.id);
+    expect(await store.search({ mode: 'keyword', text: 'limits', limit: 3 })).toEqual([]);
+    await store.setTaxonomy(API_DOC.path, taxonomy('operations', 'api'), 0.5);
+    await store.deleteFile(ALL_DOCS[1]!.path);
+    await store.close();
+    const Database = (await import('better-sqlite3')).default;
+    const raw = new Database(file);
+    expect(() => raw.prepare("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+    raw.close();
+  });
+
+  it('drops the commonest query words past the keyword row budget, but always answers', async () => {
+    const store = new EmbeddedStore(file, { keywordRowBudget: 3 });
+    open.push(store);
+    await store.init(CONTRACT_EMBEDDER);
+    await indexDocs(store);
+    // quota: 1 chunk, request: 1, export: 2 → the first two fit the budget of 3, export does not.
+    const hits = await store.search({ mode: 'keyword', text: 'request export quota', limit: 10 });
+    expect(hits.map((h) => h.id).sort()).toEqual([pointOf(API_DOC, 0).id, pointOf(API_DOC, 1).id].sort());
+    const common = await store.search({ mode: 'keyword', text: 'the', limit: 10 });
+    expect(common.length).toBeGreaterThan(3);
+  });
+
   it('keeps created_at of a re-indexed chunk and takes the new updated_at', async () => {
     const store = await openStore();
     await indexDocs(store, [API_DOC]);
@@ -330,7 +360,8 @@ function mix(a: Float32Array, b: Float32Array, t: number): Float32Array {
   return normalise(v);
 }
 
-async function measureRecall(make: (rnd: () => number) => Float32Array): Promise<number> {
+/** Recall@10 without filters, and through the filtered path (a folder filter every point passes). */
+async function measureRecall(make: (rnd: () => number) => Float32Array): Promise<{ plain: number; filtered: number }> {
   const dir = tempDir();
   const store = new EmbeddedStore(path.join(dir, 'recall.sqlite'));
   try {
@@ -356,6 +387,7 @@ async function measureRecall(make: (rnd: () => number) => Float32Array): Promise
       await store.replaceFile(fileOf(doc, points), points);
     }
     let hits = 0;
+    let filteredHits = 0;
     for (let q = 0; q < RECALL_QUERIES; q++) {
       // Half the queries relate to a stored vector (a question about one document), half are unrelated.
       const query = q % 2 === 0 ? mix(vectors[Math.floor(rnd() * vectors.length)]!, make(rnd), 0.5) : make(rnd);
@@ -366,8 +398,10 @@ async function measureRecall(make: (rnd: () => number) => Float32Array): Promise
       const found = await store.search({ mode: 'dense', vector: query, limit: 10 });
       expect(found).toHaveLength(10);
       for (const h of found) if ((exactScore.get(h.id) ?? -2) >= tenth) hits += 1;
+      const filtered = await store.search({ mode: 'dense', vector: query, limit: 10, filters: { file_path: 'bench/' } });
+      for (const h of filtered) if ((exactScore.get(h.id) ?? -2) >= tenth) filteredHits += 1;
     }
-    return hits / (RECALL_QUERIES * 10);
+    return { plain: hits / (RECALL_QUERIES * 10), filtered: filteredHits / (RECALL_QUERIES * 10) };
   } finally {
     await store.close();
   }
@@ -375,10 +409,14 @@ async function measureRecall(make: (rnd: () => number) => Float32Array): Promise
 
 describe('EmbeddedStore dense recall (coarse codes + exact re-rank vs brute force)', () => {
   it('≥ 0.98 recall@10 on sparse signed feature-hashing vectors', async () => {
-    expect(await measureRecall((rnd) => sparseSigned(rnd))).toBeGreaterThanOrEqual(0.98);
+    const recall = await measureRecall((rnd) => sparseSigned(rnd));
+    expect(recall.plain).toBeGreaterThanOrEqual(0.98);
+    expect(recall.filtered).toBeGreaterThanOrEqual(0.98);
   }, 120_000);
 
   it('≥ 0.98 recall@10 on dense Gaussian vectors', async () => {
-    expect(await measureRecall(gaussian)).toBeGreaterThanOrEqual(0.98);
+    const recall = await measureRecall(gaussian);
+    expect(recall.plain).toBeGreaterThanOrEqual(0.98);
+    expect(recall.filtered).toBeGreaterThanOrEqual(0.98);
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../server/app.js';
-import { loadConfig, type Env } from '../../server/config/settings.js';
+import { loadConfig, type Config, type Env } from '../../server/config/settings.js';
 import { createLogger } from '../../server/logger.js';
 import { createServices, type Services } from '../../server/services.js';
 
@@ -40,8 +40,11 @@ export function tempEnv(files: Record<string, string> = {}, opts: { copyLibrary?
   return { root, library, env, write, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export async function servicesFor(env: Env, root: string): Promise<Services> {
-  return createServices(loadConfig(env, root));
+/** `tweak` adjusts settings the environment cannot reach (e.g. reliability) before anything starts. */
+export async function servicesFor(env: Env, root: string, tweak?: (config: Config) => void): Promise<Services> {
+  const config = loadConfig(env, root);
+  tweak?.(config);
+  return createServices(config);
 }
 
 export interface RunningServer {
@@ -51,8 +54,8 @@ export interface RunningServer {
 }
 
 /** The real app on a real loopback port. */
-export async function startServer(env: Env, root: string): Promise<RunningServer> {
-  const services = await servicesFor(env, root);
+export async function startServer(env: Env, root: string, tweak?: (config: Config) => void): Promise<RunningServer> {
+  const services = await servicesFor(env, root, tweak);
   const app = createApp(services, createLogger('silent'));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));

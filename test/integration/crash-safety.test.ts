@@ -1,0 +1,187 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalEmbedder } from '../../server/embedders/local.js';
+import { EmbeddedStore } from '../../server/stores/embedded.js';
+import { checkStoreIntegrity, fileHashes, md5 } from '../helpers/store-integrity.js';
+import { REPO_ROOT } from '../helpers/temp-env.js';
+
+/**
+ * Really kills the indexer: the bundled CLI (`node dist/server/cli.js index
+ * --all`) runs as a child process on a library of a few hundred files and is
+ * SIGKILLed at several points, from start-up to mid-run. After every kill the
+ * store file must hold, for each file, either its old or its new version
+ * (never a mix, never chunks without their file), and a final run must finish
+ * the work.
+ */
+
+const FILES = 240;
+const CLI = path.join(REPO_ROOT, 'dist', 'server', 'cli.js');
+
+/**
+ * When to kill a run: a delay after spawn (the bundle takes over a second to
+ * load, so these land in start-up), or once this run has reported that many
+ * indexed files (these land mid-run, with other files' writes in flight).
+ */
+type KillPoint = { afterMs: number } | { afterIndexed: number };
+const KILL_POINTS: KillPoint[] = [{ afterMs: 150 }, { afterIndexed: 1 }, { afterIndexed: 25 }, { afterIndexed: 80 }];
+
+function content(i: number, generation: 'old' | 'new'): string {
+  const sections = Array.from({ length: 3 + (i % 3) }, (_, s) =>
+    [`## Part ${s}`, '', ...Array.from({ length: 8 }, (_, k) => `The ${generation} text of document ${i}, part ${s}, sentence ${k}, about topic ${(i * 13 + s) % 97}.`)].join(' '),
+  );
+  return `# Document ${i} (${generation})\n\n${sections.join('\n\n')}\n`;
+}
+
+const rel = (i: number) => `area${i % 12}/doc${i}.md`;
+
+interface RunResult {
+  killed: boolean;
+  code: number | null;
+  indexedReported: number;
+  stderr: string;
+}
+
+function runIndexer(env: NodeJS.ProcessEnv, kill: KillPoint | null): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'index', '--all'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let indexed = 0;
+    let killed = false;
+    const killNow = () => {
+      if (!killed && child.exitCode === null) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = kill && 'afterMs' in kill ? setTimeout(killNow, kill.afterMs) : undefined;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      indexed = (stderr.match(/^\[\d+\/\d+\] indexed /gm) ?? []).length;
+      if (kill && 'afterIndexed' in kill && indexed >= kill.afterIndexed) killNow();
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ killed: killed && signal === 'SIGKILL', code, indexedReported: indexed, stderr });
+    });
+  });
+}
+
+/**
+ * Opens the store as the server would and checks every file against the
+ * versions it may legitimately be at; returns how many are at each.
+ */
+async function verifyStore(dataDir: string, allowed: (filePath: string) => string[]): Promise<{ atVersion: Map<string, number>; files: number }> {
+  const dbFile = path.join(dataDir, 'library.sqlite');
+  const integrity = checkStoreIntegrity(dbFile);
+  expect(integrity.problems).toEqual([]);
+  expect(integrity.counts.vectors).toBe(integrity.counts.chunks);
+  expect(integrity.counts.fts).toBe(integrity.counts.chunks);
+
+  const embedder = new LocalEmbedder();
+  const store = new EmbeddedStore(dbFile);
+  try {
+    await store.init({ id: embedder.id, dimension: embedder.dimension });
+    const atVersion = new Map<string, number>();
+    const files = await store.listFiles();
+    for (const f of files) {
+      const versions = allowed(f.file_path);
+      expect(versions, `${f.file_path} is at an unexpected version`).toContain(f.file_hash);
+      atVersion.set(f.file_hash, (atVersion.get(f.file_hash) ?? 0) + 1);
+      const chunks = await store.fileChunks(f.file_path);
+      expect(chunks).toHaveLength(f.chunk_count);
+      expect(chunks.every((c) => c.payload.file_hash === f.file_hash)).toBe(true);
+    }
+    // The store's own count agrees with SQL, and a search still runs on it.
+    expect(await store.count()).toBe(integrity.counts.chunks);
+    if (files.length > 0) await store.search({ mode: 'hybrid', text: 'document topic', vector: embedder.embedOne('document topic'), limit: 5 });
+    expect(fileHashes(dbFile).size).toBe(files.length);
+    return { atVersion, files: files.length };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('crash safety: SIGKILL during indexing leaves every file at its old or its new version', () => {
+  let root: string;
+  let library: string;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  const oldHash = new Map<string, string>();
+  const newHash = new Map<string, string>();
+
+  beforeAll(() => {
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'server'], { cwd: REPO_ROOT, stdio: 'pipe' });
+    expect(existsSync(CLI)).toBe(true);
+    root = mkdtempSync(path.join(os.tmpdir(), 'ailib-crash-'));
+    library = path.join(root, 'library');
+    dataDir = path.join(root, 'data');
+    for (let i = 0; i < FILES; i++) {
+      const abs = path.join(library, rel(i));
+      mkdirSync(path.dirname(abs), { recursive: true });
+      const text = content(i, 'old');
+      writeFileSync(abs, text);
+      oldHash.set(rel(i), md5(text));
+      newHash.set(rel(i), md5(content(i, 'new')));
+    }
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CONFIG_DIR: path.join(REPO_ROOT, 'configs'),
+      LIBRARY_PATH: library,
+      DATA_DIR: dataDir,
+      SESSIONS_PATH: path.join(root, 'sessions'),
+      LOG_LEVEL: 'silent',
+    };
+  }, 120_000);
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  async function killRuns(allowed: (filePath: string) => string[]): Promise<RunResult[]> {
+    const runs: RunResult[] = [];
+    for (const point of KILL_POINTS) {
+      const run = await runIndexer(env, point);
+      runs.push(run);
+      // A run that had nothing left to do may finish before its kill point; anything else must have been killed.
+      if (!run.killed) expect(run.code, run.stderr.slice(-2000)).toBe(0);
+      if (existsSync(path.join(dataDir, 'library.sqlite'))) await verifyStore(dataDir, allowed);
+    }
+    return runs;
+  }
+
+  it('first index of an empty store: killed runs leave indexed files whole, a final run indexes everything', async () => {
+    const runs = await killRuns((f) => [oldHash.get(f) ?? 'unknown file']);
+    expect(runs.filter((r) => r.killed).length).toBeGreaterThanOrEqual(4);
+    // Kills landed mid-run, after some files were committed.
+    expect(runs.filter((r) => r.killed && r.indexedReported > 0).length).toBeGreaterThanOrEqual(3);
+
+    const final = await runIndexer(env, null);
+    expect(final.code, final.stderr.slice(-2000)).toBe(0);
+    const { atVersion, files } = await verifyStore(dataDir, (f) => [oldHash.get(f) ?? 'unknown file']);
+    expect(files).toBe(FILES);
+    expect([...atVersion.values()].reduce((a, b) => a + b, 0)).toBe(FILES);
+  }, 180_000);
+
+  it('re-index over changed content: every file is old or new after each kill, all new after a final run', async () => {
+    for (let i = 0; i < FILES; i++) writeFileSync(path.join(library, rel(i)), content(i, 'new'));
+    const either = (f: string) => [oldHash.get(f) ?? 'unknown file', newHash.get(f) ?? 'unknown file'];
+    const runs = await killRuns(either);
+    expect(runs.filter((r) => r.killed).length).toBeGreaterThanOrEqual(4);
+
+    // Mid-way, the store really is a mix of whole old and whole new files, and none went missing.
+    const middle = await verifyStore(dataDir, either);
+    expect(middle.files).toBe(FILES);
+    expect(runs.filter((r) => r.killed && r.indexedReported > 0).length).toBeGreaterThanOrEqual(3);
+
+    const final = await runIndexer(env, null);
+    expect(final.code, final.stderr.slice(-2000)).toBe(0);
+    const done = await verifyStore(dataDir, (f) => [newHash.get(f) ?? 'unknown file']);
+    expect(done.files).toBe(FILES);
+  }, 180_000);
+});
