@@ -898,7 +898,8 @@ export async function setupE2E(): Promise<E2EEnv> {
     const [vsix, serverJs] = await Promise.all([manifest.main ? buildVsix() : Promise.resolve(null), buildServer(buildName)]);
     const workspace = createWorkspace(runDir);
 
-    const fake = await startAnthropicFake();
+    // Paced deltas: the UI test must see the answer arrive in pieces, however fast the machine.
+    const fake = await startAnthropicFake({ deltaDelayMs: 150 });
     cleanup.add('anthropic fake', () => fake.close());
     const server = await startLibraryServer({
       runDir,

@@ -94,12 +94,12 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function defaultAnswer(results: SearchResultBlock[]): FakeScript {
+function defaultAnswer(results: SearchResultBlock[], delayMs: number | undefined): FakeScript {
   const first = results[0]?.content[0]?.text ?? '';
   const words = `According to the library, ${first.split(/\s+/).slice(0, 12).join(' ')}`.split(' ');
   const deltas: string[] = [];
   for (let i = 0; i < words.length; i += 3) deltas.push(words.slice(i, i + 3).join(' ') + ' ');
-  return { kind: 'answer', deltas: results.length ? deltas : ['The library has nothing on this.'], citations: results.length ? [{ afterDelta: 0, index: 0 }] : [] };
+  return { kind: 'answer', deltas: results.length ? deltas : ['The library has nothing on this.'], citations: results.length ? [{ afterDelta: 0, index: 0 }] : [], delayMs };
 }
 
 function citationFor(c: FakeCitation, results: SearchResultBlock[]) {
@@ -194,7 +194,11 @@ function jsonAnswer(res: ServerResponse, body: MessagesBody, results: SearchResu
   );
 }
 
-export async function startAnthropicFake(): Promise<AnthropicFake> {
+/**
+ * `deltaDelayMs` paces the default answer's deltas, so a UI can be seen
+ * streaming (an instant fake finishes before a renderer can be observed).
+ */
+export async function startAnthropicFake(options: { deltaDelayMs?: number } = {}): Promise<AnthropicFake> {
   const requests: RecordedRequest[] = [];
   const queue: FakeScript[] = [];
   const server = createServer((req, res) => {
@@ -216,7 +220,7 @@ export async function startAnthropicFake(): Promise<AnthropicFake> {
       const recorded: RecordedRequest = { method: req.method, path: req.url, headers: { ...req.headers }, body };
       requests.push(recorded);
       const results = searchResultsOf(body);
-      const script = queue.shift() ?? defaultAnswer(results);
+      const script = queue.shift() ?? defaultAnswer(results, options.deltaDelayMs);
       if (script.kind === 'status') {
         res.writeHead(script.status, { 'content-type': 'application/json', 'request-id': `req_fake_${++messageCounter}`, ...(script.headers ?? {}) });
         res.end(JSON.stringify({ type: 'error', error: { type: script.type, message: script.message }, request_id: `req_fake_${messageCounter}` }));

@@ -1,15 +1,16 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEmbedder } from '../../server/embedders/local.js';
 import { EmbeddedStore } from '../../server/stores/embedded.js';
+import { bundleEntry } from '../helpers/bundle.js';
 import { checkStoreIntegrity, fileHashes, md5 } from '../helpers/store-integrity.js';
 import { REPO_ROOT } from '../helpers/temp-env.js';
 
 /**
- * Really kills the indexer: the bundled CLI (`node dist/server/cli.js index
+ * Really kills the indexer: the bundled CLI (`cli.js index
  * --all`) runs as a child process on a library of a few hundred files and is
  * SIGKILLed at several points, from start-up to mid-run. After every kill the
  * store file must hold, for each file, either its old or its new version
@@ -18,7 +19,8 @@ import { REPO_ROOT } from '../helpers/temp-env.js';
  */
 
 const FILES = 240;
-const CLI = path.join(REPO_ROOT, 'dist', 'server', 'cli.js');
+let CLI = '';
+let cleanupBundle = () => {};
 
 /**
  * When to kill a run: a delay after spawn (the bundle takes over a second to
@@ -114,8 +116,10 @@ describe('crash safety: SIGKILL during indexing leaves every file at its old or 
   const oldHash = new Map<string, string>();
   const newHash = new Map<string, string>();
 
-  beforeAll(() => {
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), 'server'], { cwd: REPO_ROOT, stdio: 'pipe' });
+  beforeAll(async () => {
+    const bundle = await bundleEntry('cli');
+    CLI = bundle.file;
+    cleanupBundle = bundle.cleanup;
     expect(existsSync(CLI)).toBe(true);
     root = mkdtempSync(path.join(os.tmpdir(), 'ailib-crash-'));
     library = path.join(root, 'library');
@@ -141,6 +145,7 @@ describe('crash safety: SIGKILL during indexing leaves every file at its old or 
 
   afterAll(() => {
     if (root) rmSync(root, { recursive: true, force: true });
+    cleanupBundle();
   });
 
   async function killRuns(allowed: (filePath: string) => string[]): Promise<RunResult[]> {

@@ -1,16 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IndexJob, IndexJobAccepted, IndexJobList, SearchResponse } from '../../shared/api.js';
 import { INTERRUPTED_BY_RESTART } from '../../server/jobs/job-runner.js';
 import { JobStore } from '../../server/jobs/job-store.js';
 import type { VectorStore } from '../../server/stores/vector-store.js';
 import { TeiFake } from '../fakes/tei-fake.js';
-import { postJson, REPO_ROOT, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
+import { bundleEntry } from '../helpers/bundle.js';
+import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 /** `count` small markdown files under `folder/`, each with its own searchable word. */
 function library(count: number, folder = 'notes', offset = 0): Record<string, string> {
@@ -163,29 +160,16 @@ describe('index jobs over HTTP', () => {
 
 /** The real CLI, bundled like `npm run index` does, so it can run (and be killed) as its own process. */
 describe('index jobs across processes (CLI)', () => {
-  let buildDir: string;
   let cli: string;
+  let cleanupBundle = () => {};
 
   beforeAll(async () => {
-    buildDir = mkdtempSync(path.join(os.tmpdir(), 'ailib-cli-'));
-    // Dependencies stay external, as in scripts/build.mjs; they resolve through this link.
-    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(buildDir, 'node_modules'), 'dir');
-    cli = path.join(buildDir, 'cli.mjs');
-    await build({
-      entryPoints: [path.join(REPO_ROOT, 'server/cli.ts')],
-      outfile: cli,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'silent',
-    });
+    const bundle = await bundleEntry('cli');
+    cli = bundle.file;
+    cleanupBundle = bundle.cleanup;
   });
 
-  afterAll(() => {
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-  });
+  afterAll(() => cleanupBundle());
 
   function spawnCli(env: TempEnv, args: string[]): ChildProcess {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env.env };
