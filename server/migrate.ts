@@ -1,5 +1,6 @@
+import writeFileAtomic from 'write-file-atomic';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from './config/settings.js';
@@ -90,9 +91,7 @@ async function readCheckpoint(file: string): Promise<Checkpoint | null> {
 
 async function writeCheckpoint(file: string, cp: Checkpoint): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(cp, null, 2));
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(cp, null, 2));
 }
 
 export interface VerifyReport {

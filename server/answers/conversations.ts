@@ -1,5 +1,6 @@
+import writeFileAtomic from 'write-file-atomic';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api.js';
@@ -101,9 +102,7 @@ export class ConversationStore {
 
   private async write(file: string, conversation: Conversation): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(conversation, null, 2));
-    await rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(conversation, null, 2));
   }
 
   private async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
+import { openSqliteFile } from '../storage/sqlite-file.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Developer } from '../http/app-env.js';
@@ -94,10 +95,8 @@ export class TokenStore {
   ) {}
 
   static open(dataDir: string): TokenStore {
-    mkdirSync(dataDir, { recursive: true });
     const file = tokenFile(dataDir);
-    const db = new Database(file);
-    db.pragma('busy_timeout = 5000');
+    const db = openSqliteFile(file);
     db.exec(`CREATE TABLE IF NOT EXISTS tokens (
       name TEXT PRIMARY KEY,
       hash BLOB NOT NULL UNIQUE,

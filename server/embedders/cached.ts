@@ -1,9 +1,8 @@
+import { EmbedderDecorator } from './embedder-decorator.js';
+import { openSqliteFile } from '../storage/sqlite-file.js';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { Embedder } from './embedder.js';
 
 export const EMBEDDING_CACHE_FILE = 'embedding-cache.sqlite';
@@ -39,10 +38,7 @@ function sha256(text: string): string {
  * vector is never served to another model or dimension. Queries pass through:
  * they are cheap, varied and rarely repeat.
  */
-export class CachedEmbedder implements Embedder {
-  readonly id: string;
-  readonly dimension: number;
-  readonly maxBatch: number;
+export class CachedEmbedder extends EmbedderDecorator {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly memory: LRUCache<string, Float32Array>;
@@ -50,22 +46,12 @@ export class CachedEmbedder implements Embedder {
   private readonly insertMany: (entries: Array<[string, Float32Array]>) => void;
   private readonly counters: CacheStats = { hits: 0, misses: 0, memoryHits: 0, diskHits: 0 };
 
-  constructor(
-    readonly inner: Embedder,
-    options: CachedEmbedderOptions,
-  ) {
-    this.id = inner.id;
-    this.dimension = inner.dimension;
-    this.maxBatch = inner.maxBatch;
+  constructor(inner: Embedder, options: CachedEmbedderOptions) {
+    super(inner);
     this.file = options.file;
     this.memory = new LRUCache({ max: options.memoryEntries ?? 2048 });
     try {
-      mkdirSync(path.dirname(options.file), { recursive: true });
-      this.db = new Database(options.file);
-      // WAL + busy timeout: the server and the CLI may share the cache file.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.pragma('synchronous = NORMAL');
+      this.db = openSqliteFile(options.file);
       this.db.exec(`CREATE TABLE IF NOT EXISTS embedding_cache (
         embedder_id TEXT NOT NULL,
         text_sha256 TEXT NOT NULL,
@@ -91,10 +77,6 @@ export class CachedEmbedder implements Embedder {
         insert.run(this.id, hash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), now);
       }
     });
-  }
-
-  get breaker(): CircuitBreaker | undefined {
-    return this.inner.breaker;
   }
 
   stats(): CacheStats {

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { glob } from 'tinyglobby';
@@ -170,9 +171,7 @@ export class LibraryIndexer {
       result = await this.exclusive(rel, async () => {
         await mkdir(path.dirname(abs), { recursive: true });
         // Write-then-rename: a crash never leaves a half-written library file.
-        const tmp = `${abs}.${process.pid}.${Date.now()}.tmp`;
-        await writeFile(tmp, bytes);
-        await rename(tmp, abs);
+        await writeFileAtomic(abs, bytes);
         return this.indexOne(rel, filter, options.contributor ?? null);
       });
     }

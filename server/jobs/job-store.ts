@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { openSqliteFile } from '../storage/sqlite-file.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -104,10 +104,7 @@ export class JobStore {
   constructor(dataDir: string) {
     this.file = path.join(dataDir, JOBS_FILE);
     try {
-      mkdirSync(dataDir, { recursive: true });
-      this.db = new Database(this.file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('busy_timeout = 5000');
+      this.db = openSqliteFile(this.file);
       this.db.exec(`CREATE TABLE IF NOT EXISTS index_jobs (
         id TEXT PRIMARY KEY,
         created_at TEXT NOT NULL,

@@ -1,6 +1,6 @@
+import { EmbedderDecorator } from '../embedders/embedder-decorator.js';
 import { ChatModelError, type ChatEvent, type ChatModel, type ChatRequest, type ChatResult } from '../answers/chat-model.js';
 import type { Embedder } from '../embedders/embedder.js';
-import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -13,24 +13,13 @@ import type { Metrics } from './metrics.js';
  * Measures calls to an embedding provider. Wrapped inside the embedding cache,
  * so the series count what is actually sent to (and paid for at) the provider.
  */
-export class InstrumentedEmbedder implements Embedder {
-  readonly id: string;
-  readonly dimension: number;
-  readonly maxBatch: number;
-
+export class InstrumentedEmbedder extends EmbedderDecorator {
   constructor(
-    private readonly inner: Embedder,
+    inner: Embedder,
     private readonly metrics: Metrics,
     private readonly provider: string,
   ) {
-    this.id = inner.id;
-    this.dimension = inner.dimension;
-    this.maxBatch = inner.maxBatch;
-  }
-
-  /** Health and the breaker gauge read the provider's breaker through whatever wraps it. */
-  get breaker(): CircuitBreaker | undefined {
-    return this.inner.breaker;
+    super(inner);
   }
 
   async embed(texts: string[], kind: 'document' | 'query'): Promise<Float32Array[]> {

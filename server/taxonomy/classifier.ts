@@ -1,5 +1,6 @@
+import writeFileAtomic from 'write-file-atomic';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { TaxonomyPath } from '../../shared/api.js';
@@ -57,9 +58,7 @@ function add(into: Float32Array, v: Float32Array, sign = 1): void {
 
 function writeAtomic(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value));
-  renameSync(tmp, file);
+  writeFileAtomic.sync(file, JSON.stringify(value));
 }
 
 /**

@@ -1,7 +1,7 @@
+import { EmbedderDecorator } from '../embedders/embedder-decorator.js';
 import type { Embedder } from '../embedders/embedder.js';
 import { MISTRAL_MAX_INPUT_TOKENS, truncateToTokens, type MistralEmbedder } from '../embedders/mistral.js';
 import { estimateTokens } from '../indexing/tokens.js';
-import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { UsageProvider } from './usage-store.js';
 import type { TokenUsage } from './pricing.js';
 
@@ -27,24 +27,13 @@ export interface RecordingEmbedderOptions {
  * and characters/4 estimate the chunker uses, which the usage report labels
  * as estimated.
  */
-export class UsageRecordingEmbedder implements Embedder {
-  readonly id: string;
-  readonly dimension: number;
-  readonly maxBatch: number;
-
+export class UsageRecordingEmbedder extends EmbedderDecorator {
   constructor(
-    readonly inner: Embedder,
+    inner: Embedder,
     private readonly sink: EmbeddingUsageSink,
     private readonly options: RecordingEmbedderOptions,
   ) {
-    this.id = inner.id;
-    this.dimension = inner.dimension;
-    this.maxBatch = inner.maxBatch;
-  }
-
-  /** Health and the cache read the provider's breaker through whatever wraps it. */
-  get breaker(): CircuitBreaker | undefined {
-    return this.inner.breaker;
+    super(inner);
   }
 
   async embed(texts: string[], kind: 'document' | 'query'): Promise<Float32Array[]> {

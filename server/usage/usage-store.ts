@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { openSqliteFile } from '../storage/sqlite-file.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -100,11 +100,8 @@ export class UsageStore {
   constructor(file: string) {
     this.file = path.resolve(file);
     try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      this.db = new Database(this.file);
       // The server and the CLI (index, usage) write and read the same file.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('busy_timeout = 5000');
+      this.db = openSqliteFile(this.file);
       this.db.exec(`CREATE TABLE IF NOT EXISTS usage_daily (
         day TEXT NOT NULL,
         developer TEXT NOT NULL,

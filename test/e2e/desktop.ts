@@ -37,7 +37,7 @@ export async function prepareDesktopRun(): Promise<DesktopRun> {
   fs.mkdirSync(base, { recursive: true });
   const runDir = fs.mkdtempSync(path.join(base, 'run-'));
   const workspace = createWorkspace(runDir);
-  const serverJs = await buildServer('server-desktop');
+  const serverJs = (await buildServer()).file;
   const fake = await startAnthropicFake();
   const server = await startLibraryServer({
     runDir,

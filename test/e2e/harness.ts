@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
+import { bundleEntry } from '../helpers/bundle.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import type { SuiteConfig } from './suite/config.js';
 
@@ -359,27 +360,13 @@ function readIf(file: string): string | null {
 }
 
 /**
- * Bundles the server like `node scripts/build.mjs server` does, but into a folder of
- * this run's own (inside the repo so its external packages resolve from node_modules),
- * so a concurrent build of dist/ or another run cannot change it under the server.
+ * The server bundle this run starts: its own build (test/helpers/bundle.ts), so a
+ * concurrent build of dist/ or another run cannot change it under the server.
  */
-export async function buildServer(name = `server-${process.pid}`): Promise<string> {
+export async function buildServer(): Promise<{ file: string; cleanup: () => void }> {
   // A prebuilt bundle (inside the repo, so its packages resolve), e.g. to test against a known-good server.
-  if (process.env.E2E_SERVER_JS) return path.resolve(process.env.E2E_SERVER_JS);
-  const outdir = path.join(REPO_ROOT, '.test-tmp', 'e2e-build', name);
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: { main: path.join(REPO_ROOT, 'server/main.ts') },
-    outdir,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
-  });
-  return path.join(outdir, 'main.js');
+  if (process.env.E2E_SERVER_JS) return { file: path.resolve(process.env.E2E_SERVER_JS), cleanup: () => undefined };
+  return bundleEntry('main');
 }
 
 /**
@@ -893,9 +880,9 @@ export async function setupE2E(): Promise<E2EEnv> {
   const procs: ManagedProcess[] = [];
   try {
     const manifest = readManifest();
-    const buildName = `server-${path.basename(runDir)}`;
-    cleanup.add('server bundle', () => fs.rmSync(path.join(REPO_ROOT, '.test-tmp', 'e2e-build', buildName), { recursive: true, force: true }));
-    const [vsix, serverJs] = await Promise.all([manifest.main ? buildVsix() : Promise.resolve(null), buildServer(buildName)]);
+    const [vsix, bundle] = await Promise.all([manifest.main ? buildVsix() : Promise.resolve(null), buildServer()]);
+    cleanup.add('server bundle', bundle.cleanup);
+    const serverJs = bundle.file;
     const workspace = createWorkspace(runDir);
 
     // Paced deltas: the UI test must see the answer arrive in pieces, however fast the machine.

@@ -1,0 +1,25 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (creating its folder) one of the server's SQLite files the way they all
+ * need it: WAL so the server and the CLI can read and write the same file at
+ * once, a busy timeout instead of SQLITE_BUSY, and synchronous=NORMAL, which in
+ * WAL mode may lose the last commits on a power cut but never corrupts the file.
+ */
+export function openSqliteFile(file: string): Database.Database {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
