@@ -147,17 +147,22 @@ export class LibraryIndexer {
    * Writes a file sent from an editor under library/<uploads_dir>/<workspace>/,
    * so the library stays the source of truth, then indexes it.
    */
-  async indexUpload(filePath: string, content: string, workspace: string | undefined, options: IndexOptions = {}): Promise<IndexResponse> {
-    const started = performance.now();
-    // Before the file is written: a refused upload leaves the library as it was.
-    this.deps.budgetCheck?.();
+  /** Where an upload from an editor lands: library/<uploads_dir>/<workspace>/<file_path>. */
+  uploadTarget(filePath: string, workspace: string | undefined): string {
     const inner = normalizeRelativePath(filePath, 'file_path');
     if (inner === '') throw new LibraryPathError('file_path: must name a file');
     const folder = workspace ?? 'default';
     if (folder === '.' || folder === '..' || /[\\/]/.test(folder)) {
       throw new LibraryPathError(`workspace: "${folder}" must be one folder name (letters, digits, ".", "-", "_"), not "." or ".."`);
     }
-    const rel = [this.deps.config.settings.library.uploads_dir, folder, inner].join('/');
+    return [this.deps.config.settings.library.uploads_dir, folder, inner].join('/');
+  }
+
+  async indexUpload(filePath: string, content: string, workspace: string | undefined, options: IndexOptions = {}): Promise<IndexResponse> {
+    const started = performance.now();
+    // Before the file is written: a refused upload leaves the library as it was.
+    this.deps.budgetCheck?.();
+    const rel = this.uploadTarget(filePath, workspace);
     const { abs } = resolveInLibrary(this.libraryRoot, rel, 'file_path');
     const filter = this.newFilter();
     const bytes = Buffer.from(content, 'utf8');

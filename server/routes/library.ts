@@ -69,8 +69,8 @@ export function libraryRoutes(services: Services): Hono<AppEnv> {
         `content: the file is ${bytes} bytes, more than library.max_file_bytes (${library.max_file_bytes}); index a smaller file or ask an operator to raise library.max_file_bytes`,
       );
     }
-    // Same target as LibraryIndexer.indexUpload. Replacing someone's document is deleting it, so the same rule applies.
-    const target = [library.uploads_dir, req.workspace ?? 'default', normalizeRelativePath(req.file_path, 'file_path')].join('/');
+    // Replacing someone's document is deleting it, so the same rule applies.
+    const target = indexer.uploadTarget(req.file_path, req.workspace);
     const existing = await services.store.getFile(target);
     if (existing && !mayModify(developer, existing.contributor)) {
       throw new HttpError(
