@@ -187,7 +187,7 @@ export interface StatsResponse {
 }
 
 export interface IndexingProgress {
-  state: 'idle' | 'running' | 'done' | 'failed';
+  state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
   files_total: number;
   files_done: number;
   current: string | null;

@@ -230,7 +230,7 @@ export class LibraryIndexer {
       if (signal?.aborted) {
         const finished = results.filter((r): r is IndexFileResult => r !== undefined);
         // /health's progress has no "cancelled" state; the job record carries it.
-        this.progress.finish(summarize(finished, 0));
+        this.progress.finish(summarize(finished, 0), 'cancelled');
         throw new IndexCancelledError(finished);
       }
       this.progress.finish(summarize(results, 0));

@@ -29,10 +29,10 @@ export class IndexProgress {
     this.value.files_done += 1;
   }
 
-  finish(summary: IndexSummary): void {
+  finish(summary: IndexSummary, state: 'done' | 'cancelled' = 'done'): void {
     const finished = new Date();
     const seconds = this.value.started_at ? (finished.getTime() - Date.parse(this.value.started_at)) / 1000 : summary.seconds;
-    this.value = { ...this.value, state: 'done', current: null, finished_at: finished.toISOString(), summary: { ...summary, seconds } };
+    this.value = { ...this.value, state, current: null, finished_at: finished.toISOString(), summary: { ...summary, seconds } };
   }
 
   fail(error: string): void {

@@ -135,6 +135,8 @@ describe('index jobs over HTTP', () => {
       expect(job.results.length).toBeLessThan(40);
       expect(job.summary?.indexed).toBe(job.results.filter((r) => r.status === 'indexed').length);
       expect((await fetch(`${server.url}/api/library/jobs/${job.id}`, { method: 'DELETE' })).status).toBe(409);
+      const health = (await (await fetch(`${server.url}/health`)).json()) as { indexing: { state: string } };
+      expect(health.indexing.state).toBe('cancelled');
 
       spy.mockRestore();
       const stored = await expectConsistent(store);
