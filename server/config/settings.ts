@@ -60,7 +60,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function applyOverrides(tree: Record<string, unknown>, env: Env): void {
+/** Applies the overrides and returns which variable set which key, for error messages. */
+function applyOverrides(tree: Record<string, unknown>, env: Env): Map<string, string> {
+  const applied = new Map<string, string>();
   for (const [name, [section, key]] of ENV_OVERRIDES) {
     const v = env[name];
     if (v === undefined || v === '') continue;
@@ -68,17 +70,22 @@ function applyOverrides(tree: Record<string, unknown>, env: Env): void {
     const target = isRecord(current) ? current : {};
     target[key] = v;
     tree[section] = target;
+    applied.set(`${section}.${key}`, name);
   }
+  return applied;
 }
 
-function describeZodError(err: ZodError, file: string): string {
+function describeZodError(err: ZodError, file: string, fromEnv: Map<string, string>): string {
   const issue = err.issues[0];
   if (!issue) return `${file}: invalid settings`;
   const key = issue.path.join('.') || '(root)';
   if (issue.code === 'unrecognized_keys') {
     return `${file}: ${key === '(root)' ? '' : key + ': '}unknown key(s) ${issue.keys.join(', ')}; remove or fix the spelling`;
   }
-  return `${file}: ${key}: ${issue.message}`;
+  const source = fromEnv.has(key) ? ` (set by ${fromEnv.get(key)})` : '';
+  // Numbers are coerced from strings (env values), so a word shows up as NaN.
+  if (issue.code === 'invalid_type' && issue.received === 'nan') return `${file}: ${key}${source}: must be a number`;
+  return `${file}: ${key}${source}: ${issue.message}`;
 }
 
 export function loadConfig(env: Env = process.env, root: string = process.cwd()): Config {
@@ -99,9 +106,9 @@ export function loadConfig(env: Env = process.env, root: string = process.cwd())
   }
   const tree = expandVariables(raw ?? {}, env);
   if (!isRecord(tree)) throw new ConfigError(`${file}: must be a mapping of sections (library, api, ...)`);
-  applyOverrides(tree, env);
+  const fromEnv = applyOverrides(tree, env);
   const parsed = SettingsSchema.safeParse(tree);
-  if (!parsed.success) throw new ConfigError(describeZodError(parsed.error, file));
+  if (!parsed.success) throw new ConfigError(describeZodError(parsed.error, file, fromEnv));
   const settings = parsed.data;
   const storeKind = settings.vector.store ?? (settings.vector.url ? 'qdrant' : 'embedded');
   if (storeKind === 'qdrant' && !settings.vector.url) {

@@ -61,6 +61,10 @@ describe('settings', () => {
     expect(() => loadConfig({ VECTOR_STORE: 'qdrant' }, withSettings('library:\n  path: ./lib\n'))).toThrow(/QDRANT_URL/);
   });
 
+  it('names the environment variable behind a bad value', () => {
+    expect(() => loadConfig({ CONFIG_DIR: repoConfigs, API_PORT: 'abc' }, '/srv/app')).toThrow(/api\.port \(set by API_PORT\): must be a number/);
+  });
+
   it('says where settings.yaml is missing', () => {
     expect(() => loadConfig({ CONFIG_DIR: '/nonexistent' }, '/')).toThrow(/CONFIG_DIR/);
   });
