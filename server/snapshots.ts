@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './storage/sqlite-driver.js';
 import type { Config } from './config/settings.js';
 import { embeddedStoreFile } from './stores/create-store.js';
 import { EmbeddedStore } from './stores/embedded.js';
@@ -193,7 +194,7 @@ export class EmbeddedSnapshots implements Snapshots {
 function checkSqlite(file: string): void {
   let db: Database.Database | null = null;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = openDatabase(file, { readonly: true, fileMustExist: true });
     const row: unknown = db.pragma('quick_check', { simple: true });
     if (row !== 'ok') throw new SnapshotError(`${file}: SQLite quick_check failed (${String(row)}); pick another snapshot`);
   } catch (e) {

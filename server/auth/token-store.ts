@@ -2,7 +2,7 @@ import { openSqliteFile } from '../storage/sqlite-file.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Developer } from '../http/app-env.js';
 
 /** Recognisable in a leaked paste or a secret scanner, and never confused with a provider key. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../storage/sqlite-driver.js';
 import type { Config } from '../config/settings.js';
 import { VERSION } from '../services.js';
 import { createSnapshots, QdrantSnapshots } from '../snapshots.js';
@@ -57,7 +57,7 @@ export function backupDir(config: Config, outDir?: string): string {
  * from it, so the manifest describes exactly what is archived.
  */
 function finishSqliteCopy(file: string): { points: number; embedder: Manifest['embedder'] } {
-  const db = new Database(file, { fileMustExist: true });
+  const db = openDatabase(file, { fileMustExist: true });
   try {
     db.pragma('journal_mode = DELETE');
     const get = (sql: string, ...params: string[]): unknown => db.prepare(sql).get(...params);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../storage/sqlite-driver.js';
 import type { Config } from '../config/settings.js';
 import { createSnapshots } from '../snapshots.js';
 import { embeddedStoreFile } from '../stores/create-store.js';
@@ -147,7 +147,7 @@ async function planDir(section: DirSection, target: string, staging: string, man
 /** Points in an embedded store file without loading sqlite-vec (chunks is a plain table); 0 when there is none. */
 function embeddedPoints(file: string): number {
   if (!existsSync(file)) return 0;
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const db = openDatabase(file, { readonly: true, fileMustExist: true });
   try {
     const row: unknown = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").get();
     const has = typeof row === 'object' && row !== null ? Reflect.get(row, 'n') : 0;

@@ -1,7 +1,7 @@
 import { EmbedderDecorator } from './embedder-decorator.js';
 import { openSqliteFile } from '../storage/sqlite-file.js';
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import type { Embedder } from './embedder.js';
 

@@ -1,6 +1,6 @@
 import { openSqliteFile } from '../storage/sqlite-file.js';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { INDEX_STATUSES, JOB_STATES, type IndexFileResult, type IndexJob, type IndexJobOverview } from '../../shared/api.js';
 

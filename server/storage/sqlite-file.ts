@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './sqlite-driver.js';
 
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -12,7 +13,7 @@ export const BUSY_TIMEOUT_MS = 5000;
  */
 export function openSqliteFile(file: string): Database.Database {
   mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = openDatabase(file);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');

@@ -18,7 +18,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../storage/sqlite-driver.js';
 import * as sqliteVec from 'sqlite-vec';
 import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
@@ -426,7 +427,7 @@ export class EmbeddedStore implements VectorStore {
     this.keywordRowBudget = options.keywordRowBudget ?? DEFAULT_KEYWORD_ROW_BUDGET;
     try {
       fs.mkdirSync(path.dirname(this.location), { recursive: true });
-      this.db = new Database(this.location);
+      this.db = openDatabase(this.location);
     } catch (err) {
       throw new Error(
         `embedded store: cannot open ${this.location}: ${err instanceof Error ? err.message : String(err)}; ` +

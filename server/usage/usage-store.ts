@@ -1,6 +1,6 @@
 import { openSqliteFile } from '../storage/sqlite-file.js';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 export const USAGE_FILE = 'usage.sqlite';
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbedderInfo } from '../../server/embedders/embedder.js';
 import { reciprocalRankFusion } from '../../server/retrieval/rrf.js';
 import { BinaryIndex } from '../../server/stores/binary-index.js';
+import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { EmbeddedStore } from '../../server/stores/embedded.js';
 import { buildFtsQuery, identifierIndexText, identifierParts } from '../../server/stores/fts-query.js';
 import { EmbedderMismatchError, type StoredPoint } from '../../server/stores/vector-store.js';
@@ -108,8 +109,7 @@ describe('EmbeddedStore specifics', () => {
     fs.rmSync(file);
     const store = await openStore();
     await store.close();
-    const Database = (await import('better-sqlite3')).default;
-    const raw = new Database(file);
+    const raw = openDatabase(file);
     raw.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
     raw.close();
     expect(() => new EmbeddedStore(file)).toThrow(/schema version 99.*upgrade the server/);
@@ -127,8 +127,7 @@ describe('EmbeddedStore specifics', () => {
     await store.setTaxonomy(API_DOC.path, taxonomy('operations', 'api'), 0.5);
     await store.deleteFile(ALL_DOCS[1]!.path);
     await store.close();
-    const Database = (await import('better-sqlite3')).default;
-    const raw = new Database(file);
+    const raw = openDatabase(file);
     expect(() => raw.prepare("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
     raw.close();
   });

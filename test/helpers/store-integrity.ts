@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../../server/storage/sqlite-driver.js';
 
 export interface StoreCounts {
   files: number;
@@ -35,7 +36,7 @@ function list(db: Database.Database, sql: string): string[] {
  * FTS index hold exactly one row per chunk (FTS5's own integrity-check too).
  */
 export function checkStoreIntegrity(dbFile: string): IntegrityReport {
-  const db = new Database(dbFile);
+  const db = openDatabase(dbFile);
   try {
     db.pragma('busy_timeout = 5000');
     const problems: string[] = [];
@@ -76,7 +77,7 @@ export function checkStoreIntegrity(dbFile: string): IntegrityReport {
 
 /** file_path → file_hash of every files row. */
 export function fileHashes(dbFile: string): Map<string, string> {
-  const db = new Database(dbFile, { readonly: true });
+  const db = openDatabase(dbFile, { readonly: true });
   try {
     const rows = db.prepare('SELECT file_path, file_hash FROM files').all();
     const out = new Map<string, string>();
