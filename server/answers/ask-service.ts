@@ -16,7 +16,7 @@ import { claudeUnavailableNote, extractiveAnswer, NOTHING_FOUND } from './extrac
 export const DEFAULT_ASK_RESULTS = 10;
 
 export interface AskContext {
-  /** Whose conversations these are; server auth will fill it in, until then "local". */
+  /** Whose conversations these are: the authenticated developer ("local" without tokens). */
   developer?: string;
   /** The developer's own Anthropic key (request header); never stored, never logged. */
   apiKey?: string;
