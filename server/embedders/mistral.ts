@@ -166,7 +166,15 @@ export class MistralEmbedder implements Embedder {
 
   /** Symmetric model: documents and queries are embedded alike. */
   async embed(texts: string[], _kind?: 'document' | 'query'): Promise<Float32Array[]> {
-    if (texts.length === 0) return [];
+    return (await this.embedCounted(texts)).vectors;
+  }
+
+  /**
+   * Embeds and returns the input tokens Mistral billed (`usage.prompt_tokens`,
+   * summed over the requests), or null when a response did not say.
+   */
+  async embedCounted(texts: string[]): Promise<{ vectors: Float32Array[]; promptTokens: number | null }> {
+    if (texts.length === 0) return { vectors: [], promptTokens: 0 };
     // Chunks are far below the per-input limit; only a pathological input is cut, and
     // sending it whole would fail its whole batch with a 400. Its head still represents it.
     const inputs = texts.map((t) => truncateToTokens(t, MISTRAL_MAX_INPUT_TOKENS));
@@ -176,10 +184,11 @@ export class MistralEmbedder implements Embedder {
         this.resilience.run(`embeddings request (${end - start} inputs)`, (signal) => this.request(inputs.slice(start, end), signal)),
       ),
     );
-    return parts.flat();
+    const counted = parts.every((p) => p.promptTokens !== null);
+    return { vectors: parts.flatMap((p) => p.vectors), promptTokens: counted ? parts.reduce((n, p) => n + (p.promptTokens ?? 0), 0) : null };
   }
 
-  private async request(inputs: string[], signal: AbortSignal): Promise<Float32Array[]> {
+  private async request(inputs: string[], signal: AbortSignal): Promise<{ vectors: Float32Array[]; promptTokens: number | null }> {
     let response: EmbeddingResponse;
     try {
       response = await this.#client.embeddings.create(
@@ -201,13 +210,16 @@ export class MistralEmbedder implements Embedder {
         throw new EmbedderResponseError(`Mistral returned embeddings with indexes that do not match the ${inputs.length} inputs; ${fix}`);
       }
     }
-    return toVectors(
+    const vectors = toVectors(
       'Mistral',
       ordered.map((d) => d.embedding),
       inputs.length,
       this.dimension,
       fix,
     );
+    // The SDK reads a missing count as 0, and a non-empty request never costs 0 tokens: 0 means "not reported".
+    const promptTokens = response.usage?.promptTokens;
+    return { vectors, promptTokens: typeof promptTokens === 'number' && Number.isFinite(promptTokens) && promptTokens > 0 ? promptTokens : null };
   }
 
   /** Turns SDK errors into ours: retryable or not, with a message that names the fix and never the key. */

@@ -10,49 +10,33 @@ export interface EmbeddingUsageSink {
   record(entry: { provider: UsageProvider; model: string; usage: TokenUsage; estimated: boolean }): void;
 }
 
-export interface RecordingEmbedderOptions {
-  provider: UsageProvider;
-  model: string;
-  /** Tokens one input costs, counted the way the provider bills what is actually sent. */
-  tokensOf: (text: string) => number;
-}
-
 /**
- * Records the tokens of every call that reaches a paid embedder. It sits
- * inside the embedding cache, so texts answered from the cache cost nothing
- * here, as they cost nothing at Mistral.
- *
- * The count is an estimate: Mistral reports `usage.prompt_tokens`, but
- * MistralEmbedder returns only vectors. `tokensOf` applies the same truncation
- * and characters/4 estimate the chunker uses, which the usage report labels
- * as estimated.
+ * Records the tokens of every call that reaches Mistral. It sits inside the
+ * embedding cache, so texts answered from the cache cost nothing here, as they
+ * cost nothing at Mistral. The count is the `prompt_tokens` Mistral bills;
+ * when a response carries none, the characters/4 estimate of what was sent
+ * stands in, and the usage report labels it as estimated.
  */
-export class UsageRecordingEmbedder extends EmbedderDecorator {
+export class MeteredMistralEmbedder extends EmbedderDecorator {
   constructor(
-    inner: Embedder,
+    private readonly mistral: MistralEmbedder,
     private readonly sink: EmbeddingUsageSink,
-    private readonly options: RecordingEmbedderOptions,
   ) {
-    super(inner);
+    super(mistral);
   }
 
-  async embed(texts: string[], kind: 'document' | 'query'): Promise<Float32Array[]> {
-    const vectors = await this.inner.embed(texts, kind);
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const { vectors, promptTokens } = await this.mistral.embedCounted(texts);
     // Only after success: a failed call is not billed (a partly failed one is under-counted).
     if (texts.length > 0) {
-      const tokens = texts.reduce((n, t) => n + this.options.tokensOf(t), 0);
-      this.sink.record({ provider: this.options.provider, model: this.options.model, usage: { input_tokens: tokens }, estimated: true });
+      const estimated = promptTokens === null;
+      const tokens = promptTokens ?? texts.reduce((n, t) => n + estimateTokens(truncateToTokens(t, MISTRAL_MAX_INPUT_TOKENS)), 0);
+      this.sink.record({ provider: 'mistral', model: this.mistral.model, usage: { input_tokens: tokens }, estimated });
     }
     return vectors;
   }
 }
 
-/** Wraps Mistral for `openEmbedder`'s `wrapPaid` hook: tokens counted as MistralEmbedder sends them (truncated, characters / 4). */
 export function meteredMistral(sink: EmbeddingUsageSink): (inner: MistralEmbedder) => Embedder {
-  return (inner) =>
-    new UsageRecordingEmbedder(inner, sink, {
-      provider: 'mistral',
-      model: inner.model,
-      tokensOf: (text) => estimateTokens(truncateToTokens(text, MISTRAL_MAX_INPUT_TOKENS)),
-    });
+  return (inner) => new MeteredMistralEmbedder(inner, sink);
 }

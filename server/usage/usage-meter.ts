@@ -278,7 +278,7 @@ export class UsageMeter {
     const notes = ['Days and months are UTC; the budget starts over on the 1st at 00:00 UTC.'];
     if (totals.estimated_tokens > 0) {
       notes.push(
-        'Mistral input tokens are estimated (characters / 4 of the text sent; the count Mistral reports is not passed on by the embedder yet), so Mistral costs are approximate.',
+        'Some Mistral input tokens are estimated (characters / 4 of the text sent, where a response reported no usage), so those Mistral costs are approximate.',
       );
     }
     return {

@@ -18,6 +18,8 @@ export type Fault =
   | { kind: 'malformed'; body?: string; contentType?: string }
   | { kind: 'wrong-count' }
   | { kind: 'wrong-dimension' }
+  /** A 200 whose `usage` has no token counts, as a proxy in front of Mistral might send. */
+  | { kind: 'no-usage' }
   /** Never answers; the connection stays open until the client gives up. */
   | { kind: 'hang' };
 
@@ -53,6 +55,14 @@ export function fakeVector(text: string, dimension: number): number[] {
   const inv = 1 / Math.sqrt(norm || 1);
   // Six decimals, like real providers' float32-ish output; keeps big answers small and fast.
   return out.map((v) => Math.round(v * inv * 1e6) / 1e6);
+}
+
+/**
+ * The tokens the fake bills: its own tokenizer, deliberately unlike the
+ * server's characters/4 estimate, so a test can tell a billed count from an estimate.
+ */
+export function billedTokens(text: string): number {
+  return Math.ceil(text.length / 3);
 }
 
 export function estimateTokens(text: string): number {
@@ -258,12 +268,13 @@ export class MistralFake extends FakeServer {
       index,
     }));
     if (fault.kind === 'wrong-count') data = data.slice(0, -1);
+    const billed = inputs.reduce((n, s) => n + billedTokens(s), 0);
     answer(200, {
       id: `embd-${randomUUID().replace(/-/g, '')}`,
       object: 'list',
       data,
       model,
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
+      usage: fault.kind === 'no-usage' ? {} : { prompt_tokens: billed, total_tokens: billed },
     });
   }
 }

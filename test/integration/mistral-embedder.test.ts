@@ -9,7 +9,8 @@ import { createEmbedder } from '../../server/embedders/create-embedder.js';
 import { embedInBatches } from '../../server/embedders/embedder.js';
 import { MistralEmbedder, resolveMistralApiKey, type MistralEmbedderOptions } from '../../server/embedders/mistral.js';
 import { EmbedderResponseError, EmbedderTimeoutError, parseRetryAfter } from '../../server/embedders/resilience.js';
-import { fakeVector, MistralFake } from '../fakes/mistral-fake.js';
+import { MeteredMistralEmbedder } from '../../server/usage/recording-embedder.js';
+import { billedTokens, fakeVector, MistralFake } from '../fakes/mistral-fake.js';
 
 const KEY = 'sk-test-Zq81-secret-key-do-not-print';
 const repoConfigs = path.resolve(__dirname, '../../configs');
@@ -272,5 +273,21 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 31 Dec 2025 23:59:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBeNull();
     expect(parseRetryAfter(null, now)).toBeNull();
+  });
+});
+
+describe('billed tokens', () => {
+  it('records the prompt_tokens Mistral reports, and an estimate only when a response has none', async () => {
+    const entries: Array<{ usage: { input_tokens: number }; estimated: boolean; model: string }> = [];
+    const metered = new MeteredMistralEmbedder(embedder(), { record: (e) => entries.push(e) });
+    const texts = ['Rotate the Mistral key every quarter.', 'Record who rotated it, and when.'];
+    await metered.embed(texts);
+    expect(entries).toEqual([{ provider: 'mistral', model: 'mistral-embed', usage: { input_tokens: texts.reduce((n, t) => n + billedTokens(t), 0) }, estimated: false }]);
+
+    fake.script({ kind: 'no-usage' });
+    await metered.embed(texts);
+    const estimate = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+    expect(estimate).not.toBe(entries[0]!.usage.input_tokens);
+    expect(entries[1]).toMatchObject({ usage: { input_tokens: estimate }, estimated: true });
   });
 });

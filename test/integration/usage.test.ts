@@ -14,7 +14,7 @@ import type { Services } from '../../server/services.js';
 import { DEFAULT_FALLBACK_PRICE, Pricing, costOf } from '../../server/usage/pricing.js';
 import type { UsageReport } from '../../server/usage/usage-meter.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
-import { MistralFake, estimateTokens } from '../fakes/mistral-fake.js';
+import { MistralFake, billedTokens } from '../fakes/mistral-fake.js';
 import { REPO_ROOT, servicesFor, tempEnv, type TempEnv } from '../helpers/temp-env.js';
 
 const MISTRAL_KEY = 'sk-mistral-usage-test-8f2d61';
@@ -86,7 +86,7 @@ async function call<T>(h: Harness, method: string, route: string, token: string 
 async function mistralTokensDuring(fake: MistralFake, work: () => Promise<unknown>): Promise<number> {
   const before = fake.embeddingRequests.length;
   await work();
-  return fake.embeddingRequests.slice(before).reduce((n, r) => n + r.inputs.reduce((m, t) => m + estimateTokens(t), 0), 0);
+  return fake.embeddingRequests.slice(before).reduce((n, r) => n + r.inputs.reduce((m, t) => m + billedTokens(t), 0), 0);
 }
 
 const day1 = new Date('2026-07-14T09:30:00Z');
@@ -176,8 +176,8 @@ describe('usage and budget through the fake Mistral and Anthropic servers', () =
       estimated_tokens: 0,
     });
     expect(row('2026-07-14', 'alice', 'claude-sonnet-5-5')?.cost_usd).toBeCloseTo(aliceClaude, 9);
-    // Mistral: what the fake reported as prompt_tokens, priced at $1 per million; marked as estimated.
-    expect(row('2026-07-14', 'alice', 'mistral-embed')).toMatchObject({ provider: 'mistral', input_tokens: expected.aliceMistral, estimated_tokens: expected.aliceMistral });
+    // Mistral: what the fake reported as prompt_tokens, priced at $1 per million; counted, not estimated.
+    expect(row('2026-07-14', 'alice', 'mistral-embed')).toMatchObject({ provider: 'mistral', input_tokens: expected.aliceMistral, estimated_tokens: 0 });
     expect(row('2026-07-14', 'alice', 'mistral-embed')?.cost_usd).toBeCloseTo(expected.aliceMistral / 1e6, 9);
     expect(row('2026-07-14', 'bob', 'mistral-embed')?.input_tokens).toBe(expected.bobMistral);
     expect(row('2026-07-14', 'bob', 'claude-sonnet-5-5')).toBeUndefined();
@@ -197,7 +197,7 @@ describe('usage and budget through the fake Mistral and Anthropic servers', () =
     expect(report.by_model.map((m) => `${m.provider}/${m.model}`).sort()).toEqual(['anthropic/claude-sonnet-5-5', 'mistral/mistral-embed']);
     expect(report.budget).toMatchObject({ month: '2026-07', monthly_usd: BUDGET_USD, state: 'ok', warning: false, exhausted: false, resets_on: '2026-08-01' });
     expect(report.budget.spent_usd).toBeCloseTo(sum, 6);
-    expect(report.notes.join(' ')).toMatch(/Mistral input tokens are estimated/);
+    expect(report.notes.join(' ')).not.toMatch(/estimated/);
     // One price table for everyone: the settings' prices are what costOf gives.
     expect(costOf('claude-sonnet-5-5', { input_tokens: 100_000, output_tokens: 20_000, cache_read_input_tokens: 50_000 }, new Pricing({ models: PRICES }))).toBeCloseTo(aliceClaude, 12);
 
@@ -206,7 +206,7 @@ describe('usage and budget through the fake Mistral and Anthropic servers', () =
     expect(table).toContain('AI Library usage for 2026-07 (UTC)');
     expect(table).toMatch(/2026-07-15\s+bob\s+anthropic\s+claude-sonnet-5-5\s+1\s+60,000\s+4,000/);
     expect(table).toMatch(/budget: \$\d\.\d+ of \$2\.00 \(\d+(\.\d)? %\) spent in 2026-07; ok/);
-    expect(table).toContain('* estimated input tokens');
+    expect(table).not.toContain('* estimated input tokens');
 
     const bad = await call<unknown>(h, 'GET', '/api/admin/usage?month=2026-13', tokens.ops);
     expect(bad.status).toBe(400);
