@@ -19,7 +19,8 @@ export interface ConfidenceParts {
   confidence: number;
 }
 
-function clamp01(x: number): number {
+/** Clamps to 0..1; NaN and infinities count as 0. */
+export function clamp01(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
 }
 

@@ -2,6 +2,7 @@ import type { AnswerSource, ContentType, SearchResult } from '../../shared/api.j
 import { tokenize } from '../embedders/local.js';
 import { queryTerms } from '../retrieval/rerank.js';
 import type { ContextBlock } from './chat-model.js';
+import { clamp01 } from './confidence.js';
 
 /**
  * The seed's OUTPUT_SYSTEM_PROMPT (section 4.2, step 3): answer only from the
@@ -30,10 +31,6 @@ export interface RetrievedSource {
    * share of the question's terms the chunk contains.
    */
   relevance: number;
-}
-
-function clamp01(x: number): number {
-  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
 }
 
 export function snippet(text: string, max = SNIPPET_CHARS): string {
