@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { createApp } from '../../server/app.js';
 import { loadConfig, type Config, type Env } from '../../server/config/settings.js';
-import { createLogger } from '../../server/logger.js';
+import { createLogger, type Logger } from '../../server/logger.js';
 import { createServices, type Services } from '../../server/services.js';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -50,13 +51,28 @@ export async function servicesFor(env: Env, root: string, tweak?: (config: Confi
 export interface RunningServer {
   url: string;
   services: Services;
+  logger: Logger;
+  /** What the server logged, chunk by chunk as pino wrote it (empty at level "silent"). */
+  logs: string[];
   close(): Promise<void>;
 }
 
-/** The real app on a real loopback port. */
-export async function startServer(env: Env, root: string, tweak?: (config: Config) => void): Promise<RunningServer> {
+/**
+ * The real app on a real loopback port, logging through the production logger
+ * (redaction included) into `logs`. `tweak` adjusts settings the environment
+ * cannot reach (e.g. reliability) before anything starts.
+ */
+export async function startServer(env: Env, root: string, tweak?: (config: Config) => void, logLevel = 'silent'): Promise<RunningServer> {
   const services = await servicesFor(env, root, tweak);
-  const app = createApp(services, createLogger('silent'));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const logger = createLogger(logLevel, sink);
+  const app = createApp(services, logger);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
@@ -64,11 +80,12 @@ export async function startServer(env: Env, root: string, tweak?: (config: Confi
   return {
     url: `http://127.0.0.1:${port}`,
     services,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        void services.close();
-      }),
+    logger,
+    logs,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.close();
+    },
   };
 }
 

@@ -1,14 +1,8 @@
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { serve, type ServerType } from '@hono/node-server';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AskResponse, AskStreamEvent, Conversation, ConversationSummary, ErrorBody } from '../../shared/api.js';
-import { createApp } from '../../server/app.js';
-import { loadConfig, type Env } from '../../server/config/settings.js';
-import { createServices, type Services } from '../../server/services.js';
+import type { Env } from '../../server/config/settings.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
-import { tempEnv, type TempEnv } from '../helpers/temp-env.js';
+import { startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DEV_KEY = 'sk-ant-dev-KEY-4f9d2c71b0e8';
 const SERVER_KEY = 'sk-ant-server-KEY-a1b2c3d4e5f6';
@@ -50,38 +44,10 @@ Deploy the server and Qdrant with docker compose on the production VM. The healt
 `,
 };
 
-interface Harness {
-  url: string;
-  services: Services;
-  logs: string[];
-  close(): Promise<void>;
-}
+type Harness = RunningServer;
 
 /** The real app on a loopback port, with its log captured to check for leaked keys. */
-async function startHarness(env: Env, root: string): Promise<Harness> {
-  const services = await createServices(loadConfig(env, root));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logs.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  const app = createApp(services, pino({ level: 'debug' }, sink));
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    services,
-    logs,
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await services.close();
-    },
-  };
-}
+const startHarness = (env: Env, root: string): Promise<Harness> => startServer(env, root, undefined, 'debug');
 
 /** Whatever came back, typed loosely: tests read the fields the status says are there. */
 type AskBody = AskResponse & ErrorBody;

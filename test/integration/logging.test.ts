@@ -1,13 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AskResponse } from '../../shared/api.js';
-import { createApp } from '../../server/app.js';
-import { createLogger, type Logger } from '../../server/logger.js';
-import type { Services } from '../../server/services.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
-import { postJson, servicesFor, tempEnv, type TempEnv } from '../helpers/temp-env.js';
+import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const SERVER_TOKEN = 'ailib-server-TOKEN-7c1f0e9a2b4d';
 const ANTHROPIC_KEY = 'sk-ant-dev-KEY-93be51d07a6c';
@@ -18,52 +12,22 @@ interface LogLine {
   [key: string]: unknown;
 }
 
-interface Harness {
-  url: string;
-  services: Services;
-  logger: Logger;
-  /** Raw output, exactly as pino wrote it. */
-  output: string[];
-  lines(): LogLine[];
-  close(): Promise<void>;
+type Harness = RunningServer;
+
+/** What pino wrote, one parsed object per line. */
+function lines(h: Harness): LogLine[] {
+  return h.logs
+    .join('')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LogLine);
 }
 
 /** The real app on a loopback port, logging through createLogger into a stream the test reads. */
-async function startLogged(env: TempEnv): Promise<Harness> {
-  const services = await servicesFor(env.env, env.root);
-  const output: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      output.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
-  const app = createApp(services, logger);
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    services,
-    logger,
-    output,
-    lines: () =>
-      output
-        .join('')
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as LogLine),
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await services.close();
-    },
-  };
-}
+const startLogged = (env: TempEnv): Promise<Harness> => startServer(env.env, env.root, undefined, 'debug');
 
 function requestLine(h: Harness, requestId: string): LogLine {
-  const found = h.lines().filter((l) => l.msg === 'request' && l.request_id === requestId);
+  const found = lines(h).filter((l) => l.msg === 'request' && l.request_id === requestId);
   expect(found).toHaveLength(1);
   return found[0]!;
 }
@@ -82,7 +46,7 @@ describe('structured request logs', () => {
   });
 
   beforeEach(() => {
-    h.output.length = 0;
+    h.logs.length = 0;
   });
 
   afterAll(async () => {
@@ -106,7 +70,7 @@ describe('structured request logs', () => {
     const id = res.headers.get('x-request-id') ?? '';
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(requestLine(h, id).status).toBe(200);
-    expect(h.output.join('')).not.toContain('<script>');
+    expect(h.logs.join('')).not.toContain('<script>');
 
     const generated = await fetch(`${h.url}/api/library/stats`);
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -141,7 +105,7 @@ describe('structured request logs', () => {
     } finally {
       spy.mockRestore();
     }
-    const failure = h.lines().find((l) => l.msg === 'request failed');
+    const failure = lines(h).find((l) => l.msg === 'request failed');
     expect(failure).toMatchObject({ level: 50, request_id: 'boom-1', route: '/api/query/search' });
     expect(JSON.stringify(failure)).toContain('index exploded');
     expect(requestLine(h, 'boom-1')).toMatchObject({ level: 50, status: 500, route: '/api/query/search' });
@@ -169,7 +133,7 @@ describe('structured request logs', () => {
       },
       'headers seen',
     );
-    const all = h.output.join('');
+    const all = h.logs.join('');
     expect(all).toContain('headers seen');
     expect(all).toContain('[redacted]');
     expect(all).not.toContain(SERVER_TOKEN);

@@ -1,21 +1,15 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { serve, type ServerType } from '@hono/node-server';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { AskResponse, ErrorBody, IndexResponse } from '../../shared/api.js';
-import { createApp } from '../../server/app.js';
 import { formatUsageReport } from '../../server/cli/usage-command.js';
 import type { Env } from '../../server/config/settings.js';
-import type { Services } from '../../server/services.js';
 import { DEFAULT_FALLBACK_PRICE, Pricing, costOf } from '../../server/usage/pricing.js';
 import type { UsageReport } from '../../server/usage/usage-meter.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import { MistralFake, billedTokens } from '../fakes/mistral-fake.js';
-import { REPO_ROOT, servicesFor, tempEnv, type TempEnv } from '../helpers/temp-env.js';
+import { REPO_ROOT, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const MISTRAL_KEY = 'sk-mistral-usage-test-8f2d61';
 const ANTHROPIC_KEY = 'sk-ant-usage-test-KEY-3c9e0a';
@@ -44,36 +38,10 @@ function configsWithPrices(env: TempEnv): string {
   return dir;
 }
 
-interface Harness {
-  url: string;
-  services: Services;
-  logs: string[];
-  close(): Promise<void>;
-}
+type Harness = RunningServer;
 
-async function startHarness(env: Env, root: string): Promise<Harness> {
-  const services = await servicesFor(env, root);
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logs.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  const app = createApp(services, pino({ level: 'debug' }, sink));
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    services,
-    logs,
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await services.close();
-    },
-  };
-}
+/** The real app with its log captured: budget warnings and leaked keys are checked there. */
+const startHarness = (env: Env, root: string): Promise<Harness> => startServer(env, root, undefined, 'debug');
 
 async function call<T>(h: Harness, method: string, route: string, token: string | null, body?: unknown): Promise<{ status: number; json: T & ErrorBody }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
