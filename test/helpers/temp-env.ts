@@ -89,6 +89,18 @@ export async function startServer(env: Env, root: string, tweak?: (config: Confi
   };
 }
 
+/** A response's status, headers, text and, when the text is JSON, the parsed body (else null): error paths may answer anything. */
+export async function readReply(res: Response): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json() };

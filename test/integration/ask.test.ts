@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AskResponse, AskStreamEvent, Conversation, ConversationSummary, ErrorBody } from '../../shared/api.js';
 import type { Env } from '../../server/config/settings.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
-import { startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
+import { readReply, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DEV_KEY = 'sk-ant-dev-KEY-4f9d2c71b0e8';
 const SERVER_KEY = 'sk-ant-server-KEY-a1b2c3d4e5f6';
@@ -55,14 +55,8 @@ type ConversationBody = Conversation & ErrorBody & { conversations: Conversation
 
 async function ask(h: Harness, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: AskBody }> {
   const res = await fetch(`${h.url}/api/query/ask`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  return { status: res.status, headers: res.headers, text, json: json as AskBody };
+  const reply = await readReply(res);
+  return { ...reply, json: reply.json as AskBody };
 }
 
 function parseSse(text: string): AskStreamEvent[] {

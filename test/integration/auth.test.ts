@@ -8,7 +8,7 @@ import { exposureRefusal, isLoopbackAddress, isLoopbackHost } from '../../server
 import { TokenStore } from '../../server/auth/token-store.js';
 import { registerTokenCommand } from '../../server/cli/token-command.js';
 import { createLogger } from '../../server/logger.js';
-import { startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
+import { readReply, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DOCS: Record<string, string> = {
   'guides/auth.md': '# Authentication\n\nEvery developer gets a personal server token for the bearer header.\n',
@@ -30,15 +30,9 @@ async function call(url: string, init: { method?: string; token?: string; body?:
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(url, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-  const text = await res.text();
-  seen.push(text, JSON.stringify([...res.headers.entries()]));
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  const reply = await readReply(res);
+  seen.push(reply.text, JSON.stringify([...res.headers.entries()]));
+  return reply;
 }
 
 function allDocuments(nodes: TaxonomyTreeNode[]): DocumentSummary[] {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationSummary } from '../../shared/api.js';
-import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
+import { postJson, readReply, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 /**
  * Every route gets garbage: malformed JSON, wrong types, huge and empty
@@ -123,14 +123,8 @@ interface Reply {
 
 async function send(url: string, init: RequestInit): Promise<Reply> {
   const res = await fetch(url, init);
-  const text = await res.text();
-  let body: unknown = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = null;
-  }
-  return { status: res.status, body, text };
+  const { status, json, text } = await readReply(res);
+  return { status, body: json, text };
 }
 
 function postRaw(url: string, body: string, contentType = 'application/json'): Promise<Reply> {

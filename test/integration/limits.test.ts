@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimiter, budgetFor, type Limits } from '../../server/http/rate-limit.js';
-import { startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
+import { readReply, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DOCS: Record<string, string> = {
   'guides/backups.md': '# Backups\n\nCreate a snapshot every night and keep seven days of archives.\n',
@@ -20,14 +20,8 @@ async function call(url: string, init: { method?: string; token?: string; body?:
   const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  return { status: res.status, headers: res.headers, json };
+  const reply = await readReply(res);
+  return { status: reply.status, headers: reply.headers, json: reply.json };
 }
 
 describe('per-developer rate limits over HTTP', () => {
