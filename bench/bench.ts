@@ -21,21 +21,11 @@ import { createServices } from '../server/services.js';
 import { EmbeddedStore } from '../server/stores/embedded.js';
 import { benchLoad } from './load.js';
 import type { StoredPoint } from '../server/stores/vector-store.js';
+import { mulberry32 } from './random.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
 const repoRoot = process.cwd();
-
-/** Seeded PRNG so every run measures the same corpus. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A Zipf-like vocabulary: a few words are common, most are rare, as in real docs. */
 function makeCorpus(seed: number) {

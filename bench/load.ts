@@ -15,6 +15,7 @@ import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config/settings.js';
 import { createLogger } from '../server/logger.js';
 import { createServices } from '../server/services.js';
+import { mulberry32 } from './random.js';
 
 export const LOAD_ROUTES = ['search', 'similar', 'ask', 'upload'] as const;
 export type LoadRoute = (typeof LOAD_ROUTES)[number];
@@ -82,17 +83,6 @@ const QUERIES = [
   'index a folder',
 ];
 const WORDS = ['token', 'backup', 'snapshot', 'deploy', 'qdrant', 'embedding', 'retry', 'breaker', 'health', 'index', 'search', 'library', 'runbook', 'restart'];
-
-/** Seeded PRNG: every run sends the same mix. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
