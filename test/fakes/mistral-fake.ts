@@ -146,6 +146,38 @@ export abstract class FakeServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * The common start of both fakes' embed handlers: parse the body, take the
+   * next fault, record the request. `field` names the inputs (Mistral `input`,
+   * TEI `inputs`); `answer` writes a reply and notes its status on the record.
+   */
+  protected begin(
+    req: IncomingMessage,
+    text: string,
+    res: ServerResponse,
+    field: string,
+  ): {
+    body: unknown;
+    obj: Record<string, unknown>;
+    raw: unknown;
+    inputs: string[];
+    fault: Fault;
+    rec: RecordedRequest;
+    answer: (status: number, payload: unknown, headers?: Record<string, string>) => void;
+  } {
+    const body = parseJson(text);
+    const obj = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    const raw = obj[field];
+    const inputs = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
+    const fault = this.nextFault();
+    const rec = this.record(req, body, inputs, fault.kind);
+    const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      rec.status = status;
+      send(res, status, payload, headers);
+    };
+    return { body, obj, raw, inputs, fault, rec, answer };
+  }
+
   protected record(req: IncomingMessage, body: unknown, inputs: string[], fault: Fault['kind']): RecordedRequest {
     const r: RecordedRequest = {
       at: performance.now(),
@@ -208,17 +240,7 @@ export class MistralFake extends FakeServer {
       send(res, 404, { detail: 'Not Found' });
       return;
     }
-    const body = parseJson(text);
-    const record = (b: unknown, inputs: string[], fault: Fault['kind']) => this.record(req, b, inputs, fault);
-    const obj = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-    const rawInput = obj.input;
-    const inputs = typeof rawInput === 'string' ? [rawInput] : Array.isArray(rawInput) ? rawInput.filter((x): x is string => typeof x === 'string') : [];
-    const fault = this.nextFault();
-    const rec = record(body, inputs, fault.kind);
-    const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      rec.status = status;
-      send(res, status, payload, headers);
-    };
+    const { body, obj, raw: rawInput, inputs, fault, rec, answer } = this.begin(req, text, res, 'input');
 
     switch (fault.kind) {
       case 'hang':

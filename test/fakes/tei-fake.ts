@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FakeServer, estimateTokens, fakeVector, send, type Fault } from './mistral-fake.js';
+import { FakeServer, estimateTokens, fakeVector, send } from './mistral-fake.js';
 
 export type { Fault } from './mistral-fake.js';
 
@@ -71,21 +71,7 @@ export class TeiFake extends FakeServer {
       res.end();
       return;
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const obj = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-    const raw = obj.inputs;
-    const inputs = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];
-    const fault: Fault = this.nextFault();
-    const rec = this.record(req, body, inputs, fault.kind);
-    const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      rec.status = status;
-      send(res, status, payload, headers);
-    };
+    const { body, obj, inputs, fault, rec, answer } = this.begin(req, text, res, 'inputs');
     switch (fault.kind) {
       case 'hang':
         return;
