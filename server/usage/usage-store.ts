@@ -26,18 +26,8 @@ export interface UsageRow extends UsageTotals {
   model: string;
 }
 
-export interface UsageEntry {
-  day: string;
-  developer: string;
-  provider: UsageProvider;
-  model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  estimated_tokens: number;
-  cost_usd: number;
-}
+/** One call's usage, added to its row (which counts the call as one request). */
+export type UsageEntry = Omit<UsageRow, 'requests'>;
 
 export function emptyTotals(): UsageTotals {
   return { requests: 0, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, estimated_tokens: 0, cost_usd: 0 };
