@@ -20,7 +20,7 @@ describe('install-e2e: inner npm commands', () => {
       },
       encoding: 'utf8',
     });
-    const names = out.split('\n').map((line) => line.split('=')[0]);
+    const names = out.split('\n').map((line) => line.split('=', 1)[0] ?? '');
     expect(names.filter((name) => /^npm_/i.test(name))).toEqual([]);
     expect(out).toContain('KEEP_ME=yes');
   });
