@@ -83,7 +83,9 @@ const method: Rule = (node) => {
 /** A class field holding a function (`handle = async (e) => {…}`) is a method. */
 const fieldFunction: Rule = (node) => {
   const value = field(node, 'value');
-  return value && FUNCTION_VALUES.has(value.type) ? { label: signature('', value, text(field(node, 'name'))) } : null;
+  // TypeScript names the field `name`, JavaScript `property`.
+  const name = text(field(node, 'name') ?? field(node, 'property'));
+  return value && FUNCTION_VALUES.has(value.type) ? { label: signature('', value, name) } : null;
 };
 
 const exported: Rule = (node) => {

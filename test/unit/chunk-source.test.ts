@@ -211,6 +211,35 @@ describe('chunkSource: JavaScript', () => {
   });
 });
 
+describe('chunkSource: JavaScript classes', () => {
+  it('names methods, accessors and arrow-function fields of a class it splits', async () => {
+    const text = [
+      'export class Poller {',
+      '  /** Called for every event. */',
+      '  onEvent = async (event) => {',
+      '    await this.queue.push(event.payload, { priority: event.priority ?? 0 });',
+      '  };',
+      '',
+      '  get pending() {',
+      '    return this.queue.length + this.inflight.size + this.retries.length;',
+      '  }',
+      '',
+      '  static #backoff(attempt) {',
+      '    return Math.min(30_000, 2 ** attempt * 100 + Math.random() * 100);',
+      '  }',
+      '}',
+    ].join('\n');
+    const chunks = await chunkSource(text, 'javascript', { min_tokens: 1, max_tokens: 40, overlap_tokens: 0 });
+    expect(outline(chunks)).toEqual([
+      '1-1 class Poller',
+      '2-5 class Poller > onEvent(event)',
+      '7-9 class Poller > get pending()',
+      '11-13 class Poller > static #backoff(attempt)',
+    ]);
+    expectExactLines(text, chunks);
+  });
+});
+
 describe('chunkSource: Python', () => {
   const PY = `"""Index files into the library."""
 import hashlib
