@@ -14,6 +14,7 @@ import type {
   ConversationSummary,
   DocumentResponse,
   HealthResponse,
+  PublicHealthResponse,
   IndexRequest,
   IndexResponse,
   SearchRequest,
@@ -70,6 +71,7 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 const isSearchResponse = (v: unknown): v is SearchResponse => isRecord(v) && Array.isArray(v.results);
 const isIndexResponse = (v: unknown): v is IndexResponse => isRecord(v) && Array.isArray(v.files) && isRecord(v.summary);
 const isStats = (v: unknown): v is StatsResponse => isRecord(v) && typeof v.points_count === 'number';
+const isPublicHealth = (v: unknown): v is PublicHealthResponse => isRecord(v) && (v.status === 'ok' || v.status === 'degraded');
 const isHealth = (v: unknown): v is HealthResponse => isRecord(v) && typeof v.status === 'string' && isRecord(v.store) && isRecord(v.indexing);
 const isTaxonomy = (v: unknown): v is TaxonomyResponse => isRecord(v) && Array.isArray(v.categories);
 const isDocument = (v: unknown): v is DocumentResponse => isRecord(v) && typeof v.file_path === 'string' && typeof v.content === 'string';
@@ -294,8 +296,11 @@ export class ApiClient {
     return value;
   }
 
-  health(signal?: AbortSignal): Promise<HealthResponse> {
-    return this.json('/health', isHealth, { signal });
+  async health(signal?: AbortSignal): Promise<HealthResponse> {
+    const value = await this.json('/health', isPublicHealth, { signal });
+    // A server with tokens answers only {status} to a caller without a valid one.
+    if (!isHealth(value)) throw new ApiError(401, 'unauthorized', '/health shows its detail only with a valid server token');
+    return value;
   }
 
   stats(signal?: AbortSignal): Promise<StatsResponse> {

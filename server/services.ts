@@ -14,6 +14,7 @@ import { breakerSettingsFrom, CircuitBreaker } from './reliability/circuit-break
 import { SearchService } from './retrieval/search.js';
 import { createStore } from './stores/create-store.js';
 import type { VectorStore } from './stores/vector-store.js';
+import { securePrivateState } from './storage/private-files.js';
 import { Classifier } from './taxonomy/classifier.js';
 import { loadTaxonomy, type Taxonomy } from './taxonomy/taxonomy.js';
 import { meteredMistral } from './usage/recording-embedder.js';
@@ -45,6 +46,8 @@ export interface Services {
 export const VERSION = '0.1.0';
 
 export async function createServices(config: Config): Promise<Services> {
+  // Before any store opens: state left 0644/0755 by an older version is made private too.
+  securePrivateState(config.paths.data, config.paths.sessions);
   const usage = openUsageMeter(config);
   // Priced by the usage tracker's table, so the cost series and the usage reports agree.
   const metrics = new Metrics({ pricing: usage.pricing });

@@ -224,6 +224,15 @@ export interface HealthResponse {
   dependencies?: { store: DependencyHealth; embedder: DependencyHealth; llm: DependencyHealth };
 }
 
+/**
+ * GET /health for a caller /api would refuse (no valid token on a server with
+ * tokens, or a remote peer of a server without): the status alone, since the
+ * detail names store paths and the files being indexed. Same 200/503.
+ */
+export interface PublicHealthResponse {
+  status: HealthResponse['status'];
+}
+
 export interface ErrorBody {
   error: { code: string; message: string };
 }

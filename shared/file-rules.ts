@@ -23,6 +23,8 @@ const SECRET_CONTENT_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\bgh[pousr]_[A-Za-z0-9]{36,}\b/, 'contains a GitHub token'],
   [/\bxox[baprs]-[A-Za-z0-9-]{10,}/, 'contains a Slack token'],
   [/\bAIza[0-9A-Za-z_-]{35}\b/, 'contains a Google API key'],
+  // This server's own tokens: "ail_" and 32 random bytes in base64url (server/auth/token-store.ts).
+  [/\bail_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/, 'contains an AI Library server token'],
 ];
 
 /** Why a file name looks like it holds secrets, or null. */

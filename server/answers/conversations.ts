@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api.js';
 import { HttpError } from '../http/errors.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/private-files.js';
 
 /** Until server auth names the developer, everyone on one server shares this folder. */
 export const DEFAULT_DEVELOPER = 'local';
@@ -100,9 +101,10 @@ export class ConversationStore {
     return parsed.data;
   }
 
+  /** Conversations are the developer's own: 0600 files in 0700 folders (private-files.ts). */
   private async write(file: string, conversation: Conversation): Promise<void> {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, JSON.stringify(conversation, null, 2));
+    await mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+    await writeFileAtomic(file, JSON.stringify(conversation, null, 2), { mode: PRIVATE_FILE_MODE });
   }
 
   private async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { LOCAL_DEVELOPER, type AppEnv } from '../http/app-env.js';
+import { LOCAL_DEVELOPER, type AppEnv, type Developer } from '../http/app-env.js';
 import { errorBody } from '../http/errors.js';
 import type { TokenStore } from './token-store.js';
 
@@ -48,6 +48,20 @@ function unauthorized(c: Context<AppEnv>, message: string): Response {
 }
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+
+/**
+ * Who a request runs as, or null when /api would refuse it: with tokens, the
+ * holder of a valid bearer token; without, the local developer for requests
+ * from this machine (or in-process ones).
+ */
+export function requestDeveloper(c: Context<AppEnv>, tokens: TokenStore): Developer | null {
+  if (tokens.count() === 0) {
+    const peer = remoteAddress(c);
+    return peer !== null && !isLoopbackAddress(peer) ? null : LOCAL_DEVELOPER;
+  }
+  const token = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
+  return token === undefined ? null : tokens.verify(token);
+}
 
 /**
  * Sets `developer` for every /api route. With tokens, a valid

@@ -1,6 +1,5 @@
 import { openSqliteFile } from '../storage/sqlite-file.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Developer } from '../http/app-env.js';
@@ -104,12 +103,7 @@ export class TokenStore {
       created_at TEXT NOT NULL,
       last_used_at TEXT
     )`);
-    try {
-      // Hashes are not tokens, but nobody else on the machine needs to read them.
-      chmodSync(file, 0o600);
-    } catch {
-      // Filesystems without POSIX modes (Windows, some mounts) keep their own ACLs.
-    }
+    // Hashes are not tokens, but nobody else on the machine needs to read them: openSqliteFile makes the file 0600.
     return new TokenStore(db, file);
   }
 

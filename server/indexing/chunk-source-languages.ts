@@ -1,8 +1,9 @@
 /**
- * Per-language declaration starts for the source chunker. These are line
- * regexes, not parsers: they are matched against a line with its indentation
- * removed, at top level (indent 0) or at member level inside a container that
- * is being split. Misses only cost chunk quality, never content.
+ * Declaration starts for the languages no loadable tree-sitter grammar covers
+ * (chunk-source-grammars.ts has the parsed ones). These are line regexes, not
+ * parsers: they are matched against a line with its indentation removed, at
+ * top level (indent 0) or at member level inside a container that is being
+ * split. Misses only cost chunk quality, never content.
  */
 
 export interface DeclPattern {
@@ -14,9 +15,8 @@ export interface DeclPattern {
 }
 
 export interface LanguageSpec {
+  /** Tried at top level and, one indentation level deeper, inside a container being split. */
   top: readonly DeclPattern[];
-  /** Tried before `top` inside containers (methods); `top` still applies there for nested types. */
-  members: readonly DeclPattern[];
   /** Lines (indentation removed) that belong to the declaration below them: doc comments, decorators, attributes. */
   attach: RegExp;
 }
@@ -27,103 +27,6 @@ const group = (m: RegExpExecArray, key: string): string => m.groups?.[key] ?? ''
 function decl(kind: string, re: RegExp, container = false): DeclPattern {
   return { re, container, label: (m) => `${group(m, 'kind') || kind} ${group(m, 'name')}`.trim() };
 }
-
-const C_COMMENT = /^(?:\/\/|\/\*|\*)/;
-/** Names a call or statement could start with, which are never member declarations. */
-const NOT_A_NAME = '(?!(?:if|for|while|switch|catch|return|new|else|throw|try|do|await|yield|typeof|super|this|function)\\b)';
-
-// TypeScript and JavaScript share one table: the TS-only forms never occur in JS.
-const TS_MODS = '(?:(?:public|private|protected|static|readonly|async|abstract|override|declare|accessor)\\s+)*';
-const FUNCTION_VALUE = /=\s*(?:async\s*)?(?:function\b|(?:\([^)]*\)|[\w$]+)\s*(?::[^=]+)?=>)/;
-const typescript: LanguageSpec = {
-  top: [
-    decl('function', /^(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:async\s+)?function\b\s*\*?\s*(?<name>[\w$]*)/),
-    decl('class', /^(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?class\b\s*(?<name>[\w$]*)/, true),
-    decl('interface', /^(?:export\s+)?(?:declare\s+)?interface\s+(?<name>[\w$]+)/, true),
-    decl('enum', /^(?:export\s+)?(?:declare\s+)?(?:const\s+)?enum\s+(?<name>[\w$]+)/),
-    decl('type', /^(?:export\s+)?(?:declare\s+)?type\s+(?<name>[\w$]+)\s*(?:<[^=]*>)?\s*=/),
-    decl('namespace', /^(?:export\s+)?(?:declare\s+)?(?:namespace|module)\s+(?<name>[\w$.'"@/-]+)\s*\{/, true),
-    {
-      // `const x = require(...)` is an import, so it stays in the module header.
-      re: /^(?:export\s+)?(?:declare\s+)?(?:const|let|var)\s+(?<name>[\w$]+)(?![^=]*=\s*require\()/,
-      label: (m) => `${FUNCTION_VALUE.test(m.input) ? 'function' : 'const'} ${group(m, 'name')}`,
-    },
-    { re: /^export\s+default\b/, label: () => 'export default' },
-    { re: /^module\.exports\b/, label: () => 'module.exports' },
-  ],
-  members: [
-    {
-      re: new RegExp(
-        `^${TS_MODS}(?:(?<acc>get|set)\\s+)?\\*?\\s*${NOT_A_NAME}(?<name>#?[\\w$]+)\\s*[?!]?\\s*(?:<[^>]*>)?\\s*\\(`,
-      ),
-      label: (m) => (group(m, 'name') === 'constructor' ? 'constructor' : `${group(m, 'acc') || 'method'} ${group(m, 'name')}`),
-    },
-    decl(
-      'method',
-      new RegExp(`^${TS_MODS}(?<name>#?[\\w$]+)\\s*(?::[^=]+)?=\\s*(?:async\\s*)?(?:\\([^)]*\\)|[\\w$]+)\\s*(?::[^=]+)?=>`),
-    ),
-  ],
-  attach: /^(?:\/\/|\/\*|\*|@)/,
-};
-
-const python: LanguageSpec = {
-  top: [
-    decl('def', /^(?:async\s+)?def\s+(?<name>\w+)\s*[([]/),
-    decl('class', /^class\s+(?<name>\w+)\s*[(:[]/, true),
-    { re: /^if\s+__name__\s*==/, label: () => 'if __name__ == "__main__"' },
-  ],
-  members: [],
-  attach: /^(?:#|@)/,
-};
-
-function goReceiver(recv: string): string {
-  const type = recv.trim().split(/\s+/).at(-1) ?? '';
-  return type.replace(/^\*/, '').replace(/\[.*$/, '');
-}
-
-const go: LanguageSpec = {
-  top: [
-    {
-      re: /^func\s+(?:\((?<recv>[^)]*)\)\s*)?(?<name>\w+)/,
-      label: (m) => {
-        const recv = group(m, 'recv');
-        return recv ? `func ${goReceiver(recv)}.${group(m, 'name')}` : `func ${group(m, 'name')}`;
-      },
-    },
-    { re: /^(?<kind>type|var|const)\s*\(/, label: (m) => `${group(m, 'kind')} (…)` },
-    decl('', /^(?<kind>type|var|const)\s+(?<name>\w+)/),
-  ],
-  members: [],
-  attach: C_COMMENT,
-};
-
-const RS_VIS = '(?:pub(?:\\([^)]*\\))?\\s+)?';
-const rust: LanguageSpec = {
-  top: [
-    decl(
-      'fn',
-      new RegExp(
-        `^${RS_VIS}(?:default\\s+)?(?:const\\s+)?(?:async\\s+)?(?:unsafe\\s+)?(?:extern\\s+(?:"[^"]*"\\s+)?)?fn\\s+(?<name>\\w+)`,
-      ),
-    ),
-    decl('impl', /^(?:unsafe\s+)?impl\b(?:\s*<[^{]*?>)?\s+(?<name>[^{]+?)\s*(?:\{.*|where\b.*)?$/, true),
-    decl('', new RegExp(`^${RS_VIS}(?:unsafe\\s+)?(?<kind>trait|mod)\\s+(?<name>\\w+)`), true),
-    decl('', new RegExp(`^${RS_VIS}(?<kind>struct|enum|union|type|const|static)\\s+(?:mut\\s+)?(?<name>\\w+)`)),
-    decl('macro', /^macro_rules!\s*(?<name>\w+)/),
-  ],
-  members: [],
-  attach: /^(?:\/\/|\/\*|\*|#!?\[)/,
-};
-
-const JAVA_MODS =
-  '(?:(?:public|protected|private|static|final|abstract|synchronized|native|default|strictfp|transient|volatile|sealed|non-sealed)\\s+)*';
-/** An optional return type (generic, array or qualified) before a method name. */
-const RETURN_TYPE = '(?:<[^>]+>\\s+)?(?:[\\w$.?\\[\\]]+(?:<[^()]*>)?(?:\\[\\])*\\??\\s+)?';
-const java: LanguageSpec = {
-  top: [decl('', new RegExp(`^${JAVA_MODS}(?<kind>class|interface|enum|record|@interface)\\s+(?<name>\\w+)`), true)],
-  members: [decl('method', new RegExp(`^${JAVA_MODS}${RETURN_TYPE}${NOT_A_NAME}(?<name>[\\w$]+)\\s*\\(`))],
-  attach: /^(?:\/\/|\/\*|\*|@)/,
-};
 
 const KT_MODS =
   '(?:(?:public|private|protected|internal|open|override|abstract|final|suspend|inline|operator|infix|tailrec|external|data|sealed|enum|annotation|inner|lateinit|const|actual|expect|value)\\s+)*';
@@ -138,7 +41,6 @@ const kotlin: LanguageSpec = {
     decl('', new RegExp(`^${KT_MODS}(?:fun\\s+)?(?<kind>class|interface|object)\\s+(?<name>\\w+)`), true),
     decl('typealias', /^(?:(?:public|private|internal)\s+)?typealias\s+(?<name>\w+)/),
   ],
-  members: [],
   attach: /^(?:\/\/|\/\*|\*|@)/,
 };
 
@@ -150,70 +52,7 @@ const scala: LanguageSpec = {
     decl('', new RegExp(`^${SCALA_MODS}(?<kind>class|object|trait|enum)\\s+(?<name>\\w+)`), true),
     decl('', new RegExp(`^${SCALA_MODS}(?<kind>val|var|type|given)\\s+(?<name>\\w+)`)),
   ],
-  members: [],
   attach: /^(?:\/\/|\/\*|\*|@)/,
-};
-
-const CS_MODS =
-  '(?:(?:public|protected|private|internal|static|virtual|override|abstract|sealed|async|partial|readonly|extern|unsafe|new|file|required)\\s+)*';
-const csharp: LanguageSpec = {
-  top: [
-    decl(
-      '',
-      new RegExp(`^${CS_MODS}(?<kind>class|interface|struct|enum|record(?:\\s+struct|\\s+class)?|namespace)\\s+(?<name>[\\w.]+)`),
-      true,
-    ),
-  ],
-  members: [decl('method', new RegExp(`^${CS_MODS}${RETURN_TYPE}${NOT_A_NAME}(?<name>[\\w$]+)\\s*(?:<[^>()]*>)?\\s*\\(`))],
-  attach: /^(?:\/\/|\/\*|\*|\[)/,
-};
-
-/**
- * C and C++ functions: a type, a name and "(", with a "{" or the line's end
- * before any ";" (which would make it a prototype or a call).
- */
-const C_FUNCTION = decl(
-  'function',
-  /^(?!(?:if|for|while|switch|return|else|do|case|typedef|struct|enum|union|class|namespace|template|using|extern\s+"C")\b)(?:[\w:<>,~]+[ \t*&]+)*?(?<name>[\w:~]+)\s*\((?=[^;{]*(?:\{|$))/,
-);
-/** Comments, plus a return type on its own line above the name (GNU style). */
-const C_ATTACH = /^(?:\/\/|\/\*|\*|[\w*&:<>]+(?:[ \t]+[\w*&:<>]+)*[ \t]*$)/;
-// Neither a forward declaration (`struct x;`) nor a function returning one (`struct x *make(`).
-const C_RECORD = '(?<name>\\w+)(?![^{;]*;)(?![^{;(]*\\()';
-const c: LanguageSpec = {
-  top: [decl('', new RegExp(`^(?:typedef\\s+)?(?<kind>struct|union|enum)\\s+${C_RECORD}`)), C_FUNCTION],
-  members: [],
-  attach: C_ATTACH,
-};
-const cpp: LanguageSpec = {
-  top: [
-    decl('namespace', /^namespace\s+(?<name>[\w:]+)/, true),
-    decl('', new RegExp(`^(?:typedef\\s+)?(?<kind>class|struct|union)\\s+${C_RECORD}`), true),
-    decl('enum', /^(?:typedef\s+)?enum\s+(?:class\s+|struct\s+)?(?<name>\w+)(?![^{;]*;)/),
-    C_FUNCTION,
-  ],
-  members: [],
-  attach: new RegExp(`${C_ATTACH.source}|^template\\s*<`),
-};
-
-const PHP_MODS = '(?:(?:abstract|final|public|private|protected|static|readonly)\\s+)*';
-const php: LanguageSpec = {
-  top: [
-    decl('function', /^function\s+&?(?<name>\w+)/),
-    decl('', new RegExp(`^${PHP_MODS}(?<kind>class|interface|trait|enum)\\s+(?<name>\\w+)`), true),
-  ],
-  members: [decl('method', new RegExp(`^${PHP_MODS}function\\s+&?(?<name>\\w+)`))],
-  attach: /^(?:\/\/|\/\*|\*|#)/,
-};
-
-const ruby: LanguageSpec = {
-  top: [
-    decl('def', /^def\s+(?<name>(?:self\.)?[^\s(;]+)/),
-    { re: /^class\s*<<\s*self\b/, label: () => 'class << self', container: true },
-    decl('', /^(?<kind>class|module)\s+(?<name>[\w:]+)/, true),
-  ],
-  members: [],
-  attach: /^#/,
 };
 
 const SWIFT_MODS =
@@ -224,17 +63,7 @@ const swift: LanguageSpec = {
     decl('', new RegExp(`^${SWIFT_MODS}(?<kind>class|struct|enum|protocol|extension|actor)\\s+(?<name>[\\w.]+)`), true),
     { re: new RegExp(`^${SWIFT_MODS}(?<name>init|deinit|subscript)\\b`), label: (m) => group(m, 'name') },
   ],
-  members: [],
   attach: /^(?:\/\/|\/\*|\*|@)/,
-};
-
-const shell: LanguageSpec = {
-  top: [
-    decl('function', /^(?:function\s+)?(?<name>[\w.:-]+)\s*\(\)/),
-    decl('function', /^function\s+(?<name>[\w.:-]+)/),
-  ],
-  members: [],
-  attach: /^#/,
 };
 
 function sqlStatement(m: RegExpExecArray): string {
@@ -252,7 +81,6 @@ const sql: LanguageSpec = {
       label: sqlStatement,
     },
   ],
-  members: [],
   attach: /^(?:--|\/\*|\*)/,
 };
 
@@ -267,34 +95,21 @@ const css: LanguageSpec = {
     // Rules nest in SCSS and Less, so a rule is a container too.
     { re: /^(?<name>[^\s{}@/][^{};]*?)\s*\{/, label: selector, container: true },
   ],
-  members: [],
   // Lines ending in "," are the first lines of a multi-line selector list.
   attach: /^(?:\/\*|\*|\/\/)|,\s*$/,
 };
 
 const component: LanguageSpec = {
   top: [{ re: /^<(?<name>template|script|style)\b/, label: (m) => `<${group(m, 'name')}>` }],
-  members: [],
   attach: /^<!--/,
 };
 
 const LANGUAGES: Readonly<Record<string, LanguageSpec>> = {
-  typescript,
-  javascript: typescript,
-  python,
-  go,
-  rust,
-  java,
   kotlin,
   scala,
-  csharp,
-  c,
-  cpp,
-  php,
-  ruby,
   swift,
-  shell,
   sql,
+  // The CSS grammar cannot parse SCSS or Less nesting; one table serves all three.
   css,
   scss: css,
   less: css,

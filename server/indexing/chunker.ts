@@ -10,14 +10,14 @@ export interface ChunkedFile extends FileKind {
 }
 
 /** Chunks a file by its kind; null when its extension is not indexed. */
-export function chunkFile(relPath: string, text: string, opts: ChunkingOptions): ChunkedFile | null {
+export async function chunkFile(relPath: string, text: string, opts: ChunkingOptions): Promise<ChunkedFile | null> {
   const kind = fileKind(relPath);
   if (!kind) return null;
   switch (kind.content_type) {
     case 'markdown':
       return { ...kind, chunks: chunkMarkdown(text, opts) };
     case 'code':
-      return { ...kind, chunks: chunkSource(text, kind.language ?? '', opts) };
+      return { ...kind, chunks: await chunkSource(text, kind.language ?? '', opts, relPath) };
     case 'text':
       return { ...kind, chunks: chunkText(text, opts) };
   }

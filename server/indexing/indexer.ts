@@ -290,7 +290,7 @@ export class LibraryIndexer {
 
   private async indexText(rel: string, text: string, fileHash: string, contributor: string | null): Promise<IndexFileResult> {
     const { config, embedder, classifier, store } = this.deps;
-    const chunked = chunkFile(rel, text, config.settings.chunking);
+    const chunked = await chunkFile(rel, text, config.settings.chunking);
     if (!chunked) return this.skip(rel, `unsupported file type "${path.extname(rel) || rel}"`);
     if (chunked.chunks.length === 0) return this.skip(rel, 'no text to index');
     // Again per file: a long run that crosses the budget stops spending; the file keeps its old chunks.

@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
-import type { HealthResponse } from '../../shared/api.js';
+import type { HealthResponse, PublicHealthResponse } from '../../shared/api.js';
 import { resolveCredential } from '../answers/claude.js';
+import { requestDeveloper } from '../auth/middleware.js';
+import type { AppEnv } from '../http/app-env.js';
 import { DependencyProbes } from '../reliability/dependency-health.js';
 import type { Services } from '../services.js';
 
-export function healthRoutes(services: Services): Hono {
-  const app = new Hono();
+export function healthRoutes(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const { config } = services;
   const probes = new DependencyProbes({
     store: services.store,
@@ -21,8 +23,11 @@ export function healthRoutes(services: Services): Hono {
     // A load balancer should route searches here only if they can be served; Claude being down only changes answers' mode.
     const canSearch = dependencies.store.status === 'up' && dependencies.embedder.status === 'up';
     const allUp = canSearch && dependencies.llm.status === 'up';
+    const status = allUp && indexing.state !== 'failed' ? 'ok' : 'degraded';
+    // Open to load balancers and container health checks, but the detail is for those who may use the API.
+    if (!requestDeveloper(c, services.tokens)) return c.json({ status } satisfies PublicHealthResponse, canSearch ? 200 : 503);
     const body: HealthResponse = {
-      status: allUp && indexing.state !== 'failed' ? 'ok' : 'degraded',
+      status,
       version: services.version,
       store: { kind: services.store.kind, points: probes.points },
       embedder: { id: services.embedder.id },

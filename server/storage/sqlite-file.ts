@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { privateSqliteFile } from './private-files.js';
 import { openDatabase } from './sqlite-driver.js';
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -10,9 +9,10 @@ export const BUSY_TIMEOUT_MS = 5000;
  * need it: WAL so the server and the CLI can read and write the same file at
  * once, a busy timeout instead of SQLITE_BUSY, and synchronous=NORMAL, which in
  * WAL mode may lose the last commits on a power cut but never corrupts the file.
+ * The file and its sidecars are 0600 (private-files.ts).
  */
 export function openSqliteFile(file: string): Database.Database {
-  mkdirSync(path.dirname(file), { recursive: true });
+  privateSqliteFile(file);
   const db = openDatabase(file);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -16,9 +16,9 @@
  * which this store never needs. The blobs are sqlite-vec's float32 format, and
  * a CHECK constraint enforces the dimension, as vec0 would.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { privateSqliteFile } from '../storage/private-files.js';
 import { openDatabase } from '../storage/sqlite-driver.js';
 import * as sqliteVec from 'sqlite-vec';
 import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
@@ -426,7 +426,7 @@ export class EmbeddedStore implements VectorStore {
     this.location = path.resolve(dbFile);
     this.keywordRowBudget = options.keywordRowBudget ?? DEFAULT_KEYWORD_ROW_BUDGET;
     try {
-      fs.mkdirSync(path.dirname(this.location), { recursive: true });
+      privateSqliteFile(this.location);
       this.db = openDatabase(this.location);
     } catch (err) {
       throw new Error(
@@ -615,7 +615,8 @@ export class EmbeddedStore implements VectorStore {
     this.open();
     const target = path.resolve(toFile);
     if (target === this.location) throw new Error(`backup: ${toFile} is the store itself; choose another file`);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    // Snapshots and backups hold the whole library: as private as the store.
+    privateSqliteFile(target);
     await this.db.backup(target);
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -218,6 +218,28 @@ describe('server tokens, roles and contributors', () => {
       expect(bobs.json.conversations).toEqual([]);
       expect((await call(`${server.url}/api/conversations/${id}`, { token: tokens.bob, method: 'DELETE' })).status).toBe(404);
       expect((await call(`${server.url}/api/conversations`, { token: tokens.alice })).json.conversations).toHaveLength(1);
+    });
+
+    it('treats its own tokens as secrets: a document holding one is skipped with the reason, never searchable', async () => {
+      const reason = /^secret-looking: contains an AI Library server token/;
+      const content = `# Deploy bot\n\nThe zanzibar deploy bot authenticates with Authorization: Bearer ${tokens.ops}\n`;
+      const upload = await call(`${server.url}/api/library/index`, {
+        token: tokens.alice,
+        body: { file_path: 'deploy-bot.md', content, workspace: 'payments' },
+      });
+      expect(upload.json.files[0]).toMatchObject({ file_path: 'contributed/payments/deploy-bot.md', status: 'skipped', reason: expect.stringMatching(reason) });
+      expect(existsSync(path.join(env.library, 'contributed/payments/deploy-bot.md'))).toBe(false);
+      // The same text put on disk by hand and picked up by a re-index.
+      writeFileSync(path.join(env.library, 'guides/deploy-bot.md'), content);
+      const indexed = await call(`${server.url}/api/library/index`, { token: tokens.ops, body: { path: 'guides' } });
+      expect(indexed.json.files.find((f: { file_path: string }) => f.file_path === 'guides/deploy-bot.md')).toMatchObject({
+        status: 'skipped',
+        reason: expect.stringMatching(reason),
+      });
+      expect(await server.services.store.getFile('guides/deploy-bot.md')).toBeNull();
+      const search = await call(`${server.url}/api/query/search`, { token: tokens.alice, body: { query: 'zanzibar deploy bot', mode: 'keyword' } });
+      expect((search.json as SearchResponse).results.map((r) => r.file_path)).not.toContain('guides/deploy-bot.md');
+      rmSync(path.join(env.library, 'guides/deploy-bot.md'));
     });
 
     it('stops accepting a token as soon as it is revoked (by the CLI, while the server runs)', async () => {

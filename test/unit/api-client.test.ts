@@ -283,6 +283,15 @@ describe('ApiClient errors', () => {
     expect(failure.actions).toEqual(['retry', 'showIndexStatus']);
   });
 
+  it('turns the status-only /health of a server with tokens into a "set the server token" failure', async () => {
+    reply(200, JSON.stringify({ status: 'ok' }), { 'content-type': 'application/json' });
+    const err = await client().health().catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 401, code: 'unauthorized' });
+    const failure = describeFailure(err, { serverUrl: baseUrl });
+    expect(failure.message).toContain('AI Library: Set Server Token');
+    expect(failure.actions).toEqual(['setServerToken']);
+  });
+
   it('copes with a non-JSON error body', async () => {
     reply(502, '<html>Bad Gateway</html>', { 'content-type': 'text/html' });
     const err = await client().health().catch((e: unknown) => e);

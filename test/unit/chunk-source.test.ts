@@ -5,6 +5,8 @@ import { chunkSource } from '../../server/indexing/chunk-source.js';
 import { estimateTokens } from '../../server/indexing/tokens.js';
 
 const OPTS: ChunkingOptions = { min_tokens: 20, max_tokens: 200, overlap_tokens: 20 };
+/** One chunk per declaration: nothing merged, nothing split. */
+const WHOLE: ChunkingOptions = { min_tokens: 1, max_tokens: 1000, overlap_tokens: 0 };
 
 /** Source chunks are whole original lines: content equals the lines it claims. */
 function expectExactLines(text: string, chunks: readonly Chunk[]): void {
@@ -20,6 +22,8 @@ function expectWithinMax(chunks: readonly Chunk[], opts: ChunkingOptions): void 
 }
 
 const sections = (chunks: readonly Chunk[]): string[] => chunks.map((c) => c.section);
+/** "start-end section" per chunk: the line ranges and names a test pins. */
+const outline = (chunks: readonly Chunk[]): string[] => chunks.map((c) => `${c.start_line}-${c.end_line} ${c.section}`);
 const chunkOf = (chunks: readonly Chunk[], section: string): Chunk | undefined => chunks.find((c) => c.section === section);
 
 const TS = `import { z } from 'zod';
@@ -70,62 +74,58 @@ export class EmbeddedStore implements Store {
 `;
 
 describe('chunkSource: TypeScript', () => {
-  it('chunks at top-level declarations and names them', () => {
-    const chunks = chunkSource(TS, 'typescript', { min_tokens: 1, max_tokens: 400, overlap_tokens: 0 });
-    expect(sections(chunks)).toEqual([
-      '(module header)',
-      'const DEFAULT_LIMIT',
-      'function createStore',
-      'interface SearchOptions',
-      'type Scored',
-      'enum Mode',
-      'function rank',
-      'class EmbeddedStore',
+  it('chunks at top-level declarations, named with their signatures, on their exact lines', async () => {
+    const chunks = await chunkSource(TS, 'typescript', WHOLE);
+    expect(outline(chunks)).toEqual([
+      '1-2 (module header)',
+      '4-4 const DEFAULT_LIMIT',
+      '6-13 function createStore(settings: Settings)',
+      '15-18 interface SearchOptions',
+      '20-20 type Scored',
+      '22-25 enum Mode',
+      '27-27 function rank(hits: Scored[])',
+      '29-45 class EmbeddedStore',
     ]);
     expect(chunks[0]?.content).toBe("import { z } from 'zod';\nimport type { Store } from './store.js';");
     expectExactLines(TS, chunks);
   });
 
-  it('attaches doc comments and decorators to the declaration below them', () => {
-    const chunks = chunkSource(TS, 'typescript', { min_tokens: 1, max_tokens: 400, overlap_tokens: 0 });
-    const create = chunkOf(chunks, 'function createStore');
-    expect(create?.content.startsWith('/**\n * Creates the store')).toBe(true);
-    expect(create?.start_line).toBe(6);
+  it('attaches doc comments and decorators to the declaration below them', async () => {
+    const chunks = await chunkSource(TS, 'typescript', WHOLE);
+    expect(chunkOf(chunks, 'function createStore(settings: Settings)')?.content.startsWith('/**\n * Creates the store')).toBe(true);
     expect(chunkOf(chunks, 'class EmbeddedStore')?.content.startsWith('@injectable()\nexport class EmbeddedStore')).toBe(true);
   });
 
-  it('merges tiny consecutive declarations, listing at most three names', () => {
-    const chunks = chunkSource(TS, 'typescript', { min_tokens: 60, max_tokens: 400, overlap_tokens: 0 });
+  it('merges tiny consecutive declarations, listing at most three names', async () => {
+    const chunks = await chunkSource(TS, 'typescript', { min_tokens: 60, max_tokens: 400, overlap_tokens: 0 });
     expect(sections(chunks)).toContain('interface SearchOptions, type Scored, enum Mode, …');
     const merged = chunks.find((c) => c.section.startsWith('interface SearchOptions'));
     expect(merged?.content).toContain('export const rank');
     expectExactLines(TS, chunks);
   });
 
-  it('splits a class over max_tokens at its members', () => {
+  it('splits a class over max_tokens at its members, each with its container and signature', async () => {
     const opts = { min_tokens: 5, max_tokens: 80, overlap_tokens: 0 };
-    const chunks = chunkSource(TS, 'typescript', opts);
-    const members = sections(chunks).filter((s) => s.startsWith('class EmbeddedStore'));
-    expect(members).toEqual([
-      'class EmbeddedStore',
-      'class EmbeddedStore > constructor',
-      'class EmbeddedStore > method search',
-      'class EmbeddedStore > get size',
+    const chunks = await chunkSource(TS, 'typescript', opts);
+    expect(outline(chunks).filter((s) => s.includes('class EmbeddedStore'))).toEqual([
+      '29-31 class EmbeddedStore',
+      '33-33 class EmbeddedStore > constructor(private readonly dir: string)',
+      '35-40 class EmbeddedStore > search(query: Float32Array, options: SearchOptions)',
+      '42-44 class EmbeddedStore > get size()',
     ]);
-    const search = chunkOf(chunks, 'class EmbeddedStore > method search');
+    const search = chunkOf(chunks, 'class EmbeddedStore > search(query: Float32Array, options: SearchOptions)');
     expect(search?.content.startsWith('  /** Dense search over every stored vector. */\n  async search(')).toBe(true);
-    expect(chunkOf(chunks, 'class EmbeddedStore > get size')?.content.endsWith('  }\n}')).toBe(true);
     expectWithinMax(chunks, opts);
     expectExactLines(TS, chunks);
   });
 
-  it('falls back to overlapping line windows inside an oversized function', () => {
+  it('cuts an oversized function into overlapping line windows that keep its section', async () => {
     const body = Array.from({ length: 80 }, (_, i) => `  total += await store.count({ shard: ${i} });`).join('\n');
     const text = `export async function countAll(store: Store): Promise<number> {\n  let total = 0;\n${body}\n  return total;\n}\n`;
     const opts = { min_tokens: 10, max_tokens: 120, overlap_tokens: 25 };
-    const chunks = chunkSource(text, 'typescript', opts);
+    const chunks = await chunkSource(text, 'typescript', opts);
     expect(chunks.length).toBeGreaterThan(5);
-    expect(chunks.every((c) => c.section === 'function countAll')).toBe(true);
+    expect(chunks.every((c) => c.section === 'function countAll(store: Store)')).toBe(true);
     for (let i = 1; i < chunks.length; i++) {
       const prev = chunks[i - 1];
       const cur = chunks[i];
@@ -133,23 +133,67 @@ describe('chunkSource: TypeScript', () => {
       expect(cur.start_line).toBeLessThanOrEqual(prev.end_line);
       expect(cur.start_line).toBeGreaterThan(prev.start_line);
     }
+    expect(chunks[0]?.start_line).toBe(1);
     expect(chunks.at(-1)?.content.endsWith('  return total;\n}')).toBe(true);
+    expect(chunks.at(-1)?.end_line).toBe(84);
     expectWithinMax(chunks, opts);
     expectExactLines(text, chunks);
   });
 
-  it('handles CRLF and empty input', () => {
+  it('handles CRLF and empty input', async () => {
     const crlf = TS.replace(/\n/g, '\r\n');
-    const chunks = chunkSource(crlf, 'typescript', OPTS);
-    expect(chunks).toEqual(chunkSource(TS, 'typescript', OPTS));
+    const chunks = await chunkSource(crlf, 'typescript', OPTS);
+    expect(chunks).toEqual(await chunkSource(TS, 'typescript', OPTS));
     expectExactLines(crlf, chunks);
-    expect(chunkSource('', 'typescript', OPTS)).toEqual([]);
-    expect(chunkSource('\n\n   \n', 'python', OPTS)).toEqual([]);
+    expect(await chunkSource('', 'typescript', OPTS)).toEqual([]);
+    expect(await chunkSource('\n\n   \n', 'python', OPTS)).toEqual([]);
+  });
+
+  it('still chunks a file with a syntax error, keeping the declarations around it', async () => {
+    const text = [
+      'export function before(a: number): number {',
+      '  return a + 1;',
+      '}',
+      '',
+      'export function broken(a: number {',
+      '  return a +;',
+      '',
+      'export class After {',
+      '  run(): void {}',
+      '}',
+    ].join('\n');
+    const chunks = await chunkSource(text, 'typescript', WHOLE);
+    expect(outline(chunks)).toEqual([
+      '1-3 function before(a: number)',
+      // Recovery runs the broken function on to the end: its lines stay indexed, under its name.
+      '5-10 function broken(a: number',
+    ]);
+    expect(chunks.at(-1)?.content).toContain('export class After');
+    expectExactLines(text, chunks);
+  });
+
+  it('parses .tsx files with the TSX grammar', async () => {
+    const text = [
+      "import React from 'react';",
+      '',
+      '/** One search hit. */',
+      'export function Hit({ title, score }: HitProps) {',
+      '  return <li className="hit">{title} <small>{score.toFixed(2)}</small></li>;',
+      '}',
+      '',
+      'export const List = ({ hits }: { hits: HitProps[] }) => <ul>{hits.map((h) => <Hit {...h} />)}</ul>;',
+    ].join('\n');
+    const chunks = await chunkSource(text, 'typescript', WHOLE, 'src/Hit.tsx');
+    expect(outline(chunks)).toEqual([
+      '1-1 (module header)',
+      '3-6 function Hit({ title, score }: HitProps)',
+      '8-8 function List({ hits }: { hits: HitProps[] })',
+    ]);
   });
 });
 
 describe('chunkSource: JavaScript', () => {
-  it('keeps require() imports in the module header and names module.exports', () => {
+  it('keeps require() imports in the module header and module.exports as top-level code', async () => {
     const text = [
       "'use strict';",
       "const fs = require('node:fs');",
@@ -161,9 +205,37 @@ describe('chunkSource: JavaScript', () => {
       '',
       'module.exports = { readConfig };',
     ].join('\n');
-    const chunks = chunkSource(text, 'javascript', { min_tokens: 1, max_tokens: 200, overlap_tokens: 0 });
-    expect(sections(chunks)).toEqual(['(module header)', 'function readConfig', 'module.exports']);
-    expect(chunks[0]?.end_line).toBe(3);
+    const chunks = await chunkSource(text, 'javascript', WHOLE);
+    expect(outline(chunks)).toEqual(['1-3 (module header)', '5-7 function readConfig(dir)', '9-9 (top level)']);
+    expectExactLines(text, chunks);
+  });
+});
+
+describe('chunkSource: JavaScript classes', () => {
+  it('names methods, accessors and arrow-function fields of a class it splits', async () => {
+    const text = [
+      'export class Poller {',
+      '  /** Called for every event. */',
+      '  onEvent = async (event) => {',
+      '    await this.queue.push(event.payload, { priority: event.priority ?? 0 });',
+      '  };',
+      '',
+      '  get pending() {',
+      '    return this.queue.length + this.inflight.size + this.retries.length;',
+      '  }',
+      '',
+      '  static #backoff(attempt) {',
+      '    return Math.min(30_000, 2 ** attempt * 100 + Math.random() * 100);',
+      '  }',
+      '}',
+    ].join('\n');
+    const chunks = await chunkSource(text, 'javascript', { min_tokens: 1, max_tokens: 40, overlap_tokens: 0 });
+    expect(outline(chunks)).toEqual([
+      '1-1 class Poller',
+      '2-5 class Poller > onEvent(event)',
+      '7-9 class Poller > get pending()',
+      '11-13 class Poller > static #backoff(attempt)',
+    ]);
     expectExactLines(text, chunks);
   });
 });
@@ -209,33 +281,33 @@ if __name__ == "__main__":
     Indexer(None, None).index_all(Path("."))
 `;
 
-  it('names defs and classes, attaches decorators and splits a large class at methods', () => {
+  it('names defs and classes, attaches decorators and splits a large class at methods', async () => {
     const opts = { min_tokens: 5, max_tokens: 100, overlap_tokens: 0 };
-    const chunks = chunkSource(PY, 'python', opts);
-    expect(sections(chunks)).toEqual([
-      '(module header)',
-      'def file_hash',
-      'class Indexer',
-      'class Indexer > def __init__',
-      'class Indexer > def index_file',
-      'class Indexer > def index_all',
-      'if __name__ == "__main__"',
+    const chunks = await chunkSource(PY, 'python', opts);
+    expect(outline(chunks)).toEqual([
+      '1-7 (module header)',
+      '10-12 def file_hash(path: Path)',
+      '15-16 class Indexer',
+      '18-20 class Indexer > def __init__(self, store, embedder)',
+      '22-28 class Indexer > def index_file(self, path: Path)',
+      '30-34 class Indexer > def index_all(self, root: Path)',
+      '37-38 (top level)',
     ]);
-    expect(chunkOf(chunks, 'def file_hash')?.content.startsWith('@lru_cache(maxsize=128)\ndef file_hash')).toBe(true);
-    expect(chunkOf(chunks, 'class Indexer > def index_file')?.content.startsWith('    @retry(times=3)\n    def index_file')).toBe(true);
+    expect(chunkOf(chunks, 'def file_hash(path: Path)')?.content.startsWith('@lru_cache(maxsize=128)\ndef file_hash')).toBe(true);
+    expect(chunkOf(chunks, 'class Indexer > def index_file(self, path: Path)')?.content.startsWith('    @retry(times=3)\n    def index_file')).toBe(true);
     expect(chunks[0]?.content).toContain('MAX_BYTES = 1_000_000');
     expectWithinMax(chunks, opts);
     expectExactLines(PY, chunks);
   });
 
-  it('keeps a class whole when it fits', () => {
-    const chunks = chunkSource(PY, 'python', { min_tokens: 5, max_tokens: 400, overlap_tokens: 0 });
+  it('keeps a class whole when it fits', async () => {
+    const chunks = await chunkSource(PY, 'python', { min_tokens: 5, max_tokens: 400, overlap_tokens: 0 });
     expect(chunkOf(chunks, 'class Indexer')?.content).toContain('async def index_all');
   });
 });
 
 describe('chunkSource: Go', () => {
-  it('names functions, methods by receiver type, and types', () => {
+  it('names functions, methods by receiver type, and types', async () => {
     const text = `package store
 
 import (
@@ -261,16 +333,21 @@ func New() *Store {
 \treturn &Store{points: map[string]Point{}}
 }
 `;
-    const chunks = chunkSource(text, 'go', { min_tokens: 1, max_tokens: 200, overlap_tokens: 0 });
-    expect(sections(chunks)).toEqual(['(module header)', 'var ErrNotFound', 'type Store', 'func Store.Search', 'func New']);
-    expect(chunkOf(chunks, 'func Store.Search')?.content.startsWith('// Search returns')).toBe(true);
+    const chunks = await chunkSource(text, 'go', WHOLE);
+    expect(outline(chunks)).toEqual([
+      '1-6 (module header)',
+      '8-9 var ErrNotFound',
+      '11-14 type Store',
+      '16-20 func Store.Search(ctx context.Context, q []float32, limit int)',
+      '22-24 func New()',
+    ]);
+    expect(chunkOf(chunks, 'func Store.Search(ctx context.Context, q []float32, limit int)')?.content.startsWith('// Search returns')).toBe(true);
     expectExactLines(text, chunks);
   });
 });
 
 describe('chunkSource: Rust', () => {
-  it('names impl blocks with their trait and attaches doc comments and attributes', () => {
-    const text = `use std::collections::HashMap;
+  const RS = `use std::collections::HashMap;
 
 /// A point with its payload.
 #[derive(Debug, Clone)]
@@ -288,10 +365,15 @@ pub struct Qdrant {
 }
 
 impl Store for Qdrant {
+    /// Sends every point, one request each.
     fn upsert(&mut self, points: Vec<Point>) {
         for p in points {
             self.send(p);
         }
+    }
+
+    fn send(&self, point: Point) {
+        self.client.put(&self.url, point);
     }
 }
 
@@ -299,22 +381,35 @@ pub async fn connect(url: &str) -> Result<Qdrant, Error> {
     Ok(Qdrant { url: url.to_string() })
 }
 `;
-    const chunks = chunkSource(text, 'rust', { min_tokens: 1, max_tokens: 200, overlap_tokens: 0 });
-    expect(sections(chunks)).toEqual([
-      '(module header)',
-      'struct Point',
-      'trait Store',
-      'struct Qdrant',
-      'impl Store for Qdrant',
-      'fn connect',
+
+  it('names impl blocks with their trait and attaches doc comments and attributes', async () => {
+    const chunks = await chunkSource(RS, 'rust', WHOLE);
+    expect(outline(chunks)).toEqual([
+      '1-1 (module header)',
+      '3-8 struct Point',
+      '10-12 trait Store',
+      '14-16 struct Qdrant',
+      '18-29 impl Store for Qdrant',
+      '31-33 fn connect(url: &str)',
     ]);
     expect(chunkOf(chunks, 'struct Point')?.content.startsWith('/// A point with its payload.\n#[derive(Debug, Clone)]\n')).toBe(true);
-    expectExactLines(text, chunks);
+    expectExactLines(RS, chunks);
+  });
+
+  it('splits an impl block at its functions', async () => {
+    const opts = { min_tokens: 1, max_tokens: 40, overlap_tokens: 0 };
+    const chunks = await chunkSource(RS, 'rust', opts);
+    expect(outline(chunks).filter((s) => s.includes('impl'))).toEqual([
+      '18-18 impl Store for Qdrant',
+      '19-24 impl Store for Qdrant > fn upsert(&mut self, points: Vec<Point>)',
+      '26-28 impl Store for Qdrant > fn send(&self, point: Point)',
+    ]);
+    expectExactLines(RS, chunks);
   });
 });
 
 describe('chunkSource: Java', () => {
-  it('splits a large class at methods, keeping annotations and Javadoc with them', () => {
+  it('splits a large class at methods, keeping annotations and Javadoc with them', async () => {
     const method = (name: string, n: number): string =>
       [
         '    /**',
@@ -342,22 +437,73 @@ describe('chunkSource: Java', () => {
       '',
     ].join('\n');
     const opts = { min_tokens: 5, max_tokens: 150, overlap_tokens: 0 };
-    const chunks = chunkSource(text, 'java', opts);
-    expect(sections(chunks)).toEqual([
-      '(module header)',
-      'class SearchService',
-      'class SearchService > method search',
-      'class SearchService > method suggest',
+    const chunks = await chunkSource(text, 'java', opts);
+    expect(outline(chunks)).toEqual([
+      '1-3 (module header)',
+      '5-7 class SearchService',
+      '9-25 class SearchService > search(String query, int limit)',
+      '27-43 class SearchService > suggest(String query, int limit)',
     ]);
     expect(chunkOf(chunks, 'class SearchService')?.content.startsWith('@Service\npublic class')).toBe(true);
-    expect(chunkOf(chunks, 'class SearchService > method suggest')?.content.startsWith('    /**\n     * Handles suggest')).toBe(true);
     expectWithinMax(chunks, opts);
     expectExactLines(text, chunks);
   });
 });
 
-describe('chunkSource: other languages', () => {
-  it('names SQL statements and shell functions', () => {
+describe('chunkSource: C#', () => {
+  it('names namespaces, types and methods and splits them when large', async () => {
+    const text = [
+      'using System.Collections.Generic;',
+      '',
+      'namespace Library.Search',
+      '{',
+      '    /// <summary>Keeps hits in memory.</summary>',
+      '    [Serializable]',
+      '    public sealed class MemoryStore : IStore',
+      '    {',
+      '        private readonly List<Hit> hits = new();',
+      '',
+      '        /// <summary>Finds hits whose title contains the query.</summary>',
+      '        public IReadOnlyList<Hit> Search(string query, int limit = 10)',
+      '        {',
+      '            return hits.FindAll(h => h.Title.Contains(query)).GetRange(0, limit);',
+      '        }',
+      '',
+      '        public void Add(Hit hit) => hits.Add(hit);',
+      '    }',
+      '',
+      '    public record Hit(string Title, double Score);',
+      '}',
+    ].join('\n');
+    const chunks = await chunkSource(text, 'csharp', { min_tokens: 1, max_tokens: 80, overlap_tokens: 0 });
+    expect(outline(chunks)).toEqual([
+      '1-1 (module header)',
+      '3-4 namespace Library.Search',
+      '5-9 namespace Library.Search > class MemoryStore',
+      '11-15 namespace Library.Search > class MemoryStore > Search(string query, int limit = 10)',
+      '17-17 namespace Library.Search > class MemoryStore > Add(Hit hit)',
+      '20-20 namespace Library.Search > record Hit',
+    ]);
+    expectExactLines(text, chunks);
+  });
+});
+
+describe('chunkSource: languages without a grammar', () => {
+  it('finds Kotlin declarations by line patterns', async () => {
+    const text = [
+      'package library',
+      '',
+      '/** Scores a hit. */',
+      'fun score(hit: Hit): Double = hit.score * 2',
+      '',
+      'data class Hit(val title: String, val score: Double)',
+    ].join('\n');
+    const chunks = await chunkSource(text, 'kotlin', WHOLE);
+    expect(outline(chunks)).toEqual(['1-1 (module header)', '3-4 fun score', '6-6 class Hit']);
+    expectExactLines(text, chunks);
+  });
+
+  it('names SQL statements', async () => {
     const sql = [
       '-- Documents and their chunks.',
       'CREATE TABLE IF NOT EXISTS files (',
@@ -368,22 +514,14 @@ describe('chunkSource: other languages', () => {
       '',
       "INSERT INTO files VALUES ('README.md');",
     ].join('\n');
-    expect(sections(chunkSource(sql, 'sql', { min_tokens: 1, max_tokens: 200, overlap_tokens: 0 }))).toEqual([
-      'CREATE TABLE files',
-      'CREATE INDEX files_path',
-      'INSERT INTO files',
-    ]);
-    const sh = '#!/usr/bin/env bash\nset -euo pipefail\n\n# Prints usage.\nusage() {\n  echo "usage: index <dir>"\n}\n\nfunction main {\n  usage\n}\n';
-    const chunks = chunkSource(sh, 'shell', { min_tokens: 1, max_tokens: 200, overlap_tokens: 0 });
-    expect(sections(chunks)).toEqual(['(module header)', 'function usage', 'function main']);
-    expect(chunks[1]?.content.startsWith('# Prints usage.\nusage() {')).toBe(true);
+    expect(sections(await chunkSource(sql, 'sql', WHOLE))).toEqual(['CREATE TABLE files', 'CREATE INDEX files_path', 'INSERT INTO files']);
   });
 
-  it('uses line windows for unknown languages and files without declarations', () => {
+  it('uses line windows for unknown languages and files without declarations', async () => {
     const text = Array.from({ length: 100 }, (_, i) => `(set! counter-${i} (+ counter-${i} 1))`).join('\n');
     const opts = { min_tokens: 10, max_tokens: 100, overlap_tokens: 20 };
     for (const language of ['lisp', 'typescript']) {
-      const chunks = chunkSource(text, language, opts);
+      const chunks = await chunkSource(text, language, opts);
       expect(chunks.length).toBeGreaterThan(5);
       expect(chunks.every((c) => c.section === '')).toBe(true);
       expect(chunks[0]?.start_line).toBe(1);
@@ -394,12 +532,11 @@ describe('chunkSource: other languages', () => {
     }
   });
 
-  it('cuts a minified line longer than max_tokens without exceeding it', () => {
+  it('cuts a minified line longer than max_tokens without exceeding it', async () => {
     const text = `var a=${'[1,2,3],'.repeat(2000)}0;`.replace(' ', '\t');
     const opts = { min_tokens: 10, max_tokens: 100, overlap_tokens: 10 };
-    const chunks = chunkSource(text, 'javascript', opts);
+    const chunks = await chunkSource(text, 'javascript', opts);
     expect(chunks.length).toBeGreaterThan(30);
-    // Only the tab at the first cut is trimmed away; nothing else is lost.
     expect(chunks.map((c) => c.content).join('') === text.replace('\t', '')).toBe(true);
     expect(chunks.every((c) => c.start_line === 1 && c.end_line === 1)).toBe(true);
     expectWithinMax(chunks, opts);
@@ -407,31 +544,143 @@ describe('chunkSource: other languages', () => {
 });
 
 describe('chunkSource: properties', () => {
-  const LINES = [
-    "import { x } from './x.js';", '', '/** Doc. */', '@decorator()', 'export function run(a: number) {', '  return a;', '}',
-    'export class Store {', '  private rows = new Map();', '  async search(q: string) {', '    return [];', '  }',
-    'def handler(event):', '    return event', 'class Indexer:', '    def run(self):', 'func (s *Store) Get() {',
-    'impl Store for Qdrant {', '    fn get(&self) {}', 'const big = ' + '1 + '.repeat(120) + '1;', '\t', 'x'.repeat(500),
+  interface Template {
+    language: string;
+    header: string;
+    doc: string;
+    open: (name: string) => string;
+    line: (i: number) => string;
+    close: string[];
+    label: (name: string) => string;
+  }
+  const TEMPLATES: Template[] = [
+    {
+      language: 'typescript',
+      header: "import { sum } from './sum.js';",
+      doc: '/** Adds the shard counts. */',
+      open: (n) => `export function ${n}(a: number): number {`,
+      line: (i) => `  a += sum(${i});`,
+      close: ['  return a;', '}'],
+      label: (n) => `function ${n}(a: number)`,
+    },
+    {
+      language: 'javascript',
+      header: "const { sum } = require('./sum');",
+      doc: '// Adds the shard counts.',
+      open: (n) => `function ${n}(a) {`,
+      line: (i) => `  a += sum(${i});`,
+      close: ['  return a;', '}'],
+      label: (n) => `function ${n}(a)`,
+    },
+    {
+      language: 'python',
+      header: 'from sums import total',
+      doc: '# Adds the shard counts.',
+      open: (n) => `def ${n}(a):`,
+      line: (i) => `    a += total(${i})`,
+      close: ['    return a'],
+      label: (n) => `def ${n}(a)`,
+    },
+    {
+      language: 'go',
+      header: 'package shards',
+      doc: '// Adds the shard counts.',
+      open: (n) => `func ${n}(a int) int {`,
+      line: (i) => `\ta += total(${i})`,
+      close: ['\treturn a', '}'],
+      label: (n) => `func ${n}(a int)`,
+    },
+    {
+      language: 'rust',
+      header: 'use crate::sums::total;',
+      doc: '/// Adds the shard counts.',
+      open: (n) => `pub fn ${n}(a: i32) -> i32 {`,
+      line: (i) => `    let a = a + total(${i});`,
+      close: ['    a', '}'],
+      label: (n) => `fn ${n}(a: i32)`,
+    },
   ];
-  const files = fc
-    .tuple(fc.array(fc.constantFrom(...LINES), { maxLength: 150, size: 'max' }), fc.boolean())
-    .map(([lines, crlf]) => lines.join(crlf ? '\r\n' : '\n'));
+  const declarations = fc.array(fc.record({ doc: fc.boolean(), body: fc.integer({ min: 0, max: 12 }), gap: fc.integer({ min: 1, max: 3 }) }), {
+    minLength: 1,
+    maxLength: 12,
+  });
   const options = fc
     .record({ min_tokens: fc.integer({ min: 1, max: 60 }), max_tokens: fc.integer({ min: 16, max: 150 }), overlap: fc.nat(40) })
     .map((o) => ({ min_tokens: o.min_tokens, max_tokens: o.max_tokens, overlap_tokens: Math.min(o.overlap, o.max_tokens - 1) }));
-  const languages = fc.constantFrom('typescript', 'python', 'go', 'rust', 'java', 'unknown');
 
-  it('keeps every chunk non-empty, on its true lines and within max_tokens', () => {
-    fc.assert(
-      fc.property(files, options, languages, (text, opts, language) => {
+  /** A file of functions with the 1-based lines each one (with its doc comment) occupies. */
+  function build(t: Template, decls: readonly { doc: boolean; body: number; gap: number }[]) {
+    const lines = [t.header];
+    const spans = decls.map((d, i) => {
+      lines.push(...Array<string>(d.gap).fill(''));
+      const start = lines.length + 1;
+      if (d.doc) lines.push(t.doc);
+      lines.push(t.open(`f${i}`), ...Array.from({ length: d.body }, (_, j) => t.line(j)), ...t.close);
+      return { start, end: lines.length, label: t.label(`f${i}`) };
+    });
+    return { text: `${lines.join('\n')}\n`, spans };
+  }
+
+  it('gives each declaration one chunk on exactly its lines, named by its signature', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...TEMPLATES), declarations, async (t, decls) => {
+        const { text, spans } = build(t, decls);
+        const chunks = await chunkSource(text, t.language, WHOLE);
+        expect(outline(chunks)).toEqual(['1-1 (module header)', ...spans.map((s) => `${s.start}-${s.end} ${s.label}`)]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('covers every declaration line with chunks on their true lines and within max_tokens, whatever the limits', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...TEMPLATES), declarations, options, fc.boolean(), async (t, decls, opts, crlf) => {
+        const built = build(t, decls);
+        const text = crlf ? built.text.replace(/\n/g, '\r\n') : built.text;
         const lines = text.split(/\r?\n/);
-        for (const c of chunkSource(text, language, opts)) {
+        const chunks = await chunkSource(text, t.language, opts);
+        for (const c of chunks) {
+          expect(c.content.trim()).not.toBe('');
+          expect(estimateTokens(c.content)).toBeLessThanOrEqual(opts.max_tokens);
+          expect(c.start_line).toBeGreaterThanOrEqual(1);
+          expect(c.end_line).toBeLessThanOrEqual(lines.length);
+          expect(lines.slice(c.start_line - 1, c.end_line).join('\n')).toContain(c.content);
+        }
+        for (const span of built.spans) {
+          for (let line = span.start; line <= span.end; line++) {
+            expect(chunks.some((c) => c.start_line <= line && line <= c.end_line)).toBe(true);
+          }
+          // Every piece of a declaration keeps its name.
+          const inside = chunks.filter((c) => c.start_line >= span.start && c.end_line <= span.end);
+          for (const c of inside) expect(c.section).toContain(span.label);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps chunks on their true lines for any mix of lines, valid or not, in every language', async () => {
+    const LINES = [
+      "import { x } from './x.js';", '', '/** Doc. */', '@decorator()', 'export function run(a: number) {', '  return a;', '}',
+      'export class Store {', '  private rows = new Map();', '  async search(q: string) {', '    return [];', '  }',
+      'def handler(event):', '    return event', 'class Indexer:', '    def run(self):', 'func (s *Store) Get() {',
+      'impl Store for Qdrant {', '    fn get(&self) {}', 'public void Run() {', 'namespace X {', 'const big = ' + '1 + '.repeat(120) + '1;',
+      '\t', 'x'.repeat(500), '"unterminated', '/* open comment',
+    ];
+    const files = fc
+      .tuple(fc.array(fc.constantFrom(...LINES), { maxLength: 120, size: 'max' }), fc.boolean())
+      .map(([lines, crlf]) => lines.join(crlf ? '\r\n' : '\n'));
+    const languages = fc.constantFrom('typescript', 'javascript', 'python', 'go', 'rust', 'java', 'csharp', 'cpp', 'kotlin', 'unknown');
+    await fc.assert(
+      fc.asyncProperty(files, options, languages, async (text, opts, language) => {
+        const lines = text.split(/\r?\n/);
+        for (const c of await chunkSource(text, language, opts)) {
           expect(c.content.trim()).not.toBe('');
           expect(estimateTokens(c.content)).toBeLessThanOrEqual(opts.max_tokens);
           expect(lines.slice(c.start_line - 1, c.end_line).join('\n')).toContain(c.content);
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 });

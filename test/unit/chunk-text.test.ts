@@ -126,21 +126,21 @@ describe('fileKind', () => {
 describe('chunkFile', () => {
   const opts = { min_tokens: 1, max_tokens: 200, overlap_tokens: 0 };
 
-  it('dispatches on the file kind', () => {
-    expect(chunkFile('guide.md', '# Guide\n\nHello.\n', opts)).toEqual({
+  it('dispatches on the file kind', async () => {
+    expect(await chunkFile('guide.md', '# Guide\n\nHello.\n', opts)).toEqual({
       content_type: 'markdown',
       language: null,
       chunks: [{ content: '# Guide\n\nHello.', section: 'Guide', start_line: 1, end_line: 3 }],
     });
-    const code = chunkFile('store.py', 'def get(key):\n    return key\n', opts);
+    const code = await chunkFile('store.py', 'def get(key):\n    return key\n', opts);
     expect(code?.content_type).toBe('code');
     expect(code?.language).toBe('python');
-    expect(code?.chunks[0]?.section).toBe('def get');
+    expect(code?.chunks[0]?.section).toBe('def get(key)');
     // A '#' line in a text file is not a heading.
-    expect(chunkFile('notes.txt', '# not a heading\nplain text\n', opts)?.chunks[0]?.section).toBe('');
+    expect((await chunkFile('notes.txt', '# not a heading\nplain text\n', opts))?.chunks[0]?.section).toBe('');
   });
 
-  it('returns null for unsupported files', () => {
-    expect(chunkFile('data.json', '{"a": 1}', opts)).toBeNull();
+  it('returns null for unsupported files', async () => {
+    expect(await chunkFile('data.json', '{"a": 1}', opts)).toBeNull();
   });
 });

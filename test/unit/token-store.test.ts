@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TOKEN_PREFIX, TokenError, TokenStore, tokenFile } from '../../server/auth/token-store.js';
+import { secretContentReason } from '../../shared/file-rules.js';
 
 /** Every byte the store left on disk (the database and any journal next to it). */
 function filesUnder(dir: string): Buffer[] {
@@ -31,6 +32,15 @@ describe('TokenStore', () => {
     expect(store.verify(alice.token)).toEqual({ name: 'alice', admin: false });
     expect(store.verify(ops.token)).toEqual({ name: 'ops', admin: true });
     expect(store.count()).toBe(2);
+  });
+
+  it('issues tokens that the secret patterns recognise, so no document holding one is indexed', () => {
+    const { token } = store.create('alice');
+    expect(secretContentReason(`curl -H "Authorization: Bearer ${token}" …`)).toBe('secret-looking: contains an AI Library server token');
+    expect(secretContentReason(`AI_LIBRARY_TOKEN=${token}\n`)).not.toBeNull();
+    // The prefix alone, or a longer run that only starts like a token, is not one.
+    expect(secretContentReason('tokens start with ail_ and 43 more characters')).toBeNull();
+    expect(secretContentReason(`${token}x`)).toBeNull();
   });
 
   it('rejects wrong, truncated, unprefixed and empty tokens', () => {
