@@ -31,6 +31,8 @@ export interface RetrievedSource {
    * share of the question's terms the chunk contains.
    */
   relevance: number;
+  /** Retrieval's evidence for this chunk (null: that side did not find it), to tell a well-matched passage. */
+  signals: { dense: number | null; keyword: number | null };
 }
 
 export function snippet(text: string, max = SNIPPET_CHARS): string {
@@ -61,6 +63,7 @@ export function toRetrievedSources(question: string, results: SearchResult[]): R
     content: r.content,
     content_type: r.content_type,
     relevance: clamp01(r.scores.dense ?? termOverlap(question, `${r.section}\n${r.content}`)),
+    signals: { dense: r.scores.dense, keyword: r.scores.keyword },
   }));
 }
 
