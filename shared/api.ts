@@ -282,6 +282,12 @@ export interface AskResponse {
   /** True when the answer stopped early (an error mid-stream, a dropped connection). */
   incomplete: boolean;
   usage: Usage | null;
+  /**
+   * What the library was searched for when it was not the question alone: a
+   * follow-up is searched with its conversation's topic (Claude's standalone
+   * rewrite, or the earlier turn's terms). Absent for a first question.
+   */
+  search_query?: string;
 }
 
 /** Server-sent events of a streamed answer, in order: sources, delta*, then done or error. */
@@ -305,6 +311,8 @@ export interface ConversationTurn {
   mode: AnswerMode;
   incomplete: boolean;
   created_at: string;
+  /** See AskResponse.search_query; the next follow-up takes its topic from it. */
+  search_query?: string;
 }
 
 export interface ConversationSummary {

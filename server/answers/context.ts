@@ -150,10 +150,12 @@ export function toContextBlocks(sources: RetrievedSource[]): ContextBlock[] {
  * that writes `[n]` or `[source: path]` markers be mapped back even without
  * native citations.
  */
-export function buildQuestionPrompt(question: string, sources: RetrievedSource[]): string {
+export function buildQuestionPrompt(question: string, sources: RetrievedSource[], searchedFor?: string): string {
+  // A follow-up was searched with its conversation's topic: saying so explains results the question alone does not name.
+  const searched = searchedFor ? ` (searched for: ${searchedFor})` : '';
   if (sources.length === 0) {
-    return `The library search found nothing for this question.\n\nQuestion: ${question}`;
+    return `The library search found nothing for this question${searched}.\n\nQuestion: ${question}`;
   }
   const list = sources.map((s) => `[${s.source.index}] Source: ${sourceTitle(s.source)}`).join('\n');
-  return `The search results above come from the library, in this order:\n${list}\n\nQuestion: ${question}`;
+  return `The search results above come from the library${searched}, in this order:\n${list}\n\nQuestion: ${question}`;
 }

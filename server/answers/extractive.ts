@@ -25,6 +25,12 @@ const MIN_TERM_SHARE = 0.5;
 /** A term found only in the chunk's heading path counts this much: the sentence is about it, without naming it. */
 const SECTION_MATCH_WEIGHT = 0.5;
 /**
+ * A term found only in a unit's code counts this much: a command names what it
+ * acts on (`token -- rotate`), but a word inside sample data or a comment is
+ * weaker evidence than the sentence saying it.
+ */
+const CODE_MATCH_WEIGHT = 0.5;
+/**
  * How much the passage's rank adds, as 1/rank: retrieval already weighed
  * phrases, headings and vectors, so of two equally worded sentences the one
  * from the better passage wins, and the top passage's lead beats a stray
@@ -177,9 +183,12 @@ export function answerUnits(content: string, firstLine: number): Unit[] {
   return units;
 }
 
-/** What a unit says, for matching: its prose and its code. */
-function unitText(u: Unit): string {
-  return u.code ? `${u.text}\n${u.code.lines.join('\n')}` : u.text;
+/**
+ * A unit's code, for matching, without its string literals: a sample query in
+ * a curl command ("How long are backups kept?") is not what the command does.
+ */
+function codeText(u: Unit): string {
+  return u.code ? u.code.lines.join('\n').replace(/"[^"\n]*"|'[^'\n]*'/g, ' ') : '';
 }
 
 /** The unit as quoted in the answer: a list item, its code block indented under it. */
@@ -231,13 +240,16 @@ export function extractiveAnswer(question: string, sources: RetrievedSource[], n
       if (source.content_type === 'code') return;
       for (const unit of answerUnits(source.content, source.source.start_line)) {
         const section = lemmas(`${source.source.section}\n${unit.heading}`);
-        const words = lemmas(unitText(unit));
-        const inUnit = terms.filter((t) => has(words, t)).length;
-        const inSectionOnly = terms.filter((t) => !has(words, t) && has(section, t)).length;
+        const prose = lemmas(unit.text);
+        const code = lemmas(codeText(unit));
+        const inProse = terms.filter((t) => has(prose, t)).length;
+        const inCodeOnly = terms.filter((t) => !has(prose, t) && has(code, t)).length;
+        const inSectionOnly = terms.filter((t) => !has(prose, t) && !has(code, t) && has(section, t)).length;
         const enough = source === strong ? 1 : needed;
-        if (inUnit === 0 || inUnit + inSectionOnly < enough) continue;
-        const share = (inUnit + SECTION_MATCH_WEIGHT * inSectionOnly) / terms.length;
-        const inContext = contextTerms.length === 0 ? 0 : contextTerms.filter((t) => has(words, t) || has(section, t)).length / contextTerms.length;
+        if (inProse + inCodeOnly === 0 || inProse + inCodeOnly + inSectionOnly < enough) continue;
+        const share = (inProse + CODE_MATCH_WEIGHT * inCodeOnly + SECTION_MATCH_WEIGHT * inSectionOnly) / terms.length;
+        const inContext =
+          contextTerms.length === 0 ? 0 : contextTerms.filter((t) => has(prose, t) || has(code, t) || has(section, t)).length / contextTerms.length;
         candidates.push({ ...unit, source, score: share + CONTEXT_WEIGHT * inContext + RANK_WEIGHT / (rank + 1) });
       }
     });

@@ -61,10 +61,15 @@ export function has(words: Set<string>, term: string): boolean {
   return false;
 }
 
-/** The question's topic terms as lemmas; its function words only when it has nothing else. */
-export function topicTerms(text: string): string[] {
+/** The words of a question that name its topic, as written (for a search); its function words only when it has nothing else. */
+export function topicWords(text: string): string[] {
   const all = queryTerms(text);
   const topical = all.filter((t) => !FUNCTION_WORDS.has(t));
-  return [...new Set((topical.length > 0 ? topical : all).map(lemma))];
+  return topical.length > 0 ? topical : all;
+}
+
+/** The question's topic terms as lemmas (for matching). */
+export function topicTerms(text: string): string[] {
+  return [...new Set(topicWords(text).map(lemma))];
 }
 
