@@ -222,6 +222,12 @@ export interface HealthResponse {
    * (store and embedder up), else 503 with this body. Older servers omit it.
    */
   dependencies?: { store: DependencyHealth; embedder: DependencyHealth; llm: DependencyHealth };
+  /**
+   * Whether documents can be filed: the category descriptions are embedded.
+   * Not ready on a fresh DATA_DIR while a remote embedder is down; the detail
+   * says why and that it is retried. Older servers omit it.
+   */
+  taxonomy?: { ready: boolean; detail: string };
 }
 
 export interface ErrorBody {

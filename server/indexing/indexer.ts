@@ -302,6 +302,8 @@ export class LibraryIndexer {
     );
     const front = chunked.content_type === 'markdown' ? parseFrontMatter(text).data : {};
     const category = typeof front.category === 'string' ? front.category : undefined;
+    // The centroids of a fresh DATA_DIR are built by the first file that needs them, or by the background retry.
+    await classifier.prepare();
     const { taxonomy, confidence } = classifier.classify(vectors, category);
     const now = new Date().toISOString();
     const points: StoredPoint[] = chunked.chunks.map((chunk, i) => {

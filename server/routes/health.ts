@@ -21,13 +21,15 @@ export function healthRoutes(services: Services): Hono {
     // A load balancer should route searches here only if they can be served; Claude being down only changes answers' mode.
     const canSearch = dependencies.store.status === 'up' && dependencies.embedder.status === 'up';
     const allUp = canSearch && dependencies.llm.status === 'up';
+    const taxonomy = services.classifier.status;
     const body: HealthResponse = {
-      status: allUp && indexing.state !== 'failed' ? 'ok' : 'degraded',
+      status: allUp && taxonomy.ready && indexing.state !== 'failed' ? 'ok' : 'degraded',
       version: services.version,
       store: { kind: services.store.kind, points: probes.points },
       embedder: { id: services.embedder.id },
       indexing,
       dependencies,
+      taxonomy,
     };
     return c.json(body, canSearch ? 200 : 503);
   });

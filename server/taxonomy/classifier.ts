@@ -84,36 +84,106 @@ function writeAtomic(file: string, value: unknown): void {
 export class Classifier {
   private members: MemberSet = { sums: new Map(), memberOf: new Map(), total: null };
   private memberKey: string | null = null;
+  /** Null until the category descriptions are embedded (from the cache, or by `prepare`). */
+  private descriptions: Array<{ path: TaxonomyPath; vector: Float32Array }> | null;
   private centroids: Array<{ path: TaxonomyPath; vector: Float32Array }>;
+  private preparing: Promise<void> | null = null;
+  private lastError: string | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   private constructor(
     private readonly taxonomy: Taxonomy,
-    private readonly descriptions: Array<{ path: TaxonomyPath; vector: Float32Array }>,
+    private readonly embedder: Embedder,
+    descriptions: Array<{ path: TaxonomyPath; vector: Float32Array }> | null,
     private readonly minConfidence: number,
     private readonly cacheDir: string,
     private readonly baseKey: string,
   ) {
-    this.centroids = descriptions;
+    this.descriptions = descriptions;
+    this.centroids = descriptions ?? [];
   }
 
-  static async create(taxonomy: Taxonomy, embedder: Embedder, cacheDir: string, minConfidence: number): Promise<Classifier> {
+  /**
+   * Never calls the embedder: the description vectors come from the cache, or
+   * later from `prepare`. A remote embedder that is down at startup must not
+   * keep the server from starting (issue 12, defect 8); `prepareInBackground`
+   * retries until it answers.
+   */
+  static create(taxonomy: Taxonomy, embedder: Embedder, cacheDir: string, minConfidence: number): Classifier {
     const key = createHash('sha256').update(embedder.id).update('\0').update(taxonomy.source).digest('hex').slice(0, 16);
-    const file = path.join(cacheDir, `centroids-${key}.json`);
     const byPath = new Map(taxonomy.leaves.map((l) => [l.path.full_path, l.path]));
-    const cached = readCache(file, key);
-    if (cached && cached.every((c) => byPath.has(c.path))) {
-      return new Classifier(
-        taxonomy,
-        cached.map((c) => ({ path: byPath.get(c.path) ?? UNCATEGORIZED_PATH, vector: Float32Array.from(c.vector) })),
-        minConfidence,
-        cacheDir,
-        key,
-      );
-    }
-    const vectors = await embedder.embed(taxonomy.leaves.map((l) => l.profile), 'document');
-    const centroids = taxonomy.leaves.map((l, i) => ({ path: l.path, vector: vectors[i] ?? new Float32Array(embedder.dimension) }));
-    writeAtomic(file, { key, centroids: centroids.map((c) => ({ path: c.path.full_path, vector: Array.from(c.vector) })) });
-    return new Classifier(taxonomy, centroids, minConfidence, cacheDir, key);
+    const cached = readCache(path.join(cacheDir, `centroids-${key}.json`), key);
+    const descriptions =
+      cached && cached.every((c) => byPath.has(c.path))
+        ? cached.map((c) => ({ path: byPath.get(c.path) ?? UNCATEGORIZED_PATH, vector: Float32Array.from(c.vector) }))
+        : null;
+    return new Classifier(taxonomy, embedder, descriptions, minConfidence, cacheDir, key);
+  }
+
+  /** Whether documents can be filed: the category descriptions are embedded. */
+  get ready(): boolean {
+    return this.descriptions !== null;
+  }
+
+  /** For /health: ready, or why not and that it is being retried. */
+  get status(): { ready: boolean; detail: string } {
+    if (this.descriptions) return { ready: true, detail: `taxonomy centroids ready (${this.descriptions.length} categories)` };
+    const why = this.lastError ? `embedding the category descriptions failed: ${this.lastError}` : 'embedding the category descriptions';
+    return { ready: false, detail: `taxonomy centroids not built yet (${why}); retrying in the background, documents are indexed once the embedder answers` };
+  }
+
+  /**
+   * Embeds the category descriptions once (concurrent callers share the
+   * call) and caches them. Throws the embedder's error when it fails.
+   */
+  prepare(): Promise<void> {
+    if (this.descriptions) return Promise.resolve();
+    this.preparing ??= (async () => {
+      try {
+        const vectors = await this.embedder.embed(this.taxonomy.leaves.map((l) => l.profile), 'document');
+        const descriptions = this.taxonomy.leaves.map((l, i) => ({ path: l.path, vector: vectors[i] ?? new Float32Array(this.embedder.dimension) }));
+        writeAtomic(path.join(this.cacheDir, `centroids-${this.baseKey}.json`), {
+          key: this.baseKey,
+          centroids: descriptions.map((c) => ({ path: c.path.full_path, vector: Array.from(c.vector) })),
+        });
+        this.descriptions = descriptions;
+        this.centroids = this.centroidsWithout(null);
+        this.lastError = null;
+      } catch (e) {
+        this.lastError = e instanceof Error ? e.message : String(e);
+        throw e;
+      } finally {
+        this.preparing = null;
+      }
+    })();
+    return this.preparing;
+  }
+
+  /**
+   * Resolves once the classifier is ready, retrying `prepare` with doubling
+   * delays (capped) until it succeeds or `stop` is called.
+   */
+  prepareInBackground(options: { firstDelayMs?: number; maxDelayMs?: number } = {}): Promise<void> {
+    const first = options.firstDelayMs ?? 1000;
+    const max = options.maxDelayMs ?? 60_000;
+    return new Promise((resolve) => {
+      const attempt = (delay: number) => {
+        if (this.stopped) return;
+        this.prepare().then(resolve, () => {
+          if (this.stopped) return;
+          this.retryTimer = setTimeout(() => attempt(Math.min(max, delay * 2)), delay);
+          this.retryTimer.unref();
+        });
+      };
+      attempt(first);
+    });
+  }
+
+  /** Ends background retries (server shutdown). */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
   /** How many documents currently shape the centroids. */
@@ -123,7 +193,7 @@ export class Classifier {
 
   /** Whether a stored document qualifies to shape its node's centroid. */
   isMember(file: Pick<FileRecord, 'taxonomy' | 'confidence'>): boolean {
-    return file.confidence >= MEMBER_MIN_CONFIDENCE && this.descriptions.some((d) => d.path.full_path === file.taxonomy.full_path);
+    return file.confidence >= MEMBER_MIN_CONFIDENCE && this.taxonomy.leaves.some((l) => l.path.full_path === file.taxonomy.full_path);
   }
 
   /**
@@ -169,6 +239,7 @@ export class Classifier {
   /** Centroids as if `doc` (a member's vector) were not a member; null: all members count. */
   private centroidsWithout(exclude: { node: string; doc: Float32Array } | null): Array<{ path: TaxonomyPath; vector: Float32Array }> {
     const { sums, total } = this.members;
+    if (!this.descriptions) return [];
     if (!total) return this.descriptions;
     const all = Float32Array.from(total);
     if (exclude) add(all, exclude.doc, -1);
@@ -198,6 +269,7 @@ export class Classifier {
       const node = findNode(this.taxonomy, frontMatterCategory);
       if (node) return { taxonomy: node, confidence: 1 };
     }
+    if (!this.descriptions) throw new Error(`the taxonomy is not ready to file documents: ${this.status.detail}; call prepare() first`);
     if (chunkVectors.length === 0) return { taxonomy: UNCATEGORIZED_PATH, confidence: 0 };
     const doc = meanVector(chunkVectors);
     const ownNode = filePath ? this.members.memberOf.get(filePath) : undefined;
@@ -215,7 +287,7 @@ export class Classifier {
     try {
       const parsed = MemberCacheSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
       if (!parsed.success || parsed.data.key !== key) return null;
-      const known = new Set(this.descriptions.map((d) => d.path.full_path));
+      const known = new Set(this.taxonomy.leaves.map((l) => l.path.full_path));
       if (!parsed.data.nodes.every((n) => known.has(n.path))) return null;
       const sums = new Map(parsed.data.nodes.map((n) => [n.path, { sum: Float32Array.from(n.sum), count: n.count }]));
       return { sums, memberOf: new Map(parsed.data.members.map((m) => [m.file_path, m.path])), total: totalOf(sums) };

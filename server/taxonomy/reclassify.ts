@@ -47,6 +47,7 @@ async function frontMatterCategory(libraryRoot: string, file: FileRecord): Promi
 export async function reclassify(deps: ReclassifyDeps, onFile?: (file: string, done: number, total: number) => void): Promise<ReclassifySummary> {
   const started = performance.now();
   const { store, classifier } = deps;
+  await classifier.prepare();
   await classifier.syncMembers(store);
   const files = await store.listFiles();
   const moves: ReclassifyChange[] = [];
