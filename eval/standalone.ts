@@ -5,9 +5,10 @@
  * Prints its title and table; exits 1 when it did not pass.
  */
 import { run as answers } from './answers.js';
+import { run as filing } from './filing.js';
 
 
-const modules: Record<string, () => Promise<{ title: string; table: string; passed: boolean }>> = { answers };
+const modules: Record<string, () => Promise<{ title: string; table: string; passed: boolean }>> = { answers, filing };
 
 const name = process.argv[2] ?? '';
 const module = modules[name];
