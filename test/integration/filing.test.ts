@@ -45,6 +45,20 @@ describe('filing admits when nothing fits', () => {
     expect(best?.score ?? 0).toBeGreaterThan(services.config.settings.taxonomy.min_confidence);
   });
 
+  it('files it as uncategorized in the first full index too, before the library had members', async () => {
+    const fresh = tempEnv({ 'tools/rate_limiter.py': RATE_LIMITER }, { copyLibrary: true });
+    const first = await servicesFor(fresh.env, fresh.root);
+    try {
+      await first.indexer.indexAll();
+      expect((await first.store.getFile('tools/rate_limiter.py'))?.taxonomy.full_path).toBe(UNCATEGORIZED);
+      // Front matter still decides for the documents that have it.
+      expect((await first.store.getFile('security/tokens-keys-and-access.md'))?.taxonomy.full_path).toBe('security/access-control');
+    } finally {
+      await first.close();
+      fresh.cleanup();
+    }
+  });
+
   it('still files a short new note on the library\'s topics where it belongs', async () => {
     expect((await services.store.getFile('notes/restore-drill.md'))?.taxonomy.full_path).toBe('operations/backup-restore');
   });
