@@ -191,17 +191,23 @@ function codeText(u: Unit): string {
   return u.code ? u.code.lines.join('\n').replace(/"[^"\n]*"|'[^'\n]*'/g, ' ') : '';
 }
 
+/** The block's lines with its opening fence (and info string) and closing fence. */
+function fenced(code: CodeBlock): string[] {
+  return [code.fence, ...code.lines, code.fence.replace(/[^`~].*$/, '')];
+}
+
 /** The unit as quoted in the answer: a list item, its code block indented under it. */
 function render(u: Unit, marker: string, section: string): string {
   const lead = u.text || `${u.heading || section.split(' > ').at(-1) || 'From the source'}:`;
   if (!u.code) return `- ${lead} ${marker}`;
-  const block = [u.code.fence, ...u.code.lines, u.code.fence.replace(/[^`~].*$/, '')].map((l) => (l ? `  ${l}` : l));
-  return `- ${lead} ${marker}\n\n${block.join('\n')}\n`;
+  return `- ${lead} ${marker}\n\n${fenced(u.code)
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n')}\n`;
 }
 
 function citedText(u: Unit): string {
   if (!u.code) return u.text;
-  const block = [u.code.fence, ...u.code.lines, u.code.fence.replace(/[^`~].*$/, '')].join('\n');
+  const block = fenced(u.code).join('\n');
   return u.text ? `${u.text}\n${block}` : block;
 }
 

@@ -26,7 +26,7 @@ function listening(child: ChildProcess): Promise<string> {
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 40_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const got = await probe().catch(() => null);
@@ -116,5 +116,5 @@ describe('startup with the embedding provider down', () => {
     const healed = (await (await fetch(`${url}/health`)).json()) as HealthResponse;
     expect(healed.taxonomy?.ready).toBe(true);
     expect(healed.dependencies?.embedder.status).toBe('up');
-  }, 90_000);
+  }, 150_000);
 });
