@@ -55,12 +55,18 @@ async function main(): Promise<void> {
     if (job.state === 'done') logger.info({ ...fields, summary: job.summary }, 'index job done');
     else if (job.state === 'failed' || job.state === 'cancelled') logger.warn({ ...fields, summary: job.summary, error: job.error }, `index job ${job.state}`);
   });
-  // The startup index is a job like any other: visible at GET /api/library/jobs, cancellable, one full run at a time.
-  services.jobs
-    .submit({ kind: 'all', requestedBy: 'startup' })
-    .catch((err: unknown) => logger.error({ err }, 'background indexing could not start'));
-
   let closing = false;
+  // The startup index is a job like any other: visible at GET /api/library/jobs, cancellable, one full run at a time.
+  // It waits for the taxonomy: with the embedder down on a fresh DATA_DIR every file would fail, so it runs
+  // once the background retry has embedded the category descriptions (at once when they were cached).
+  services.classifier.prepare().catch(() => logger.warn({ taxonomy: services.classifier.status.detail }, 'taxonomy not ready; indexing starts when the embedder answers'));
+  void services.taxonomyReady.then(() => {
+    if (closing) return;
+    services.jobs
+      .submit({ kind: 'all', requestedBy: 'startup' })
+      .catch((err: unknown) => logger.error({ err }, 'background indexing could not start'));
+  });
+
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;

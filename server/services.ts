@@ -27,6 +27,8 @@ export interface Services {
   embedder: Embedder;
   taxonomy: Taxonomy;
   classifier: Classifier;
+  /** Resolves once the classifier can file documents (at once when its centroids were cached). */
+  taxonomyReady: Promise<void>;
   indexer: LibraryIndexer;
   search: SearchService;
   conversations: ConversationStore;
@@ -60,14 +62,12 @@ export async function createServices(config: Config): Promise<Services> {
   await store.init({ id: embedder.id, dimension: embedder.dimension });
   metrics.observeStore(() => store.count());
   const taxonomy = loadTaxonomy(path.join(config.paths.configDir, 'taxonomy.yaml'));
-  const classifier = await Classifier.create(
-    taxonomy,
-    embedder,
-    path.join(config.paths.data, 'centroids'),
-    config.settings.taxonomy.min_confidence,
-  );
+  const classifier = Classifier.create(taxonomy, embedder, path.join(config.paths.data, 'centroids'), config.settings.taxonomy.min_confidence);
   // Centroids learn from documents already filed; cheap when the member set is unchanged.
   await classifier.syncMembers(store);
+  // On a fresh DATA_DIR the category descriptions still need embedding; a remote embedder that is down
+  // must not stop the server from starting, so this retries in the background (issue 12, defect 8).
+  const taxonomyReady = classifier.prepareInBackground();
   const indexer = new LibraryIndexer({
     config,
     store,
@@ -109,6 +109,7 @@ export async function createServices(config: Config): Promise<Services> {
     embedder,
     taxonomy,
     classifier,
+    taxonomyReady,
     indexer,
     search,
     conversations,
@@ -119,6 +120,7 @@ export async function createServices(config: Config): Promise<Services> {
     jobs,
     version: VERSION,
     close: async () => {
+      classifier.stop();
       // First: the running job finishes its current file while the store is still open.
       await jobs.close();
       tokens.close();

@@ -222,6 +222,12 @@ export interface HealthResponse {
    * (store and embedder up), else 503 with this body. Older servers omit it.
    */
   dependencies?: { store: DependencyHealth; embedder: DependencyHealth; llm: DependencyHealth };
+  /**
+   * Whether documents can be filed: the category descriptions are embedded.
+   * Not ready on a fresh DATA_DIR while a remote embedder is down; the detail
+   * says why and that it is retried. Older servers omit it.
+   */
+  taxonomy?: { ready: boolean; detail: string };
 }
 
 /**
@@ -291,6 +297,12 @@ export interface AskResponse {
   /** True when the answer stopped early (an error mid-stream, a dropped connection). */
   incomplete: boolean;
   usage: Usage | null;
+  /**
+   * What the library was searched for when it was not the question alone: a
+   * follow-up is searched with its conversation's topic (Claude's standalone
+   * rewrite, or the earlier turn's terms). Absent for a first question.
+   */
+  search_query?: string;
 }
 
 /** Server-sent events of a streamed answer, in order: sources, delta*, then done or error. */
@@ -314,6 +326,8 @@ export interface ConversationTurn {
   mode: AnswerMode;
   incomplete: boolean;
   created_at: string;
+  /** See AskResponse.search_query; the next follow-up takes its topic from it. */
+  search_query?: string;
 }
 
 export interface ConversationSummary {

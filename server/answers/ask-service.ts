@@ -11,6 +11,7 @@ import { computeConfidence, usedSources } from './confidence.js';
 import { buildQuestionPrompt, OUTPUT_SYSTEM_PROMPT, toContextBlocks, toRetrievedSources, type RetrievedSource } from './context.js';
 import { ConversationNotFoundError, DEFAULT_DEVELOPER, HISTORY_TURNS, newConversationId, type ConversationStore } from './conversations.js';
 import { claudeUnavailableNote, extractiveAnswer, NOTHING_FOUND } from './extractive.js';
+import { condenseQuestion, conversationTopic, fuseResults, ownQuery, termQuery, type ContextualQuery } from './follow-up.js';
 
 /** The seed's "top 10 matching chunks". */
 export const DEFAULT_ASK_RESULTS = 10;
@@ -132,6 +133,8 @@ interface Prepared {
   developer: string;
   history: ConversationTurn[];
   sources: RetrievedSource[];
+  /** How a follow-up was searched with its conversation's topic; null for a first question. */
+  contextual: ContextualQuery | null;
 }
 
 /** Only turns with an answer: the Messages API needs user/assistant turns to alternate. */
@@ -169,7 +172,27 @@ export class AskService {
     return model && this.deps.wrapModel ? this.deps.wrapModel(model) : model;
   }
 
-  private async prepare(req: AskRequest, ctx: AskContext): Promise<Prepared> {
+  /**
+   * A follow-up's standalone query: Claude's rewrite when a model may be
+   * called (not over budget, circuit not open), else the conversation's terms.
+   * A failed rewrite falls back to the terms; only a cancelled request stops.
+   */
+  private async contextualQuery(question: string, history: ConversationTurn[], model: ChatModel | null, ctx: AskContext): Promise<ContextualQuery | null> {
+    if (model && this.deps.usage?.pausedNote() == null) {
+      try {
+        const condensed = await this.breaker.run(() => condenseQuestion(model, question, history, ctx.signal));
+        if (condensed) {
+          this.deps.usage?.recordAnswer(condensed.result.model, condensed.result.usage, ctx.developer);
+          return { query: condensed.query, contextTerms: conversationTopic(history), condensedBy: 'claude' };
+        }
+      } catch (e) {
+        if ((e instanceof ChatModelError && e.kind === 'aborted') || ctx.signal?.aborted) throw toAnswerError(e);
+      }
+    }
+    return termQuery(question, history);
+  }
+
+  private async prepare(req: AskRequest, ctx: AskContext, model: ChatModel | null): Promise<Prepared> {
     const developer = ctx.developer ?? DEFAULT_DEVELOPER;
     let history: ConversationTurn[] = [];
     let conversationId: string;
@@ -181,13 +204,14 @@ export class AskService {
     } else {
       conversationId = newConversationId();
     }
-    const found = await this.deps.search.search({
-      query: req.question,
-      n_results: req.n_results ?? DEFAULT_ASK_RESULTS,
-      filters: req.filters,
-      mode: 'hybrid',
-    });
-    return { question: req.question, conversationId, developer, history, sources: toRetrievedSources(req.question, found.results) };
+    const n = req.n_results ?? DEFAULT_ASK_RESULTS;
+    const searchFor = async (query: string) => (await this.deps.search.search({ query, n_results: n, filters: req.filters, mode: 'hybrid' })).results;
+    const contextual = history.length > 0 ? await this.contextualQuery(req.question, history, model, ctx) : null;
+    const results = contextual
+      ? fuseResults(...(await Promise.all([searchFor(ownQuery(req.question)), searchFor(contextual.query)])), n)
+      : await searchFor(req.question);
+    const sources = toRetrievedSources(contextual ? `${req.question} ${contextual.query}` : req.question, results);
+    return { question: req.question, conversationId, developer, history, sources, contextual };
   }
 
   private respond(
@@ -204,7 +228,8 @@ export class AskService {
       p.question,
       nothing ? [] : used.map((s) => ({ file_path: s.source.file_path, content: s.content, relevance: s.relevance })),
     );
-    return { ...fields, sources: p.sources.map((s) => s.source), confidence, conversation_id: p.conversationId };
+    const searched = p.contextual ? { search_query: p.contextual.query } : {};
+    return { ...fields, sources: p.sources.map((s) => s.source), confidence, conversation_id: p.conversationId, ...searched };
   }
 
   private async save(p: Prepared, r: AskResponse): Promise<void> {
@@ -220,6 +245,7 @@ export class AskService {
         mode: r.mode,
         incomplete: r.incomplete,
         created_at: new Date().toISOString(),
+        ...(r.search_query === undefined ? {} : { search_query: r.search_query }),
       },
       p.developer,
     );
@@ -231,8 +257,8 @@ export class AskService {
    * decides between an HTTP status and an SSE `error` event.
    */
   async *stream(req: AskRequest, ctx: AskContext = {}): AsyncGenerator<AskStreamEvent, void, void> {
-    const p = await this.prepare(req, ctx);
     let model = this.modelFor(ctx.apiKey);
+    const p = await this.prepare(req, ctx, model);
     // Why Claude is skipped although a key is there; null when it is not.
     let unavailable: string | null = null;
     // Budget before the breaker: a paused budget must not take a half-open trial slot.
@@ -261,7 +287,7 @@ export class AskService {
       // Nothing retrieved: say so without spending tokens on a model that may only use the context.
       const ex = model
         ? { answer: NOTHING_FOUND, citations: [] }
-        : extractiveAnswer(p.question, p.sources, budgetNote ?? (unavailable === null ? undefined : claudeUnavailableNote(unavailable)));
+        : extractiveAnswer(p.question, p.sources, budgetNote ?? (unavailable === null ? undefined : claudeUnavailableNote(unavailable)), p.contextual?.contextTerms);
       yield { event: 'delta', data: { text: ex.answer } };
       const response = this.respond(p, { answer: ex.answer, citations: ex.citations, mode, model: null, incomplete: false, usage: null });
       await this.save(p, response);
@@ -274,7 +300,7 @@ export class AskService {
       system: OUTPUT_SYSTEM_PROMPT,
       history: toChatTurns(p.history),
       blocks,
-      question: buildQuestionPrompt(p.question, p.sources),
+      question: buildQuestionPrompt(p.question, p.sources, p.contextual?.query),
       signal: ctx.signal,
     });
     let text = '';
@@ -340,7 +366,7 @@ export class AskService {
 
   /** Claude failed before saying anything: quote the library instead, saying why. */
   private async *extractiveFallback(p: Prepared, reason: string): AsyncGenerator<AskStreamEvent, void, void> {
-    const ex = extractiveAnswer(p.question, p.sources, claudeUnavailableNote(reason));
+    const ex = extractiveAnswer(p.question, p.sources, claudeUnavailableNote(reason), p.contextual?.contextTerms);
     yield { event: 'delta', data: { text: ex.answer } };
     const response = this.respond(p, { answer: ex.answer, citations: ex.citations, mode: 'extractive', model: null, incomplete: false, usage: null });
     await this.save(p, response);

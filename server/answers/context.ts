@@ -31,6 +31,8 @@ export interface RetrievedSource {
    * share of the question's terms the chunk contains.
    */
   relevance: number;
+  /** Retrieval's evidence for this chunk (null: that side did not find it), to tell a well-matched passage. */
+  signals: { dense: number | null; keyword: number | null };
 }
 
 export function snippet(text: string, max = SNIPPET_CHARS): string {
@@ -61,6 +63,7 @@ export function toRetrievedSources(question: string, results: SearchResult[]): R
     content: r.content,
     content_type: r.content_type,
     relevance: clamp01(r.scores.dense ?? termOverlap(question, `${r.section}\n${r.content}`)),
+    signals: { dense: r.scores.dense, keyword: r.scores.keyword },
   }));
 }
 
@@ -147,10 +150,12 @@ export function toContextBlocks(sources: RetrievedSource[]): ContextBlock[] {
  * that writes `[n]` or `[source: path]` markers be mapped back even without
  * native citations.
  */
-export function buildQuestionPrompt(question: string, sources: RetrievedSource[]): string {
+export function buildQuestionPrompt(question: string, sources: RetrievedSource[], searchedFor?: string): string {
+  // A follow-up was searched with its conversation's topic: saying so explains results the question alone does not name.
+  const searched = searchedFor ? ` (searched for: ${searchedFor})` : '';
   if (sources.length === 0) {
-    return `The library search found nothing for this question.\n\nQuestion: ${question}`;
+    return `The library search found nothing for this question${searched}.\n\nQuestion: ${question}`;
   }
   const list = sources.map((s) => `[${s.source.index}] Source: ${sourceTitle(s.source)}`).join('\n');
-  return `The search results above come from the library, in this order:\n${list}\n\nQuestion: ${question}`;
+  return `The search results above come from the library${searched}, in this order:\n${list}\n\nQuestion: ${question}`;
 }

@@ -37,6 +37,7 @@ const TurnSchema = z.object({
   mode: z.enum(['claude', 'extractive']),
   incomplete: z.boolean(),
   created_at: z.string(),
+  search_query: z.string().optional(),
 });
 const ConversationSchema = z.object({
   id: z.string(),

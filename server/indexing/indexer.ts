@@ -8,6 +8,7 @@ import type { Config } from '../config/settings.js';
 import { embedInBatches, type Embedder } from '../embedders/embedder.js';
 import type { StoredPoint, VectorStore } from '../stores/vector-store.js';
 import type { Classifier } from '../taxonomy/classifier.js';
+import { refileByCentroid } from '../taxonomy/reclassify.js';
 import { chunkFile, parseFrontMatter } from './chunker.js';
 import { FileFilter } from './file-filter.js';
 import { LibraryPathError, normalizeRelativePath, resolveInLibrary } from './library-paths.js';
@@ -108,7 +109,9 @@ export class LibraryIndexer {
       throw e;
     }
     // Centroids learn from the documents now filed; cheap when the member set is unchanged.
-    await this.deps.classifier.syncMembers(this.deps.store);
+    const { rebuilt } = await this.deps.classifier.syncMembers(this.deps.store);
+    // Documents filed by their words before the members existed get the members' evidence check too.
+    if (rebuilt) await refileByCentroid(this.deps.store, this.deps.classifier);
     return { files, summary: summarize(files, (performance.now() - started) / 1000) };
   }
 
@@ -302,6 +305,8 @@ export class LibraryIndexer {
     );
     const front = chunked.content_type === 'markdown' ? parseFrontMatter(text).data : {};
     const category = typeof front.category === 'string' ? front.category : undefined;
+    // The centroids of a fresh DATA_DIR are built by the first file that needs them, or by the background retry.
+    await classifier.prepare();
     const { taxonomy, confidence } = classifier.classify(vectors, category);
     const now = new Date().toISOString();
     const points: StoredPoint[] = chunked.chunks.map((chunk, i) => {

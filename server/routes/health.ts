@@ -23,7 +23,8 @@ export function healthRoutes(services: Services): Hono<AppEnv> {
     // A load balancer should route searches here only if they can be served; Claude being down only changes answers' mode.
     const canSearch = dependencies.store.status === 'up' && dependencies.embedder.status === 'up';
     const allUp = canSearch && dependencies.llm.status === 'up';
-    const status = allUp && indexing.state !== 'failed' ? 'ok' : 'degraded';
+    const taxonomy = services.classifier.status;
+    const status = allUp && taxonomy.ready && indexing.state !== 'failed' ? 'ok' : 'degraded';
     // Open to load balancers and container health checks, but the detail is for those who may use the API.
     if (!requestDeveloper(c, services.tokens)) return c.json({ status } satisfies PublicHealthResponse, canSearch ? 200 : 503);
     const body: HealthResponse = {
@@ -33,6 +34,7 @@ export function healthRoutes(services: Services): Hono<AppEnv> {
       embedder: { id: services.embedder.id },
       indexing,
       dependencies,
+      taxonomy,
     };
     return c.json(body, canSearch ? 200 : 503);
   });

@@ -47,6 +47,7 @@ async function frontMatterCategory(libraryRoot: string, file: FileRecord): Promi
 export async function reclassify(deps: ReclassifyDeps, onFile?: (file: string, done: number, total: number) => void): Promise<ReclassifySummary> {
   const started = performance.now();
   const { store, classifier } = deps;
+  await classifier.prepare();
   await classifier.syncMembers(store);
   const files = await store.listFiles();
   const moves: ReclassifyChange[] = [];
@@ -74,4 +75,30 @@ export async function reclassify(deps: ReclassifyDeps, onFile?: (file: string, d
   // Membership follows the new filing; the next classification should see it.
   const { members } = await classifier.syncMembers(store);
   return { files: files.length, changed, unchanged: files.length - changed, moves, members, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Files again the documents that were filed by their words (not by front
+ * matter: confidence below 1) against the current centroids and members,
+ * from the stored vectors. A full index files each document as it goes, so
+ * one indexed before the library had members was judged by the absolute
+ * threshold alone; after the members change, this gives it the same evidence
+ * check as a document indexed later (issue 11, point 8). Returns how many moved.
+ */
+export async function refileByCentroid(store: VectorStore, classifier: Classifier): Promise<number> {
+  let moved = 0;
+  for (const file of await store.listFiles()) {
+    if (file.confidence >= 1) continue;
+    const chunks = await store.fileChunks(file.file_path);
+    if (chunks.length === 0) continue;
+    const { taxonomy, confidence } = classifier.classify(
+      chunks.map((c) => c.vector),
+      undefined,
+      file.file_path,
+    );
+    if (taxonomy.full_path === file.taxonomy.full_path && Math.abs(confidence - file.confidence) <= 1e-6) continue;
+    await store.setTaxonomy(file.file_path, taxonomy, confidence);
+    if (taxonomy.full_path !== file.taxonomy.full_path) moved += 1;
+  }
+  return moved;
 }

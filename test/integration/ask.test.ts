@@ -281,22 +281,29 @@ describe('POST /api/query/ask and conversations', () => {
     expect(res.json.error).toEqual({ code: 'overloaded', message: 'Claude is overloaded; try again shortly' });
   });
 
-  it('sends the previous turns as history on the next question', async () => {
+  it('sends the previous turns as history on the next question, searched with Claude\'s standalone rewrite', async () => {
     fake.enqueue({ kind: 'answer', deltas: ['Daily backups are kept for fourteen days.'], citations: [{ afterDelta: 0, index: 0, match: 'operations/backups.md' }] });
     const first = await ask(h, { question: 'How long are daily backups kept?' }, withKey);
     expect(first.status).toBe(200);
-    fake.enqueue({ kind: 'answer', deltas: ['Weekly ones for three months.'] });
+    expect(first.json.search_query).toBeUndefined();
+    // First the follow-up is condensed into a standalone question, then answered.
+    fake.enqueue({ kind: 'answer', deltas: ['How long are weekly backups kept?'] }, { kind: 'answer', deltas: ['Weekly ones for three months.'] });
     const before = fake.requests.length;
     const second = await ask(h, { question: 'And weekly ones?', conversation_id: first.json.conversation_id }, withKey);
     expect(second.status).toBe(200);
     expect(second.json.conversation_id).toBe(first.json.conversation_id);
-    const messages = fake.requests[before]?.body.messages ?? [];
+    expect(second.json.search_query).toBe('How long are weekly backups kept?');
+    const condense = fake.requests[before]?.body;
+    expect(JSON.stringify(condense?.system)).toContain('standalone search query');
+    expect(condense?.messages.at(-1)).toEqual({ role: 'user', content: [{ type: 'text', text: 'Rewrite this follow-up as a standalone question: And weekly ones?' }] });
+    const messages = fake.requests[before + 1]?.body.messages ?? [];
     expect(messages.slice(0, 2)).toEqual([
       { role: 'user', content: 'How long are daily backups kept?' },
       { role: 'assistant', content: 'Daily backups are kept for fourteen days.' },
     ]);
     const current = messages[2]?.content;
     expect(Array.isArray(current) ? current.at(-1) : null).toEqual({ type: 'text', text: expect.stringContaining('Question: And weekly ones?') });
+    expect(Array.isArray(current) ? current.at(-1) : null).toEqual({ type: 'text', text: expect.stringContaining('(searched for: How long are weekly backups kept?)') });
     const conversation: Conversation = (await getJson(h, `/api/conversations/${first.json.conversation_id}`)).json;
     expect(conversation.turns).toBe(2);
     expect(conversation.title).toBe('How long are daily backups kept?');

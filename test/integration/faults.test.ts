@@ -125,6 +125,8 @@ describe('Mistral down: the embedder breaker opens, searches get 503 at once, /h
     Object.assign(cached.env, { EMBEDDINGS_PROVIDER: 'mistral', MISTRAL_SERVER_URL: fake.url, MISTRAL_API_KEY: MISTRAL_KEY });
     const s = await startServer(cached.env, cached.root, fastBreakers(2_500, 60_000));
     try {
+      // The taxonomy embeds its descriptions in the background after start: not a health probe.
+      await s.services.taxonomyReady;
       const before = fake.requests.length;
       const results = await Promise.all(Array.from({ length: 5 }, () => getHealth(s)));
       for (let i = 0; i < 5; i++) results.push(await getHealth(s));

@@ -6,6 +6,7 @@ import type { SearchRequest, SearchResponse, SearchResult } from '../../shared/a
 import { AnswerError, AskService } from '../../server/answers/ask-service.js';
 import { ChatModelError, type ChatEvent, type ChatModel, type ChatRequest, type ChatResult } from '../../server/answers/chat-model.js';
 import { ConversationStore } from '../../server/answers/conversations.js';
+import { CONDENSE_SYSTEM_PROMPT } from '../../server/answers/follow-up.js';
 import type { Config } from '../../server/config/settings.js';
 import type { SearchService } from '../../server/retrieval/search.js';
 
@@ -119,6 +120,33 @@ describe('AskService', () => {
     const history = model.requests.at(-1)?.history ?? [];
     expect(history.filter((t) => t.role === 'user').map((t) => t.text)).toEqual(['question 2 about backups', 'question 3 about backups', 'question 4 about backups', 'question 5 about backups', 'question 6 about backups']);
     expect(history.every((t, i) => t.role === (i % 2 === 0 ? 'user' : 'assistant'))).toBe(true);
+  });
+
+  it('condenses a follow-up through the model and searches both the question and the rewrite', async () => {
+    const queries: string[] = [];
+    const search = {
+      search: async (req: SearchRequest): Promise<SearchResponse> => {
+        queries.push(req.query);
+        return { query: req.query, mode: 'hybrid', results: RESULTS, took_ms: 1 };
+      },
+    } as unknown as SearchService;
+    const model = new ScriptedModel([{ type: 'text', text: 'How long are weekly backups kept?\nExtra line.' }]);
+    const svc = new AskService({ config, search, conversations, chatModelFor: () => model });
+    const first = await svc.ask({ question: 'How long are daily backups kept?' });
+    const next = await svc.ask({ question: 'And weekly ones?', conversation_id: first.conversation_id });
+    // First question: one search. Follow-up: its own words, then the rewrite's first line.
+    expect(queries).toEqual(['How long are daily backups kept?', 'weekly ones', 'How long are weekly backups kept?']);
+    expect(next.search_query).toBe('How long are weekly backups kept?');
+    const condense = model.requests[1];
+    expect(condense?.system).toBe(CONDENSE_SYSTEM_PROMPT);
+    expect(condense?.blocks).toEqual([]);
+    expect(condense?.history.map((t) => t.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('stops when the reader cancels during the rewrite, instead of answering for nobody', async () => {
+    const first = await service(null).ask({ question: 'How long are backups kept?' });
+    const cancelled = new ScriptedModel([new ChatModelError('aborted', 'the request was cancelled')]);
+    await expect(service(cancelled).ask({ question: 'And restores?', conversation_id: first.conversation_id })).rejects.toMatchObject({ status: 400, code: 'cancelled' });
   });
 
   it('quotes extractively without a model, and skips the model when nothing was retrieved', async () => {

@@ -18,6 +18,7 @@ function source(index: number, file_path: string, section: string, content: stri
     content,
     content_type: 'markdown',
     relevance: 0.5,
+    signals: { dense: 0.5, keyword: null },
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RetrievedSource } from '../../server/answers/context.js';
-import { EXTRACTIVE_NOTE, extractiveAnswer, NOTHING_FOUND, sentenceUnits } from '../../server/answers/extractive.js';
+import { answerUnits, EXTRACTIVE_NOTE, extractiveAnswer, NOTHING_FOUND } from '../../server/answers/extractive.js';
 
 function source(index: number, file_path: string, content: string, start_line = 1, relevance = 0.5): RetrievedSource {
   return {
@@ -18,6 +18,8 @@ function source(index: number, file_path: string, content: string, start_line = 
     content,
     content_type: 'markdown',
     relevance,
+    // Keyword side absent: no passage counts as agreed-on unless a test says so.
+    signals: { dense: relevance, keyword: null },
   };
 }
 
@@ -51,15 +53,14 @@ describe('extractiveAnswer', () => {
     expect(res.answer).not.toContain('docker compose');
     expect(res.empty).toBe(false);
     // "Backups run every night" names backups but not how long: below the cutoff, left out.
-    expect(res.citations).toEqual([
-      {
-        source_index: 1,
-        file_path: 'operations/backup-and-restore.md',
-        cited_text: 'Daily backups are kept for 14 days and weekly backups for 8 weeks.',
-        start_line: 42,
-        end_line: 42,
-      },
-    ]);
+    expect(res.answer).not.toContain('Backups run every night');
+    expect(res.citations[0]).toEqual({
+      source_index: 1,
+      file_path: 'operations/backup-and-restore.md',
+      cited_text: 'Daily backups are kept for 14 days and weekly backups for 8 weeks.',
+      start_line: 42,
+      end_line: 42,
+    });
   });
 
   it('prefers one sentence per document, in retrieval order, each with its own marker', () => {
@@ -98,13 +99,71 @@ describe('extractiveAnswer', () => {
     expect(extractiveAnswer('How long are backups kept?', []).empty).toBe(true);
   });
 
-  it('never quotes code, tables, headings or front matter', () => {
-    const units = sentenceUnits(['---', 'title: Backups', 'category: operations/backup-restore', '---', '# Backups', backup.content].join('\n'), 1);
+  it('never quotes tables, headings or front matter; keeps a short code block whole', () => {
+    const units = answerUnits(['---', 'title: Backups', 'category: operations/backup-restore', '---', '# Backups', backup.content].join('\n'), 1);
     const text = units.map((u) => u.text).join('\n');
-    expect(text).not.toContain('npm run backup');
     expect(text).not.toContain('| daily');
     expect(text).not.toContain('title:');
     expect(text).not.toMatch(/^#/m);
     expect(text).toContain('Backups run every night at 02:00.');
+    const code = units.find((u) => u.code !== null);
+    expect(code).toMatchObject({ text: '', heading: 'Retention', code: { fence: '```bash', lines: ['npm run backup -- --keep 14'] } });
+  });
+
+  it('quotes the command a sentence introduces, whole, with the sentence', () => {
+    const tokens = source(
+      1,
+      'security/tokens.md',
+      ['## Server tokens', '', 'Operators create tokens on the server, one per person:', '', '```bash', 'npm run token -- create alice', 'npm run token -- create ops --admin', '```', '', 'The token is printed once.'].join('\n'),
+      20,
+    );
+    tokens.source.section = 'Tokens > Server tokens';
+    const other = source(2, 'guides/vscode.md', 'Paste the server token with the Set Server Token command when the server asks for one.', 5);
+    const res = extractiveAnswer('How do I create a server token?', [tokens, other]);
+    expect(res.citations[0]).toEqual({
+      source_index: 1,
+      file_path: 'security/tokens.md',
+      cited_text: 'Operators create tokens on the server, one per person:\n```bash\nnpm run token -- create alice\nnpm run token -- create ops --admin\n```',
+      start_line: 22,
+      end_line: 27,
+    });
+    expect(res.answer).toContain('- Operators create tokens on the server, one per person: [1]\n\n  ```bash\n  npm run token -- create alice\n  npm run token -- create ops --admin\n  ```');
+  });
+
+  it('quotes a code block without a lead-in under its heading when its words answer', () => {
+    const rotation = source(
+      1,
+      'security/tokens.md',
+      ['## Rotating credentials', '', 'Rotate a credential when someone leaves or a device is lost.', '', "### A developer's server token", '', '```bash', 'npm run token -- rotate alice', '```'].join('\n'),
+      60,
+    );
+    const res = extractiveAnswer('How do I rotate a server token?', [rotation]);
+    expect(res.answer).toContain("- A developer's server token: [1]\n\n  ```bash\n  npm run token -- rotate alice\n  ```");
+  });
+
+  it('quotes the top passage on one shared term when every retrieval signal agrees on it', () => {
+    const limits = source(1, 'ops/troubleshooting.md', 'Indexing sends more requests than the provider allows; on 429 the server backs off and honours Retry-After.', 70, 0.4);
+    limits.source.section = 'Troubleshooting > 429 Too Many Requests';
+    limits.signals = { dense: 0.4, keyword: 4.4 };
+    const weaker = source(2, 'security/access.md', 'Every request needs a bearer token.', 10, 0.1);
+    weaker.signals = { dense: 0.1, keyword: 3.5 };
+    // Three topic terms (requests, throttled, upstream); only one is in the library.
+    const question = 'Why are my requests throttled upstream?';
+    const agreed = extractiveAnswer(question, [limits, weaker]);
+    expect(agreed.empty).toBe(false);
+    expect(agreed.citations.map((c) => c.file_path)).toEqual(['ops/troubleshooting.md']);
+    // The same passage when the keyword side ranks another one higher: not a clear match, nothing quoted.
+    weaker.signals = { dense: 0.1, keyword: 9 };
+    expect(extractiveAnswer(question, [limits, weaker]).empty).toBe(true);
+  });
+
+  it("lets a follow-up's context terms choose among units matching the question alike", () => {
+    const others = ['qdrant', 'mistral', 'anthropic', 'openai'].map((name, i) => source(i + 1, `ops/${name}.md`, `Rotate the ${name} key in the console and restart the server.`, 1));
+    const token = source(5, 'security/tokens.md', 'Rotate a developer token with the token command; the old one stops working.', 1);
+    const files = (context: string[]) => extractiveAnswer('How do I rotate it?', [...others, token], EXTRACTIVE_NOTE, context).citations.map((c) => c.file_path);
+    // Four units at most: alone, the question reaches the token page last and leaves it out.
+    expect(files([])).not.toContain('security/tokens.md');
+    expect(files(['developer', 'token'])).toContain('security/tokens.md');
+    expect(files(['developer', 'token'])).toHaveLength(4);
   });
 });
