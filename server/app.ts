@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from './auth/middleware.js';
+import { loopbackGuard } from './auth/loopback-guard.js';
 import { adminOnly } from './auth/roles.js';
 import { rateLimit } from './http/rate-limit.js';
 import { HttpError, errorBody, sendError, toHttpError } from './http/errors.js';
@@ -29,6 +30,8 @@ export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
   app.use('*', observeRequests({ logger, metrics: services.metrics }));
   app.use('*', secureHeaders());
   app.use('/api/*', cors({ origin: api.cors_origins }));
+  // Before auth: without tokens, auth trusts loopback peers, and a browser on this machine is one (issue 12).
+  app.use('/api/*', loopbackGuard(services.tokens, api.cors_origins));
   // After CORS (preflights carry no token), before everything that costs work: who first, then how often.
   app.use('/api/*', authenticate(services.tokens));
   app.use('/api/*', rateLimit(services.config.settings.limits));
