@@ -58,7 +58,7 @@ export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
   app.route('/', answerRoutes(services, logger));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}; see README "HTTP API"`), 404));
   app.onError((err, c) => {
-    const httpError = toHttpError(err);
+    const httpError = toHttpError(err, services.disk);
     if (httpError.status >= 500 && !(err instanceof HttpError)) logger.error({ err, route: c.req.path, request_id: c.get('requestId') }, 'request failed');
     return sendError(c, httpError);
   });

@@ -11,6 +11,7 @@ import { JobStore } from './jobs/job-store.js';
 import { InstrumentedChatModel, InstrumentedEmbedder } from './observability/instrument.js';
 import { Metrics, type BreakerReading } from './observability/metrics.js';
 import { breakerSettingsFrom, CircuitBreaker } from './reliability/circuit-breaker.js';
+import { DiskSpace } from './reliability/disk-space.js';
 import { SearchService } from './retrieval/search.js';
 import { createStore } from './stores/create-store.js';
 import type { VectorStore } from './stores/vector-store.js';
@@ -38,6 +39,8 @@ export interface Services {
   metrics: Metrics;
   /** Full and folder re-indexes as jobs (DATA_DIR/jobs.sqlite), shared by the API, the CLI and startup. */
   jobs: JobRunner;
+  /** Free space of the folders the server writes; names the folder of a disk-full error (507) and tells /health. */
+  disk: DiskSpace;
   version: string;
   close(): Promise<void>;
 }
@@ -85,6 +88,7 @@ export async function createServices(config: Config): Promise<Services> {
   // A job left running by a process that died (crash, kill) is failed now, so nobody waits on it.
   jobs.recover();
   const conversations = new ConversationStore(config.paths.sessions);
+  const disk = new DiskSpace({ DATA_DIR: config.paths.data, LIBRARY_PATH: config.paths.library, SESSIONS_PATH: config.paths.sessions });
   const tokens = TokenStore.open(config.paths.data);
   const answers = new AskService({
     config,
@@ -92,6 +96,7 @@ export async function createServices(config: Config): Promise<Services> {
     conversations,
     breaker: new CircuitBreaker({ name: 'Claude', ...breakerSettingsFrom(config), classify: claudeOutcome }),
     usage,
+    disk,
     wrapModel: (model) => new InstrumentedChatModel(model, metrics),
   });
   metrics.observeCircuitBreakers(() => {
@@ -114,6 +119,7 @@ export async function createServices(config: Config): Promise<Services> {
     usage,
     metrics,
     jobs,
+    disk,
     version: VERSION,
     close: async () => {
       // First: the running job finishes its current file while the store is still open.

@@ -221,7 +221,13 @@ export interface HealthResponse {
    * Each dependency. /health answers 200 only when searches can be served
    * (store and embedder up), else 503 with this body. Older servers omit it.
    */
-  dependencies?: { store: DependencyHealth; embedder: DependencyHealth; llm: DependencyHealth };
+  dependencies?: {
+    store: DependencyHealth;
+    embedder: DependencyHealth;
+    llm: DependencyHealth;
+    /** Free space where the server writes (DATA_DIR, LIBRARY_PATH, SESSIONS_PATH); older servers omit it. */
+    disk?: DependencyHealth;
+  };
 }
 
 export interface ErrorBody {

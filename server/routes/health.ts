@@ -16,13 +16,15 @@ export function healthRoutes(services: Services): Hono {
     timeoutMs: config.settings.reliability.health_timeout_ms,
   });
   app.get('/health', async (c) => {
-    const dependencies = await probes.check();
+    const [probed, disk] = await Promise.all([probes.check(), services.disk.check()]);
+    const dependencies = { ...probed, disk };
     const indexing = services.indexer.progress.snapshot;
     // A load balancer should route searches here only if they can be served; Claude being down only changes answers' mode.
     const canSearch = dependencies.store.status === 'up' && dependencies.embedder.status === 'up';
     const allUp = canSearch && dependencies.llm.status === 'up';
     const body: HealthResponse = {
-      status: allUp && indexing.state !== 'failed' ? 'ok' : 'degraded',
+      // A full disk fails writes only: searches still work, so 200 (degraded), not 503.
+      status: allUp && disk.status === 'up' && indexing.state !== 'failed' ? 'ok' : 'degraded',
       version: services.version,
       store: { kind: services.store.kind, points: probes.points },
       embedder: { id: services.embedder.id },

@@ -83,7 +83,12 @@ export function taxonomyRoutes(services: Services): Hono<AppEnv> {
     await rm(abs, { force: true });
     // Re-indexing a path that is gone removes its chunks under the indexer's per-file lock.
     const res = await services.indexer.indexPath(rel);
-    return c.json({ deleted: rel, chunks: res.files[0]?.chunks ?? 0 });
+    const result = res.files[0];
+    // 200 only when the chunks are gone: a document still found by search was not deleted.
+    if (result?.status !== 'deleted') {
+      throw new HttpError(500, 'delete_failed', `path: "${rel}" was removed from disk but its chunks could not be removed (${result?.reason ?? result?.status ?? 'no result'}); retry the DELETE`);
+    }
+    return c.json({ deleted: rel, chunks: result.chunks });
   });
 
   return app;
