@@ -15,6 +15,7 @@ import { DiskSpace } from './reliability/disk-space.js';
 import { SearchService } from './retrieval/search.js';
 import { createStore } from './stores/create-store.js';
 import type { VectorStore } from './stores/vector-store.js';
+import { LibraryCatalog } from './taxonomy/catalog.js';
 import { Classifier } from './taxonomy/classifier.js';
 import { loadTaxonomy, type Taxonomy } from './taxonomy/taxonomy.js';
 import { meteredMistral } from './usage/recording-embedder.js';
@@ -29,6 +30,8 @@ export interface Services {
   classifier: Classifier;
   indexer: LibraryIndexer;
   search: SearchService;
+  /** The taxonomy tree and documents as readers see them (HTTP routes and MCP). */
+  catalog: LibraryCatalog;
   conversations: ConversationStore;
   answers: AskService;
   /** Server tokens (DATA_DIR/tokens.sqlite), shared with `npm run token`. */
@@ -113,6 +116,7 @@ export async function createServices(config: Config): Promise<Services> {
     classifier,
     indexer,
     search,
+    catalog: new LibraryCatalog(config.paths.library, store, taxonomy),
     conversations,
     answers,
     tokens,

@@ -129,22 +129,26 @@ export const SimilarRequestSchema = z
   });
 export type SimilarRequest = z.infer<typeof SimilarRequestSchema>;
 
+/** An upload from an editor or an agent: stored as library/<uploads_dir>/<workspace>/<file_path>. */
+export const UploadRequestSchema = z
+  .object({
+    file_path: relativePath,
+    content: z.string().max(10 * 1024 * 1024),
+    workspace: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+      // "." and ".." pass the pattern but would put the file beside or above the uploads folder.
+      .refine((w) => w !== '.' && w !== '..', 'must be a folder name, not "." or ".."')
+      .optional(),
+  })
+  .strict();
+export type UploadRequest = z.infer<typeof UploadRequestSchema>;
+
 export const IndexRequestSchema = z.union([
   // `async: true` runs a full or folder index as a job: 202 {job_id}, then GET /api/library/jobs/:id.
   z.object({ all: z.literal(true), async: z.boolean().optional() }).strict(),
   z.object({ path: relativePath, async: z.boolean().optional() }).strict(),
-  z
-    .object({
-      file_path: relativePath,
-      content: z.string().max(10 * 1024 * 1024),
-      workspace: z
-        .string()
-        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
-        // "." and ".." pass the pattern but would put the file beside or above the uploads folder.
-        .refine((w) => w !== '.' && w !== '..', 'must be a folder name, not "." or ".."')
-        .optional(),
-    })
-    .strict(),
+  UploadRequestSchema,
 ]);
 export type IndexRequest = z.infer<typeof IndexRequestSchema>;
 
@@ -351,6 +355,20 @@ export interface TaxonomyResponse {
   categories: TaxonomyTreeNode[];
   total_documents: number;
 }
+
+/** GET /api/library/documents?path= (and the MCP tool get_document, which may ask for a line range). */
+export const DocumentRequestSchema = z
+  .object({
+    path: filterPath,
+    start_line: z.number().int().min(1, 'must be at least 1').optional(),
+    end_line: z.number().int().min(1, 'must be at least 1').optional(),
+  })
+  .strict()
+  .refine((r) => r.start_line === undefined || r.end_line === undefined || r.start_line <= r.end_line, {
+    message: 'must not be after end_line',
+    path: ['start_line'],
+  });
+export type DocumentRequest = z.infer<typeof DocumentRequestSchema>;
 
 export interface DocumentResponse extends DocumentSummary {
   content: string;
