@@ -4,6 +4,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
+import { MistralFake } from '../fakes/mistral-fake.js';
 import { readReply, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DOCS: Record<string, string> = {
@@ -221,5 +223,55 @@ describe('the MCP server without tokens (loopback only)', () => {
     expect(evil.status).toBe(403);
     expect(evil.json.error.code).toBe('forbidden_origin');
     expect(await server.services.store.getFile('contributed/default/x.md')).toBeNull();
+  });
+});
+
+describe('MCP tool calls in usage accounting (paid Mistral and Claude, through their fakes)', () => {
+  const MISTRAL_KEY = 'sk-mistral-mcp-usage-test-1a2b';
+  let mistral: MistralFake;
+  let anthropic: AnthropicFake;
+  let env: TempEnv;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    mistral = await MistralFake.create(MISTRAL_KEY);
+    anthropic = await startAnthropicFake();
+    env = tempEnv(DOCS);
+    env.env = {
+      ...env.env,
+      EMBEDDINGS_PROVIDER: 'mistral',
+      MISTRAL_SERVER_URL: mistral.url,
+      MISTRAL_API_KEY: MISTRAL_KEY,
+      ANTHROPIC_BASE_URL: anthropic.url,
+      ANTHROPIC_API_KEY: 'sk-ant-mcp-usage-test-9f8e',
+    };
+    server = await startServer(env.env, env.root);
+    await server.services.indexer.indexAll();
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await mistral?.close();
+    await anthropic?.close();
+    env?.cleanup();
+  });
+
+  it("charges the tokens a tool call spends to the calling developer, as /api/* does", async () => {
+    const token = server.services.tokens.create('dana').token;
+    const client = await connect(server.url, token);
+    try {
+      const before = mistral.embeddingRequests.length;
+      expect((await call(client, 'search_library', { query: 'release branch deploy day' })).isError).toBeFalsy();
+      expect(mistral.embeddingRequests.length).toBeGreaterThan(before);
+      anthropic.enqueue({ kind: 'answer', deltas: ['Every Tuesday [1].'], usage: { input_tokens: 1_000, output_tokens: 50 } });
+      const asked = await call(client, 'ask_library', { question: 'When does the zanzibar deploy run?' });
+      expect(asked.isError, asked.text).toBeFalsy();
+      expect((asked.structuredContent as { mode: string }).mode).toBe('claude');
+    } finally {
+      await client.close();
+    }
+    const rows = server.services.usage.report().rows.filter((r) => r.developer === 'dana');
+    expect(rows.find((r) => r.provider === 'mistral')?.input_tokens).toBeGreaterThan(0);
+    expect(rows.find((r) => r.provider === 'anthropic')).toMatchObject({ input_tokens: 1_000, output_tokens: 50 });
   });
 });
