@@ -115,6 +115,12 @@ export interface SearchResponse {
   took_ms: number;
 }
 
+/** `refine` arguments shared by the schemas that take "text" or "id" (here and shared/mcp.ts). */
+export const EXACTLY_TEXT_OR_ID = {
+  check: (r: { text?: string; id?: string }) => (r.text === undefined) !== (r.id === undefined),
+  issue: { message: 'give exactly one of "text" or "id"', path: ['text'] },
+};
+
 export const SimilarRequestSchema = z
   .object({
     text: z.string().trim().min(1, 'must not be empty').max(20000).optional(),
@@ -123,10 +129,7 @@ export const SimilarRequestSchema = z
     exclude_file_path: filterPath.optional(),
   })
   .strict()
-  .refine((r) => (r.text === undefined) !== (r.id === undefined), {
-    message: 'give exactly one of "text" or "id"',
-    path: ['text'],
-  });
+  .refine(EXACTLY_TEXT_OR_ID.check, EXACTLY_TEXT_OR_ID.issue);
 export type SimilarRequest = z.infer<typeof SimilarRequestSchema>;
 
 /** An upload from an editor or an agent: stored as library/<uploads_dir>/<workspace>/<file_path>. */
@@ -356,7 +359,13 @@ export interface TaxonomyResponse {
   total_documents: number;
 }
 
-/** GET /api/library/documents?path= (and the MCP tool get_document, which may ask for a line range). */
+/** `refine` arguments for a line range: start_line ≤ end_line when both are given. */
+export const ORDERED_LINE_RANGE = {
+  check: (r: { start_line?: number; end_line?: number }) => r.start_line === undefined || r.end_line === undefined || r.start_line <= r.end_line,
+  issue: { message: 'must not be after end_line', path: ['start_line'] },
+};
+
+/** A document and, optionally, a range of its lines (the MCP tool get_document). */
 export const DocumentRequestSchema = z
   .object({
     path: filterPath,
@@ -364,10 +373,7 @@ export const DocumentRequestSchema = z
     end_line: z.number().int().min(1, 'must be at least 1').optional(),
   })
   .strict()
-  .refine((r) => r.start_line === undefined || r.end_line === undefined || r.start_line <= r.end_line, {
-    message: 'must not be after end_line',
-    path: ['start_line'],
-  });
+  .refine(ORDERED_LINE_RANGE.check, ORDERED_LINE_RANGE.issue);
 export type DocumentRequest = z.infer<typeof DocumentRequestSchema>;
 
 export interface DocumentResponse extends DocumentSummary {

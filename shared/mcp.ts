@@ -4,7 +4,15 @@
  * to the same rules and get the same 400 messages.
  */
 import { z } from 'zod';
-import { AskRequestSchema, DocumentRequestSchema, SearchRequestSchema, SimilarRequestSchema, UploadRequestSchema } from './api.js';
+import {
+  AskRequestSchema,
+  DocumentRequestSchema,
+  EXACTLY_TEXT_OR_ID,
+  ORDERED_LINE_RANGE,
+  SearchRequestSchema,
+  SimilarRequestSchema,
+  UploadRequestSchema,
+} from './api.js';
 
 export const MCP_ENDPOINT = '/mcp';
 /** The server's name in MCP clients' lists (VS Code, Claude Code `claude mcp add … ai-library`). */
@@ -30,7 +38,7 @@ export const FindSimilarInputSchema = SimilarRequestSchema.innerType()
     n_results: similarShape.n_results.describe('How many passages to return, 1-50 (default 10).'),
     exclude_file_path: similarShape.exclude_file_path.describe('Leave out passages from this file (e.g. the file the text came from).'),
   })
-  .refine((r) => (r.text === undefined) !== (r.id === undefined), { message: 'give exactly one of "text" or "id"', path: ['text'] });
+  .refine(EXACTLY_TEXT_OR_ID.check, EXACTLY_TEXT_OR_ID.issue);
 
 const documentShape = DocumentRequestSchema.innerType().shape;
 export const GetDocumentInputSchema = DocumentRequestSchema.innerType()
@@ -39,10 +47,7 @@ export const GetDocumentInputSchema = DocumentRequestSchema.innerType()
     start_line: documentShape.start_line.describe('First line to return (1-based); omit for the start of the file.'),
     end_line: documentShape.end_line.describe('Last line to return (inclusive); omit for the end of the file.'),
   })
-  .refine((r) => r.start_line === undefined || r.end_line === undefined || r.start_line <= r.end_line, {
-    message: 'must not be after end_line',
-    path: ['start_line'],
-  });
+  .refine(ORDERED_LINE_RANGE.check, ORDERED_LINE_RANGE.issue);
 
 export const ListTaxonomyInputSchema = z.object({}).strict();
 
