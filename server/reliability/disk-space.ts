@@ -88,7 +88,8 @@ export class DiskSpace {
       const failedWith = this.fullAt.get(name);
       if (failedWith !== undefined && free > failedWith + LOW_WATER_BYTES) this.fullAt.delete(name);
       if (free < LOW_WATER_BYTES || this.fullAt.has(name)) {
-        problems.push(`${name} (${dir}) has ${mib(free)} free${this.fullAt.has(name) ? ' and a write there failed for lack of space' : ''}`);
+        // Names, not paths: /health is unauthenticated, and absolute paths are the operator's business (issue 12, defect 13).
+        problems.push(`${name} has ${mib(free)} free${this.fullAt.has(name) ? ' and a write there failed for lack of space' : ''}`);
       }
     }
     const latency_ms = Math.round((performance.now() - started) * 10) / 10;
