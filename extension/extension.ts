@@ -13,6 +13,7 @@ import { INDEX_FILE, commandTargets, indexUris, reindexLibraryPath, type IndexDe
 import { showFailure, type FailureUi } from './errors.js';
 import { LIBRARY_SCHEME, LibraryDocumentProvider } from './library-document-provider.js';
 import { LIBRARY_VIEW, LibraryTreeProvider, OPEN_DOCUMENT } from './library-tree.js';
+import { registerMcpServer, type McpRegistration } from './mcp-server-provider.js';
 import { SECTION, openSettings, readSettings } from './settings.js';
 import { openSource } from './source-opener.js';
 import { SHOW_INDEX_STATUS, StatusBar, showIndexStatus } from './status-bar.js';
@@ -50,6 +51,8 @@ function describeError(err: unknown): string {
 export interface AiLibraryTestApi {
   libraryTree: LibraryTreeProvider;
   openSource: (filePath: string, startLine: number, endLine: number) => Promise<vscode.TextEditor>;
+  /** The library's MCP server as VS Code's agent mode sees it. */
+  mcp: McpRegistration;
 }
 
 export function activate(context: vscode.ExtensionContext): AiLibraryTestApi | undefined {
@@ -238,8 +241,10 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
     }),
   );
 
+  const mcp = registerMcpServer(context, () => readSettings().serverUrl, SECTION);
+
   void statusBar.refresh();
-  return { libraryTree: tree, openSource: (filePath, startLine, endLine) => openSource(filePath, startLine, endLine) };
+  return { libraryTree: tree, openSource: (filePath, startLine, endLine) => openSource(filePath, startLine, endLine), mcp };
 }
 
 export function deactivate(): void {

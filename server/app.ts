@@ -3,8 +3,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from './auth/middleware.js';
+import { loopbackGuard } from './auth/loopback-guard.js';
 import { adminOnly } from './auth/roles.js';
-import { rateLimit } from './http/rate-limit.js';
+import { RateLimiter, rateLimit } from './http/rate-limit.js';
+import { MCP_ENDPOINT } from '../shared/mcp.js';
+import { mcpRoutes } from './mcp/mcp-route.js';
 import { HttpError, errorBody, sendError, toHttpError } from './http/errors.js';
 import type { AppEnv } from './http/app-env.js';
 import type { Logger } from './logger.js';
@@ -28,21 +31,28 @@ export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
   // First, so every request (refused ones too) gets a request id, a log line and metrics.
   app.use('*', observeRequests({ logger, metrics: services.metrics }));
   app.use('*', secureHeaders());
-  app.use('/api/*', cors({ origin: api.cors_origins }));
-  // After CORS (preflights carry no token), before everything that costs work: who first, then how often.
-  app.use('/api/*', authenticate(services.tokens));
-  app.use('/api/*', rateLimit(services.config.settings.limits));
+  // One limiter for both surfaces: a developer's budget is the same over HTTP and MCP.
+  const limiter = new RateLimiter(services.config.settings.limits);
+  // The MCP endpoint is the API by another protocol: the same guards, in the same order.
+  for (const surface of ['/api/*', MCP_ENDPOINT]) {
+    app.use(surface, cors({ origin: api.cors_origins }));
+    // Before auth: without tokens, auth trusts loopback peers, and a browser on this machine is one (issue 12).
+    app.use(surface, loopbackGuard(services.tokens, api.cors_origins));
+    // After CORS (preflights carry no token), before everything that costs work: who first, then how often.
+    app.use(surface, authenticate(services.tokens));
+    app.use(surface, rateLimit(limiter));
+    // Paid tokens spent while serving a request are charged to its developer.
+    app.use(surface, usageScope());
+    app.use(
+      surface,
+      bodyLimit({
+        maxSize: api.max_body_bytes,
+        onError: (c) =>
+          c.json(errorBody('payload_too_large', `the body is larger than ${api.max_body_bytes} bytes (api.max_body_bytes); send smaller files or raise the limit`), 413),
+      }),
+    );
+  }
   app.use('/api/admin/*', adminOnly('the admin API (/api/admin)'));
-  // Paid tokens spent while serving a request are charged to its developer.
-  app.use('/api/*', usageScope());
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: api.max_body_bytes,
-      onError: (c) =>
-        c.json(errorBody('payload_too_large', `the body is larger than ${api.max_body_bytes} bytes (api.max_body_bytes); send smaller files or raise the limit`), 413),
-    }),
-  );
   app.route('/', healthRoutes(services));
   // Outside /api, so outside auth like /health: firewall it (see routes/metrics.ts).
   app.route('/', metricsRoutes(services));
@@ -53,9 +63,10 @@ export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
   app.route('/api/library', taxonomyRoutes(services));
   app.route('/api/library', jobRoutes(services));
   app.route('/', answerRoutes(services, logger));
+  app.route('/', mcpRoutes(services, limiter, logger));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}; see README "HTTP API"`), 404));
   app.onError((err, c) => {
-    const httpError = toHttpError(err);
+    const httpError = toHttpError(err, services.disk);
     if (httpError.status >= 500 && !(err instanceof HttpError)) logger.error({ err, route: c.req.path, request_id: c.get('requestId') }, 'request failed');
     return sendError(c, httpError);
   });

@@ -11,10 +11,12 @@ import { JobStore } from './jobs/job-store.js';
 import { InstrumentedChatModel, InstrumentedEmbedder } from './observability/instrument.js';
 import { Metrics, type BreakerReading } from './observability/metrics.js';
 import { breakerSettingsFrom, CircuitBreaker } from './reliability/circuit-breaker.js';
+import { DiskSpace } from './reliability/disk-space.js';
 import { SearchService } from './retrieval/search.js';
 import { createStore } from './stores/create-store.js';
 import type { VectorStore } from './stores/vector-store.js';
 import { securePrivateState } from './storage/private-files.js';
+import { LibraryCatalog } from './taxonomy/catalog.js';
 import { Classifier } from './taxonomy/classifier.js';
 import { loadTaxonomy, type Taxonomy } from './taxonomy/taxonomy.js';
 import { meteredMistral } from './usage/recording-embedder.js';
@@ -31,6 +33,8 @@ export interface Services {
   taxonomyReady: Promise<void>;
   indexer: LibraryIndexer;
   search: SearchService;
+  /** The taxonomy tree and documents as readers see them (HTTP routes and MCP). */
+  catalog: LibraryCatalog;
   conversations: ConversationStore;
   answers: AskService;
   /** Server tokens (DATA_DIR/tokens.sqlite), shared with `npm run token`. */
@@ -41,6 +45,8 @@ export interface Services {
   metrics: Metrics;
   /** Full and folder re-indexes as jobs (DATA_DIR/jobs.sqlite), shared by the API, the CLI and startup. */
   jobs: JobRunner;
+  /** Free space of the folders the server writes; names the folder of a disk-full error (507) and tells /health. */
+  disk: DiskSpace;
   version: string;
   close(): Promise<void>;
 }
@@ -88,6 +94,7 @@ export async function createServices(config: Config): Promise<Services> {
   // A job left running by a process that died (crash, kill) is failed now, so nobody waits on it.
   jobs.recover();
   const conversations = new ConversationStore(config.paths.sessions);
+  const disk = new DiskSpace({ DATA_DIR: config.paths.data, LIBRARY_PATH: config.paths.library, SESSIONS_PATH: config.paths.sessions });
   const tokens = TokenStore.open(config.paths.data);
   const answers = new AskService({
     config,
@@ -95,6 +102,7 @@ export async function createServices(config: Config): Promise<Services> {
     conversations,
     breaker: new CircuitBreaker({ name: 'Claude', ...breakerSettingsFrom(config), classify: claudeOutcome }),
     usage,
+    disk,
     wrapModel: (model) => new InstrumentedChatModel(model, metrics),
   });
   metrics.observeCircuitBreakers(() => {
@@ -112,12 +120,14 @@ export async function createServices(config: Config): Promise<Services> {
     taxonomyReady,
     indexer,
     search,
+    catalog: new LibraryCatalog(config.paths.library, store, taxonomy),
     conversations,
     answers,
     tokens,
     usage,
     metrics,
     jobs,
+    disk,
     version: VERSION,
     close: async () => {
       classifier.stop();

@@ -115,6 +115,12 @@ export interface SearchResponse {
   took_ms: number;
 }
 
+/** `refine` arguments shared by the schemas that take "text" or "id" (here and shared/mcp.ts). */
+export const EXACTLY_TEXT_OR_ID = {
+  check: (r: { text?: string; id?: string }) => (r.text === undefined) !== (r.id === undefined),
+  issue: { message: 'give exactly one of "text" or "id"', path: ['text'] },
+};
+
 export const SimilarRequestSchema = z
   .object({
     text: z.string().trim().min(1, 'must not be empty').max(20000).optional(),
@@ -123,28 +129,29 @@ export const SimilarRequestSchema = z
     exclude_file_path: filterPath.optional(),
   })
   .strict()
-  .refine((r) => (r.text === undefined) !== (r.id === undefined), {
-    message: 'give exactly one of "text" or "id"',
-    path: ['text'],
-  });
+  .refine(EXACTLY_TEXT_OR_ID.check, EXACTLY_TEXT_OR_ID.issue);
 export type SimilarRequest = z.infer<typeof SimilarRequestSchema>;
+
+/** An upload from an editor or an agent: stored as library/<uploads_dir>/<workspace>/<file_path>. */
+export const UploadRequestSchema = z
+  .object({
+    file_path: relativePath,
+    content: z.string().max(10 * 1024 * 1024),
+    workspace: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+      // "." and ".." pass the pattern but would put the file beside or above the uploads folder.
+      .refine((w) => w !== '.' && w !== '..', 'must be a folder name, not "." or ".."')
+      .optional(),
+  })
+  .strict();
+export type UploadRequest = z.infer<typeof UploadRequestSchema>;
 
 export const IndexRequestSchema = z.union([
   // `async: true` runs a full or folder index as a job: 202 {job_id}, then GET /api/library/jobs/:id.
   z.object({ all: z.literal(true), async: z.boolean().optional() }).strict(),
   z.object({ path: relativePath, async: z.boolean().optional() }).strict(),
-  z
-    .object({
-      file_path: relativePath,
-      content: z.string().max(10 * 1024 * 1024),
-      workspace: z
-        .string()
-        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
-        // "." and ".." pass the pattern but would put the file beside or above the uploads folder.
-        .refine((w) => w !== '.' && w !== '..', 'must be a folder name, not "." or ".."')
-        .optional(),
-    })
-    .strict(),
+  UploadRequestSchema,
 ]);
 export type IndexRequest = z.infer<typeof IndexRequestSchema>;
 
@@ -221,7 +228,13 @@ export interface HealthResponse {
    * Each dependency. /health answers 200 only when searches can be served
    * (store and embedder up), else 503 with this body. Older servers omit it.
    */
-  dependencies?: { store: DependencyHealth; embedder: DependencyHealth; llm: DependencyHealth };
+  dependencies?: {
+    store: DependencyHealth;
+    embedder: DependencyHealth;
+    llm: DependencyHealth;
+    /** Free space where the server writes (DATA_DIR, LIBRARY_PATH, SESSIONS_PATH); older servers omit it. */
+    disk?: DependencyHealth;
+  };
   /**
    * Whether documents can be filed: the category descriptions are embedded.
    * Not ready on a fresh DATA_DIR while a remote embedder is down; the detail
@@ -368,6 +381,23 @@ export interface TaxonomyResponse {
   categories: TaxonomyTreeNode[];
   total_documents: number;
 }
+
+/** `refine` arguments for a line range: start_line ≤ end_line when both are given. */
+export const ORDERED_LINE_RANGE = {
+  check: (r: { start_line?: number; end_line?: number }) => r.start_line === undefined || r.end_line === undefined || r.start_line <= r.end_line,
+  issue: { message: 'must not be after end_line', path: ['start_line'] },
+};
+
+/** A document and, optionally, a range of its lines (the MCP tool get_document). */
+export const DocumentRequestSchema = z
+  .object({
+    path: filterPath,
+    start_line: z.number().int().min(1, 'must be at least 1').optional(),
+    end_line: z.number().int().min(1, 'must be at least 1').optional(),
+  })
+  .strict()
+  .refine(ORDERED_LINE_RANGE.check, ORDERED_LINE_RANGE.issue);
+export type DocumentRequest = z.infer<typeof DocumentRequestSchema>;
 
 export interface DocumentResponse extends DocumentSummary {
   content: string;

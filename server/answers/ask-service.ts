@@ -12,6 +12,7 @@ import { buildQuestionPrompt, OUTPUT_SYSTEM_PROMPT, toContextBlocks, toRetrieved
 import { ConversationNotFoundError, DEFAULT_DEVELOPER, HISTORY_TURNS, newConversationId, type ConversationStore } from './conversations.js';
 import { claudeUnavailableNote, extractiveAnswer, NOTHING_FOUND } from './extractive.js';
 import { condenseQuestion, conversationTopic, fuseResults, ownQuery, termQuery, type ContextualQuery } from './follow-up.js';
+import type { DiskSpace } from '../reliability/disk-space.js';
 
 /** The seed's "top 10 matching chunks". */
 export const DEFAULT_ASK_RESULTS = 10;
@@ -61,7 +62,7 @@ const STATUS_BY_KIND: Record<ChatErrorKind, { status: ContentfulStatusCode; code
   aborted: { status: 400, code: 'cancelled' },
 };
 
-export function toAnswerError(e: unknown): AnswerError {
+export function toAnswerError(e: unknown, disk?: DiskSpace): AnswerError {
   if (e instanceof AnswerError) return e;
   if (e instanceof ChatModelError) {
     const { status, code } = STATUS_BY_KIND[e.kind];
@@ -69,7 +70,7 @@ export function toAnswerError(e: unknown): AnswerError {
   }
   if (e instanceof HttpError) return new AnswerError(e.status, e.code, e.message, null, null, { cause: e });
   // Store and embedder failures keep their API meaning (503 with the reason) instead of a bare 500.
-  const mapped = toHttpError(e);
+  const mapped = toHttpError(e, disk);
   if (mapped.code !== 'internal') return new AnswerError(mapped.status, mapped.code, mapped.message, null, null, { cause: e });
   return new AnswerError(500, 'internal', 'internal error while answering; the server log has the details', null, null, { cause: e });
 }
@@ -125,6 +126,8 @@ export interface AskServiceDeps {
   usage?: AnswerUsage;
   /** Decorates every model picked for a request (metrics), whichever way it was picked. */
   wrapModel?: (model: ChatModel) => ChatModel;
+  /** Names the folder a disk-full error hit (saving the conversation); absent, the message is generic. */
+  disk?: DiskSpace;
 }
 
 interface Prepared {
@@ -326,7 +329,7 @@ export class AskService {
     } catch (e) {
       settled = true;
       this.breaker.record(e);
-      const failure = toAnswerError(e);
+      const failure = toAnswerError(e, this.deps.disk);
       if (text === '' && claudeIsDown(e)) {
         yield* this.extractiveFallback(p, e.message);
         return;

@@ -28,18 +28,30 @@ export function exposureRefusal(host: string, tokenCount: number): string | null
 }
 
 /**
- * The peer's address from @hono/node-server's bindings, or null when the
- * request did not come through a socket (an in-process `app.request`).
+ * The request's socket from @hono/node-server's bindings, or null when the
+ * request did not come through one (an in-process `app.request`).
  */
-function remoteAddress(c: Context<AppEnv>): string | null {
+function socketOf(c: Context<AppEnv>): object | null {
   const env: unknown = c.env;
   if (typeof env !== 'object' || env === null) return null;
   const incoming: unknown = Reflect.get(env, 'incoming');
   if (typeof incoming !== 'object' || incoming === null) return null;
   const socket: unknown = Reflect.get(incoming, 'socket');
-  if (typeof socket !== 'object' || socket === null) return null;
-  const address: unknown = Reflect.get(socket, 'remoteAddress');
+  return typeof socket === 'object' && socket !== null ? socket : null;
+}
+
+/** The peer's address, or null without a socket. */
+function remoteAddress(c: Context<AppEnv>): string | null {
+  const socket = socketOf(c);
+  const address: unknown = socket === null ? undefined : Reflect.get(socket, 'remoteAddress');
   return typeof address === 'string' ? address : null;
+}
+
+/** The port this request arrived on (the server's own, even when it listens on port 0), or null without a socket. */
+export function localPort(c: Context<AppEnv>): number | null {
+  const socket = socketOf(c);
+  const port: unknown = socket === null ? undefined : Reflect.get(socket, 'localPort');
+  return typeof port === 'number' ? port : null;
 }
 
 function unauthorized(c: Context<AppEnv>, message: string): Response {

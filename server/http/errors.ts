@@ -6,6 +6,7 @@ import { ConfigError } from '../config/settings.js';
 import { EmbedderRequestError, EmbedderResponseError, EmbedderTimeoutError, isEmbedderOutage } from '../embedders/resilience.js';
 import { LibraryPathError } from '../indexing/library-paths.js';
 import { ProviderUnavailableError } from '../reliability/circuit-breaker.js';
+import { diskFullCause, type DiskSpace } from '../reliability/disk-space.js';
 import { NotFoundError } from '../retrieval/search.js';
 import { EmbedderMismatchError, StoreUnavailableError } from '../stores/vector-store.js';
 
@@ -36,9 +37,15 @@ export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
-/** Maps any thrown error to the API's JSON error shape; internals never leak. */
-export function toHttpError(err: unknown): HttpError {
+/**
+ * Maps any thrown error to the API's JSON error shape; internals never leak.
+ * `disk` names the folder a disk-full error hit (and tells /health); this is
+ * the one place ENOSPC and SQLITE_FULL become 507 (issue 12, defect 9).
+ */
+export function toHttpError(err: unknown, disk?: DiskSpace): HttpError {
   if (err instanceof HttpError) return err;
+  const full = disk?.describe(err) ?? (diskFullCause(err) ? 'disk full at the server\'s data folders; free space there and retry' : null);
+  if (full !== null) return new HttpError(507, 'insufficient_storage', full);
   if (err instanceof ZodError) return new HttpError(400, 'invalid_request', describeZodError(err));
   if (err instanceof LibraryPathError) return new HttpError(400, 'invalid_path', err.message);
   if (err instanceof NotFoundError) return new HttpError(404, 'not_found', err.message);

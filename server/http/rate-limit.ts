@@ -67,22 +67,34 @@ export class RateLimiter {
   }
 }
 
-/** Runs after authentication: budgets are per developer name, whichever token or machine it comes from. */
-export function rateLimit(limits: Limits, now?: () => number): MiddlewareHandler<AppEnv> {
-  const limiter = new RateLimiter(limits, now);
+/** The 429 for a refused take, the same over HTTP and MCP: which budget, its setting, and when to retry. */
+export function rateLimitedError(limiter: RateLimiter, budget: Budget, retryAfterSeconds: number): HttpError {
+  const { setting, what } = BUDGETS[budget];
+  return new HttpError(
+    429,
+    'rate_limited',
+    `too many ${what}: limits.${setting} allows ${limiter.perMinute(budget)} per minute per developer; retry in ${retryAfterSeconds} s (or ask an operator to raise limits.${setting})`,
+  );
+}
+
+/** Takes one from `budget` for `developer`; throws the 429 when it is spent (for MCP tools, which have no HTTP path per call). */
+export function takeOrThrow(limiter: RateLimiter, developer: string, budget: Budget): void {
+  const decision = limiter.take(developer, budget);
+  if (!decision.allowed) throw rateLimitedError(limiter, budget, decision.retryAfterSeconds);
+}
+
+/**
+ * Runs after authentication: budgets are per developer name, whichever token,
+ * machine or protocol (/api, /mcp) it comes from, so both share one limiter.
+ */
+export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const budget = budgetFor(c.req.method, c.req.path);
     const decision = limiter.take(c.get('developer').name, budget);
     if (!decision.allowed) {
-      const { setting, what } = BUDGETS[budget];
+      const err = rateLimitedError(limiter, budget, decision.retryAfterSeconds);
       c.header('Retry-After', String(decision.retryAfterSeconds));
-      return c.json(
-        errorBody(
-          'rate_limited',
-          `too many ${what}: limits.${setting} allows ${limiter.perMinute(budget)} per minute per developer; retry in ${decision.retryAfterSeconds} s (or ask an operator to raise limits.${setting})`,
-        ),
-        429,
-      );
+      return c.json(errorBody(err.code, err.message), err.status);
     }
     await next();
   };

@@ -6,6 +6,7 @@ import { glob } from 'tinyglobby';
 import type { ChunkPayload, IndexFileResult, IndexJobProgress, IndexResponse } from '../../shared/api.js';
 import type { Config } from '../config/settings.js';
 import { embedInBatches, type Embedder } from '../embedders/embedder.js';
+import { diskFullCause } from '../reliability/disk-space.js';
 import type { StoredPoint, VectorStore } from '../stores/vector-store.js';
 import type { Classifier } from '../taxonomy/classifier.js';
 import { refileByCentroid } from '../taxonomy/reclassify.js';
@@ -281,6 +282,8 @@ export class LibraryIndexer {
       }
       return await this.indexText(rel, checked.text, fileHash, existing?.contributor ?? contributor);
     } catch (e) {
+      // A full disk is not this file's problem: it fails every write, so the request (or run) fails with 507.
+      if (diskFullCause(e)) throw e;
       return { file_path: rel, status: 'failed', chunks: 0, reason: e instanceof Error ? e.message : String(e) };
     }
   }

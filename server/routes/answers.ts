@@ -76,7 +76,7 @@ export function answerRoutes(services: Services, logger?: Logger): Hono<AppEnv> 
       try {
         for await (const event of events) await send(event);
       } catch (e) {
-        const err = toAnswerError(e);
+        const err = toAnswerError(e, services.disk);
         logIfInternal(logger, err, c.req.path);
         await send({ event: 'error', data: { code: err.code, message: err.message, partial: err.partial } });
       }

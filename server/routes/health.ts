@@ -18,13 +18,15 @@ export function healthRoutes(services: Services): Hono<AppEnv> {
     timeoutMs: config.settings.reliability.health_timeout_ms,
   });
   app.get('/health', async (c) => {
-    const dependencies = await probes.check();
+    const [probed, disk] = await Promise.all([probes.check(), services.disk.check()]);
+    const dependencies = { ...probed, disk };
     const indexing = services.indexer.progress.snapshot;
     // A load balancer should route searches here only if they can be served; Claude being down only changes answers' mode.
     const canSearch = dependencies.store.status === 'up' && dependencies.embedder.status === 'up';
     const allUp = canSearch && dependencies.llm.status === 'up';
     const taxonomy = services.classifier.status;
-    const status = allUp && taxonomy.ready && indexing.state !== 'failed' ? 'ok' : 'degraded';
+    // A full disk fails writes only: searches still work, so 200 (degraded), not 503.
+    const status = allUp && disk.status === 'up' && taxonomy.ready && indexing.state !== 'failed' ? 'ok' : 'degraded';
     // Open to load balancers and container health checks, but the detail is for those who may use the API.
     if (!requestDeveloper(c, services.tokens)) return c.json({ status } satisfies PublicHealthResponse, canSearch ? 200 : 503);
     const body: HealthResponse = {

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { IndexRequestSchema, type IndexJob, type IndexJobAccepted, type IndexRequest, type StatsResponse } from '../../shared/api.js';
-import { mayModify, requireAdmin } from '../auth/roles.js';
+import { requireAdmin } from '../auth/roles.js';
+import { checkUpload } from '../auth/upload-rules.js';
 import type { AppEnv } from '../http/app-env.js';
 import { parseWith, readJson } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
@@ -60,25 +61,7 @@ export function libraryRoutes(services: Services): Hono<AppEnv> {
       }
       return c.json(await indexer.indexPath(req.path, { contributor: developer.name }));
     }
-    const bytes = Buffer.byteLength(req.content, 'utf8');
-    if (bytes > library.max_file_bytes) {
-      // The indexer would skip it quietly; an editor user deserves to hear why nothing was indexed.
-      throw new HttpError(
-        413,
-        'payload_too_large',
-        `content: the file is ${bytes} bytes, more than library.max_file_bytes (${library.max_file_bytes}); index a smaller file or ask an operator to raise library.max_file_bytes`,
-      );
-    }
-    // Replacing someone's document is deleting it, so the same rule applies.
-    const target = indexer.uploadTarget(req.file_path, req.workspace);
-    const existing = await services.store.getFile(target);
-    if (existing && !mayModify(developer, existing.contributor)) {
-      throw new HttpError(
-        403,
-        'forbidden',
-        `file_path: "${target}" was contributed by ${existing.contributor === null ? 'nobody through the API' : `"${existing.contributor}"`}; only they or an admin may replace it; upload under another path or workspace`,
-      );
-    }
+    await checkUpload({ indexer, store: services.store, maxFileBytes: library.max_file_bytes }, developer, req);
     return c.json(await indexer.indexUpload(req.file_path, req.content, req.workspace, { contributor: developer.name }));
   });
   app.get('/stats', async (c) => {

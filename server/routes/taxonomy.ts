@@ -1,29 +1,10 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { Hono } from 'hono';
-import type { DocumentResponse } from '../../shared/api.js';
 import { mayModify } from '../auth/roles.js';
 import type { AppEnv } from '../http/app-env.js';
 import { HttpError } from '../http/errors.js';
 import { resolveInLibrary } from '../indexing/library-paths.js';
 import type { Services } from '../services.js';
-import { buildTaxonomyTree, DocumentTitles, titleFromText, toDocumentSummary } from '../taxonomy/tree.js';
-
-/** Reads at a time when listing titles: enough to be quick, few enough to spare file handles. */
-const TITLE_CONCURRENCY = 16;
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      const item = items[i];
-      if (item !== undefined) out[i] = await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 function requiredPath(requested: string | undefined): string {
   if (requested === undefined || requested.trim() === '') {
@@ -39,34 +20,10 @@ function requiredPath(requested: string | undefined): string {
 export function taxonomyRoutes(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const libraryRoot = services.config.paths.library;
-  const titles = new DocumentTitles(libraryRoot);
 
-  app.get('/taxonomy', async (c) => {
-    const files = await services.store.listFiles();
-    const documents = await mapLimited(files, TITLE_CONCURRENCY, async (file) => ({ file, summary: toDocumentSummary(file, await titles.get(file)) }));
-    return c.json(buildTaxonomyTree(services.taxonomy, documents));
-  });
+  app.get('/taxonomy', async (c) => c.json(await services.catalog.tree()));
 
-  app.get('/documents', async (c) => {
-    const { rel, abs } = resolveInLibrary(libraryRoot, requiredPath(c.req.query('path')));
-    const file = await services.store.getFile(rel);
-    if (!file) {
-      throw new HttpError(404, 'not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy, or index it with POST /api/library/index {"path": "${rel}"}`);
-    }
-    let content: string;
-    try {
-      content = await readFile(abs, 'utf8');
-    } catch {
-      throw new HttpError(404, 'not_found', `path: "${rel}" was indexed but is no longer in the library; re-index with POST /api/library/index {"all": true}`);
-    }
-    const body: DocumentResponse = {
-      ...toDocumentSummary(file, titleFromText(content, rel)),
-      content,
-      taxonomy: file.taxonomy,
-      file_hash: file.file_hash,
-    };
-    return c.json(body);
-  });
+  app.get('/documents', async (c) => c.json(await services.catalog.document(requiredPath(c.req.query('path')))));
 
   app.delete('/documents', async (c) => {
     const { rel, abs } = resolveInLibrary(libraryRoot, requiredPath(c.req.query('path')));
@@ -83,7 +40,12 @@ export function taxonomyRoutes(services: Services): Hono<AppEnv> {
     await rm(abs, { force: true });
     // Re-indexing a path that is gone removes its chunks under the indexer's per-file lock.
     const res = await services.indexer.indexPath(rel);
-    return c.json({ deleted: rel, chunks: res.files[0]?.chunks ?? 0 });
+    const result = res.files[0];
+    // 200 only when the chunks are gone: a document still found by search was not deleted.
+    if (result?.status !== 'deleted') {
+      throw new HttpError(500, 'delete_failed', `path: "${rel}" was removed from disk but its chunks could not be removed (${result?.reason ?? result?.status ?? 'no result'}); retry the DELETE`);
+    }
+    return c.json({ deleted: rel, chunks: result.chunks });
   });
 
   return app;

@@ -527,7 +527,8 @@ export async function startLibraryServer(opts: {
     env,
     logFile: path.join(base, 'server.log'),
   });
-  const deadline = Date.now() + 20_000;
+  // Startup indexes the library copy; 20 s was not enough at load average 20 on 2 cores.
+  const deadline = Date.now() + 60_000;
   let url: string | null = null;
   while (!url) {
     for (const line of proc.output().split('\n')) {
@@ -755,7 +756,8 @@ export async function runExtensionHostSuite(opts: {
   ];
   const url = `${opts.codeServer.url}/?folder=${encodeURIComponent(opts.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   try {
-    await page.goto(url);
+    // Playwright's 30 s default is not enough for the workbench on a loaded 2-core machine (seen at load average 20).
+    await page.goto(url, { timeout: 120_000 });
     const timeoutMs = opts.timeoutMs ?? 90_000;
     const code = await Promise.race([exited, sleep(timeoutMs).then(() => -1)]);
     const results = readIf(resultsFile);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Conversation, ConversationSummary, SimilarRequest, SearchResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../../shared/api.js';
+import type { McpRegistration } from '../../../extension/mcp-server-provider.js';
 import type { SuiteConfig } from './config.js';
 import { SkipTest, type TestCase } from './runner.js';
 
@@ -117,6 +118,48 @@ export const tests: ReadonlyArray<TestCase<Ctx>> = [
       const registered = new Set(await vscode.commands.getCommands(true));
       const missing = contributed.filter((c) => !registered.has(c));
       assert.deepEqual(missing, [], 'contributed commands without a handler');
+    },
+  },
+  {
+    name: "registers the library's MCP server with VS Code, resolving the developer's token from SecretStorage",
+    timeoutMs: 20_000,
+    fn: async ({ api }) => {
+      const mcp = (api as { mcp?: McpRegistration } | undefined)?.mcp;
+      assert.ok(mcp, 'activate returned no mcp registration');
+      assert.equal(typeof Reflect.get(vscode.lm, 'registerMcpServerDefinitionProvider'), 'function', 'this VS Code has no MCP API');
+      assert.equal(mcp.registered, true, 'the provider was not registered with vscode.lm');
+      const [definition, ...more] = mcp.provider.provideMcpServerDefinitions();
+      assert.ok(definition && more.length === 0, 'expected exactly one server definition');
+      assert.equal(definition.label, 'AI Library');
+      assert.equal(definition.uri.toString(), `${serverUrl()}/mcp`);
+      assert.equal(definition.headers.Authorization, undefined, 'the listed definition must not carry the token');
+      // A real VS Code class, so VS Code accepts it as an HTTP server.
+      const DefinitionClass: unknown = Reflect.get(vscode, 'McpHttpServerDefinition');
+      assert.ok(typeof DefinitionClass === 'function' && definition instanceof DefinitionClass, 'not a vscode.McpHttpServerDefinition');
+
+      const token = 'ail_e2e-developer-token-0123456789';
+      let changes = 0;
+      const sub = mcp.provider.onDidChangeMcpServerDefinitions(() => changes++);
+      try {
+        await vscode.commands.executeCommand('aiLibrary.setServerToken', token);
+        await until('the change event after the token was set', async () => changes > 0);
+        const resolved = await mcp.provider.resolveMcpServerDefinition(definition);
+        assert.equal(resolved.headers.Authorization, `Bearer ${token}`);
+        // The definition reaches a live MCP server (this one runs without tokens, so the header is not checked).
+        const res = await fetch(resolved.uri.toString(), {
+          method: 'POST',
+          headers: { ...resolved.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } } }),
+        });
+        assert.equal(res.status, 200, await res.clone().text());
+        const body = (await res.json()) as { result?: { serverInfo?: { name?: string } } };
+        assert.equal(body.result?.serverInfo?.name, 'ai-library');
+      } finally {
+        await vscode.commands.executeCommand('aiLibrary.setServerToken', '');
+        sub.dispose();
+      }
+      const cleared = await mcp.provider.resolveMcpServerDefinition(mcp.provider.provideMcpServerDefinitions()[0]!);
+      assert.equal(cleared.headers.Authorization, undefined, 'the token stayed after it was removed');
     },
   },
   {
