@@ -6,6 +6,7 @@ import type { Config } from './config/settings.js';
 import { openEmbedder } from './embedders/create-embedder.js';
 import type { Embedder } from './embedders/embedder.js';
 import { LibraryIndexer } from './indexing/indexer.js';
+import { OwnerStore } from './indexing/owner-store.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobStore } from './jobs/job-store.js';
 import { InstrumentedChatModel, InstrumentedEmbedder } from './observability/instrument.js';
@@ -65,8 +66,10 @@ export async function createServices(config: Config): Promise<Services> {
   );
   // Centroids learn from documents already filed; cheap when the member set is unchanged.
   await classifier.syncMembers(store);
+  const owners = OwnerStore.open(config.paths.data);
   const indexer = new LibraryIndexer({
     config,
+    owners,
     store,
     embedder,
     classifier,
@@ -120,6 +123,7 @@ export async function createServices(config: Config): Promise<Services> {
       await jobs.close();
       tokens.close();
       usage.close();
+      owners.close();
       await store.close();
     },
   };

@@ -69,17 +69,13 @@ export function libraryRoutes(services: Services): Hono<AppEnv> {
         `content: the file is ${bytes} bytes, more than library.max_file_bytes (${library.max_file_bytes}); index a smaller file or ask an operator to raise library.max_file_bytes`,
       );
     }
-    // Replacing someone's document is deleting it, so the same rule applies.
-    const target = indexer.uploadTarget(req.file_path, req.workspace);
-    const existing = await services.store.getFile(target);
-    if (existing && !mayModify(developer, existing.contributor)) {
-      throw new HttpError(
-        403,
-        'forbidden',
-        `file_path: "${target}" was contributed by ${existing.contributor === null ? 'nobody through the API' : `"${existing.contributor}"`}; only they or an admin may replace it; upload under another path or workspace`,
-      );
-    }
-    return c.json(await indexer.indexUpload(req.file_path, req.content, req.workspace, { contributor: developer.name }));
+    // Replacing someone's document is deleting it, so the same rule applies; the indexer checks it under the file's lock.
+    return c.json(
+      await indexer.indexUpload(req.file_path, req.content, req.workspace, {
+        contributor: developer.name,
+        mayReplace: (owner) => mayModify(developer, owner),
+      }),
+    );
   });
   app.get('/stats', async (c) => {
     const [stats, files] = await Promise.all([services.store.stats(), services.store.listFiles()]);

@@ -1,10 +1,10 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { Hono } from 'hono';
 import type { DocumentResponse } from '../../shared/api.js';
 import { mayModify } from '../auth/roles.js';
 import type { AppEnv } from '../http/app-env.js';
 import { HttpError } from '../http/errors.js';
-import { resolveInLibrary } from '../indexing/library-paths.js';
+import { readInLibrary, resolveInLibrary } from '../indexing/library-paths.js';
 import type { Services } from '../services.js';
 import { buildTaxonomyTree, DocumentTitles, titleFromText, toDocumentSummary } from '../taxonomy/tree.js';
 
@@ -48,17 +48,16 @@ export function taxonomyRoutes(services: Services): Hono<AppEnv> {
   });
 
   app.get('/documents', async (c) => {
-    const { rel, abs } = resolveInLibrary(libraryRoot, requiredPath(c.req.query('path')));
+    const { rel } = resolveInLibrary(libraryRoot, requiredPath(c.req.query('path')));
     const file = await services.store.getFile(rel);
     if (!file) {
       throw new HttpError(404, 'not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy, or index it with POST /api/library/index {"path": "${rel}"}`);
     }
-    let content: string;
-    try {
-      content = await readFile(abs, 'utf8');
-    } catch {
+    const bytes = await readInLibrary(libraryRoot, rel);
+    if (bytes === null) {
       throw new HttpError(404, 'not_found', `path: "${rel}" was indexed but is no longer in the library; re-index with POST /api/library/index {"all": true}`);
     }
+    const content = bytes.toString('utf8');
     const body: DocumentResponse = {
       ...toDocumentSummary(file, titleFromText(content, rel)),
       content,
