@@ -240,12 +240,12 @@ export class LibraryIndexer {
     const { abs } = resolveInLibrary(this.libraryRoot, rel, 'file_path');
     const filter = this.newFilter();
     const bytes = Buffer.from(content, 'utf8');
-    const refusal = this.uploadRefusal(rel, bytes, filter);
-    if (refusal) throw refusal;
     const uploader = options.contributor ?? null;
     const result = await this.perFile.run(rel, async () => {
       const owner = await this.ownerOf(rel, abs);
       if (owner !== undefined && !options.mayReplace(owner)) throw new NotOwnerError(rel, owner);
+      const refusal = this.uploadRefusal(rel, bytes, filter);
+      if (refusal) throw refusal;
       const previous = await readInLibrary(this.libraryRoot, rel).catch(() => null);
       // Recorded before the write: a kill between the write and the index keeps the contributor.
       const recorded = owner ?? uploader;
