@@ -9,9 +9,16 @@
  * `npm test` runs a short round (test/integration/concurrent-developers.test.ts);
  * `npm run bench -- --developers` a long one with numbers.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from '../server/app.js';
+import { loadConfig } from '../server/config/settings.js';
+import { createLogger } from '../server/logger.js';
+import { createServices } from '../server/services.js';
 import type { VectorStore } from '../server/stores/vector-store.js';
 
 export interface DeveloperMixOptions {
@@ -149,4 +156,71 @@ export async function auditDevelopers(result: DeveloperMixResult, names: string[
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/**
+ * `npm run bench -- --developers`: the long run on the embedded default,
+ * BENCH_DEVELOPER_ROUNDS rounds (default 10) of 20 developers, the CLI from
+ * dist/server/cli.js (built by `npm run bench`). Prints counts and latencies
+ * and every problem the audit finds; exits 1 when there is one.
+ */
+export async function benchDevelopers(rounds = Number(process.env.BENCH_DEVELOPER_ROUNDS ?? 10), developers = 20): Promise<number> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'ailib-bench-devs-'));
+  const env = {
+    CONFIG_DIR: path.join(process.cwd(), 'configs'),
+    LIBRARY_PATH: path.join(root, 'library'),
+    DATA_DIR: path.join(root, 'data'),
+    SESSIONS_PATH: path.join(root, 'sessions'),
+    LIMIT_INDEX_PER_MINUTE: String(1_000_000_000),
+  };
+  for (let i = 0; i < 200; i++) {
+    const dir = path.join(env.LIBRARY_PATH, `area${i % 10}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `doc${i}.md`), `# Doc ${i}\n\nHow service ${i} is deployed, restarted and watched.\n`);
+  }
+  const services = await createServices(loadConfig(env, root));
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: createApp(services, createLogger('silent')).fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  try {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('bench developers: the server did not start listening');
+    const names = Array.from({ length: developers }, (_, i) => `dev${i}`);
+    const tokens = names.map((n) => services.tokens.create(n).token);
+    const adminToken = services.tokens.create('ops', { admin: true }).token;
+    const cli = path.join(process.cwd(), 'dist', 'server', 'cli.js');
+    const result = await runDevelopers({
+      url: `http://127.0.0.1:${address.port}`,
+      tokens,
+      names,
+      adminToken,
+      rounds,
+      ownPerRound: 3,
+      sharedPerRound: 3,
+      adminReindexes: Math.max(2, Math.floor(rounds / 2)),
+      runCli: () => runProcess(process.execPath, [cli, 'index', '--all'], { ...process.env, ...env }),
+    });
+    const problems = await auditDevelopers(result, names, env.LIBRARY_PATH, services.store);
+    const ms = result.uploads.map((u) => u.ms);
+    const by = (s: number) => result.uploads.filter((u) => u.status === s).length;
+    console.log(`\ndevelopers: ${developers} × ${rounds} rounds in ${result.seconds.toFixed(1)} s: ${result.uploads.length} uploads (${by(200)} × 200, ${by(403)} × 403, ${result.uploads.length - by(200) - by(403)} other)`);
+    console.log(`  upload p50 ${percentile(ms, 50).toFixed(0)} ms, p95 ${percentile(ms, 95).toFixed(0)} ms; admin re-indexes ${result.reindexStatuses.join(', ')}; CLI exit ${result.cli.code}`);
+    console.log(`  lost or misattributed writes: ${problems.length}`);
+    for (const p of problems.slice(0, 20)) console.log(`    ${p}`);
+    return problems.length === 0 ? 0 : 1;
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await services.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }
