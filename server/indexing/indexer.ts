@@ -209,18 +209,20 @@ export class LibraryIndexer {
 
   /** Why this content would not be indexed, checked before anything is written; null when it would be. */
   private uploadRefusal(rel: string, bytes: Buffer, filter: FileFilter): UploadRefusedError | null {
+    const refused = (reason: string) => new UploadRefusedError('not_indexable', `file_path: "${rel}" is not indexed (${reason}), so it was not stored`);
+    const pathRefusal = filter.checkPath(rel, bytes.length);
+    if (pathRefusal) return refused(pathRefusal);
     const checked = filter.checkContent(bytes);
-    const refusal = filter.checkPath(rel, bytes.length) ?? ('reason' in checked ? checked.reason : null);
-    if (refusal !== null) return new UploadRefusedError('not_indexable', `file_path: "${rel}" is not indexed (${refusal}), so it was not stored`);
-    if (!fileKind(rel) || !('text' in checked)) {
+    if ('reason' in checked) return refused(checked.reason);
+    if (!fileKind(rel)) {
       const ext = path.extname(rel);
       return new UploadRefusedError(
         'unsupported_type',
-        `file_path: "${rel}" ${ext ? `has the unsupported type "${ext}"` : 'has no extension'}; only markdown, text and source files are indexed (see README "What gets indexed"), so it was not stored`,
+        `file_path: "${rel}" ${ext ? `has the unsupported type "${ext}"` : 'has no extension'}; only markdown, text and source files are indexed (README "How it works"), so it was not stored`,
       );
     }
     const chunked = chunkFile(rel, checked.text, this.deps.config.settings.chunking);
-    if (!chunked || chunked.chunks.length === 0) return new UploadRefusedError('not_indexable', `file_path: "${rel}" holds no text to index, so it was not stored`);
+    if (!chunked || chunked.chunks.length === 0) return refused('no text to index');
     return null;
   }
 

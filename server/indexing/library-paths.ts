@@ -106,9 +106,13 @@ export async function openInLibrary(libraryRoot: string, relPath: string): Promi
       return null;
     }
     const [root, real] = await Promise.all([realpath(libraryRoot), realpath(abs).catch(() => null)]);
-    const there = real === null ? null : await lstat(real).catch(() => null);
-    const inside = real !== null && real.startsWith(root + path.sep);
-    if (!inside || there === null || there.ino !== opened.ino || there.dev !== opened.dev) {
+    if (real === null) {
+      // Removed since it was opened: as good as not there.
+      await handle.close();
+      return null;
+    }
+    const there = await lstat(real).catch(() => null);
+    if (!real.startsWith(root + path.sep) || there === null || there.ino !== opened.ino || there.dev !== opened.dev) {
       throw new LibraryPathError(`path: "${rel}" leads outside the library through a symbolic link; it is not read`);
     }
     return { handle, size: opened.size };
