@@ -129,7 +129,7 @@ describe('one server per DATA_DIR (issue 12, defect 3)', () => {
     await first.exited;
     first = await spawnServer(MAIN, processEnv(env));
     expect((await fetch(`${first.url}/health`)).status).toBe(200);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('`npm run index -- --all` while the server takes uploads (issue 12, defect 3)', () => {
