@@ -7,6 +7,7 @@
  *  - load: 20 developers over HTTP (search, similar, ask, upload): throughput and p50/p95 per route;
  *  - peak RSS.
  * BENCH_SIZES=10000,100000 and BENCH_QUERIES=200 change the sizes; BENCH_LOAD_SECONDS=60 the load run.
+ * `npm run bench -- --developers` runs only the many-developers check (bench/developers.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ import { SearchService } from '../server/retrieval/search.js';
 import { cosine } from '../server/retrieval/vector-math.js';
 import { createServices } from '../server/services.js';
 import { EmbeddedStore } from '../server/stores/embedded.js';
+import { benchDevelopers } from './developers.js';
 import { benchLoad } from './load.js';
 import type { StoredPoint } from '../server/stores/vector-store.js';
 import { mulberry32 } from './random.js';
@@ -176,6 +178,11 @@ async function benchSearch(size: number): Promise<void> {
 }
 
 console.log(`AI Library bench — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
+if (process.argv.includes('--developers')) {
+  // Only the many-developers run (bench/developers.ts): it asserts, so its exit code says whether a write was lost.
+  clearInterval(sampler);
+  process.exit(await benchDevelopers());
+}
 await benchIndexing();
 for (const size of SIZES) await benchSearch(size);
 await benchLoad();

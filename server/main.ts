@@ -1,9 +1,14 @@
+import { mkdirSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { exposureRefusal } from './auth/middleware.js';
 import { ConfigError, loadConfig, type Config } from './config/settings.js';
 import { createLogger, isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
+import { removeRestoreLeftovers } from './backup/leftovers.js';
+import { interruptedMessage, interruptedRestore } from './backup/restore-journal.js';
 import { createServices } from './services.js';
+import { embeddedStoreFile } from './stores/create-store.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from './storage/data-dir-lock.js';
 import { EmbedderMismatchError } from './stores/vector-store.js';
 
 /** LOG_LEVEL wins over logging.level, even with a settings.yaml that does not mention it. */
@@ -18,11 +23,26 @@ function logLevelOf(config: Config): LogLevel {
 async function main(): Promise<void> {
   let logger;
   let services;
+  let lock: DataDirLock;
   try {
     const config = loadConfig();
     logger = createLogger(logLevelOf(config));
+    mkdirSync(config.paths.data, { recursive: true });
+    // One server per DATA_DIR: two would each keep their own in-memory state over one store.
+    lock = lockDataDir(config.paths.data, 'an AI Library server');
+    const interrupted = interruptedRestore(config.paths.data);
+    if (interrupted) {
+      console.error(`ai-library: ${interruptedMessage(interrupted)}`);
+      lock.release();
+      process.exit(1);
+    }
+    await removeRestoreLeftovers(config.paths.data, embeddedStoreFile(config));
     services = await createServices(config);
   } catch (e) {
+    if (e instanceof DataDirLockedError) {
+      console.error(`ai-library: ${e.message}; stop it first, or give this server its own DATA_DIR`);
+      process.exit(1);
+    }
     if (e instanceof ConfigError || e instanceof EmbedderMismatchError) {
       console.error(`ai-library: ${e.message}`);
       process.exit(1);
@@ -72,7 +92,10 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'shutting down');
     server.close(() => {
-      void services.close().finally(() => process.exit(0));
+      void services.close().finally(() => {
+        lock.release();
+        process.exit(0);
+      });
     });
     // Open keep-alive connections must not hold the process forever.
     setTimeout(() => process.exit(0), 5000).unref();

@@ -6,6 +6,7 @@ import type { Config } from './config/settings.js';
 import { openEmbedder } from './embedders/create-embedder.js';
 import type { Embedder } from './embedders/embedder.js';
 import { LibraryIndexer } from './indexing/indexer.js';
+import { OwnerStore } from './indexing/owner-store.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobStore } from './jobs/job-store.js';
 import { InstrumentedChatModel, InstrumentedEmbedder } from './observability/instrument.js';
@@ -74,8 +75,10 @@ export async function createServices(config: Config): Promise<Services> {
   // On a fresh DATA_DIR the category descriptions still need embedding; a remote embedder that is down
   // must not stop the server from starting, so this retries in the background (issue 12, defect 8).
   const taxonomyReady = classifier.prepareInBackground();
+  const owners = OwnerStore.open(config.paths.data);
   const indexer = new LibraryIndexer({
     config,
+    owners,
     store,
     embedder,
     classifier,
@@ -135,6 +138,7 @@ export async function createServices(config: Config): Promise<Services> {
       await jobs.close();
       tokens.close();
       usage.close();
+      owners.close();
       await store.close();
     },
   };

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api.js';
 import { HttpError } from '../http/errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/private-files.js';
+import { KeyedMutex } from '../storage/keyed-mutex.js';
 
 /** Until server auth names the developer, everyone on one server shares this folder. */
 export const DEFAULT_DEVELOPER = 'local';
@@ -74,7 +75,7 @@ function isNotFound(e: unknown): boolean {
  * never leaves half a conversation; turns of one conversation are serialised.
  */
 export class ConversationStore {
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedMutex();
 
   constructor(private readonly root: string) {}
 
@@ -108,15 +109,8 @@ export class ConversationStore {
     await writeFileAtomic(file, JSON.stringify(conversation, null, 2), { mode: PRIVATE_FILE_MODE });
   }
 
-  private async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.locks.set(key, next);
-    try {
-      return await next;
-    } finally {
-      if (this.locks.get(key) === next) this.locks.delete(key);
-    }
+  private exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.locks.run(key, work);
   }
 
   async get(id: string, developer = DEFAULT_DEVELOPER): Promise<Conversation | null> {

@@ -1,24 +1,23 @@
-import type { UploadRequest } from '../../shared/api.js';
+import type { IndexResponse, UploadRequest } from '../../shared/api.js';
 import type { Developer } from '../http/app-env.js';
 import { HttpError } from '../http/errors.js';
 import type { LibraryIndexer } from '../indexing/indexer.js';
-import type { VectorStore } from '../stores/vector-store.js';
 import { mayModify } from './roles.js';
 
-export interface UploadRuleDeps {
+export interface UploadDeps {
   indexer: LibraryIndexer;
-  store: VectorStore;
   /** library.max_file_bytes */
   maxFileBytes: number;
 }
 
 /**
- * Who may upload what, for POST /api/library/index and the MCP tool index_text
- * alike: a file the indexer would skip for its size is refused out loud (413),
- * and replacing someone's document is deleting it, so only its contributor or
- * an admin may (403).
+ * An upload as a developer, for POST /api/library/index and the MCP tool
+ * index_text alike: a file the indexer would skip for its size is refused out
+ * loud (413), and replacing someone's document is deleting it, so only its
+ * contributor or an admin may — the indexer checks that under the file's lock,
+ * so two developers racing for one new path cannot both win (403 naming the owner).
  */
-export async function checkUpload(deps: UploadRuleDeps, developer: Developer, req: UploadRequest): Promise<void> {
+export async function uploadAs(deps: UploadDeps, developer: Developer, req: UploadRequest): Promise<IndexResponse> {
   const bytes = Buffer.byteLength(req.content, 'utf8');
   if (bytes > deps.maxFileBytes) {
     throw new HttpError(
@@ -27,13 +26,8 @@ export async function checkUpload(deps: UploadRuleDeps, developer: Developer, re
       `content: the file is ${bytes} bytes, more than library.max_file_bytes (${deps.maxFileBytes}); index a smaller file or ask an operator to raise library.max_file_bytes`,
     );
   }
-  const target = deps.indexer.uploadTarget(req.file_path, req.workspace);
-  const existing = await deps.store.getFile(target);
-  if (existing && !mayModify(developer, existing.contributor)) {
-    throw new HttpError(
-      403,
-      'forbidden',
-      `file_path: "${target}" was contributed by ${existing.contributor === null ? 'nobody through the API' : `"${existing.contributor}"`}; only they or an admin may replace it; upload under another path or workspace`,
-    );
-  }
+  return deps.indexer.indexUpload(req.file_path, req.content, req.workspace, {
+    contributor: developer.name,
+    mayReplace: (owner) => mayModify(developer, owner),
+  });
 }

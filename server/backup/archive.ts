@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
 import { z } from 'zod';
 import type { Config } from '../config/settings.js';
 
@@ -78,26 +78,81 @@ export const ManifestSchema = z.object({
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ManifestFile = Manifest['files'][number];
 
+/** One archive entry as listed: its path and its kind, in tar's one-letter code ("-" file, "d" folder, "l" link …). */
+export interface ArchiveEntry {
+  path: string;
+  type: string;
+}
+
+const TYPE_CODES: Record<string, string> = {
+  File: '-',
+  OldFile: '-',
+  ContiguousFile: '-',
+  Directory: 'd',
+  SymbolicLink: 'l',
+  Link: 'h',
+  CharacterDevice: 'c',
+  BlockDevice: 'b',
+  FIFO: 'p',
+};
+
+function tarFailure(what: string, archive: string, e: unknown): BackupError {
+  return new BackupError(`tar ${what} ${archive} failed: ${e instanceof Error ? e.message : String(e)}`);
+}
+
 /**
- * Runs the system `tar`. GNU tar is on every Debian machine and in the node
- * images, and the `tar` npm package is not a dependency; arguments go as an
- * array (no shell), so paths are never interpreted.
+ * Archives go through the `tar` package in this process, not a spawned GNU
+ * tar: a killed backup or restore then leaves no orphaned tar child writing
+ * on, and entries are read as objects rather than parsed from `tar -tv`
+ * lines. The archive is written readable by its owner only from its first
+ * byte (it may hold secrets), under the partial name the caller gives.
  */
-export function runTar(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('tar', args, { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (!error) {
-        resolve(stdout);
-        return;
-      }
-      if ('code' in error && error.code === 'ENOENT') {
-        reject(new BackupError('the "tar" command was not found; install GNU tar (apt-get install tar) or run the backup where it exists'));
-        return;
-      }
-      const detail = stderr.trim().split('\n').slice(0, 3).join('; ') || error.message;
-      reject(new BackupError(`tar ${args[0] ?? ''} failed: ${detail}`));
+export async function createArchive(file: string, cwd: string, entries: string[]): Promise<void> {
+  try {
+    await pipeline(tar.c({ gzip: true, cwd, portable: true }, entries), createWriteStream(file, { mode: 0o600 }));
+  } catch (e) {
+    throw tarFailure('create', file, e);
+  }
+}
+
+/** Every entry of an archive, in order. */
+export async function listArchive(file: string): Promise<ArchiveEntry[]> {
+  const entries: ArchiveEntry[] = [];
+  try {
+    await tar.t({ file, strict: true, onReadEntry: (entry) => entries.push({ path: entry.path, type: TYPE_CODES[entry.type] ?? '?' }) });
+  } catch (e) {
+    throw tarFailure('list', file, e);
+  }
+  return entries;
+}
+
+/** One file's bytes from an archive; null when it is not in it. */
+export async function readArchiveFile(file: string, name: string): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let found = false;
+  try {
+    await tar.t({
+      file,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (entry.path !== name || entry.type !== 'File') return;
+        found = true;
+        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+      },
     });
-  });
+  } catch (e) {
+    throw tarFailure('read', file, e);
+  }
+  return found ? Buffer.concat(chunks) : null;
+}
+
+/** Extracts files and folders only (links and devices were refused by the caller's listing), owned by whoever restores. */
+export async function extractArchive(file: string, cwd: string): Promise<void> {
+  try {
+    await tar.x({ file, cwd, strict: true, preserveOwner: false, filter: (_path, entry) => 'type' in entry && (entry.type === 'File' || entry.type === 'Directory') });
+  } catch (e) {
+    throw tarFailure('extract', file, e);
+  }
 }
 
 /** Passes bytes through while hashing them, so a copy and its checksum come from the same read. */
@@ -128,12 +183,17 @@ export function sha256File(file: string): Promise<{ sha256: string; bytes: numbe
   });
 }
 
-/** Copies one file (keeping its permission bits) and returns what the copy holds. */
-export async function copyHashed(from: string, to: string): Promise<{ sha256: string; bytes: number }> {
+/**
+ * Copies one file (keeping its permission bits) and returns what the copy
+ * holds. `opened`: the file already opened (library files come through
+ * openInLibrary, so a link swapped in after listing is not followed).
+ */
+export async function copyHashed(from: string, to: string, opened?: FileHandle): Promise<{ sha256: string; bytes: number }> {
   await mkdir(path.dirname(to), { recursive: true });
-  const { mode } = await stat(from);
+  const { mode } = opened ? await opened.stat() : await stat(from);
   const h = hasher();
-  await pipeline(createReadStream(from), h.stream, createWriteStream(to, { mode: mode & 0o777 }));
+  const source = opened ? opened.createReadStream({ autoClose: false }) : createReadStream(from);
+  await pipeline(source, h.stream, createWriteStream(to, { mode: mode & 0o777 }));
   return h.digest();
 }
 
@@ -182,7 +242,9 @@ export async function listTree(root: string, exclude: ReadonlySet<string> = new 
 export async function readManifest(archive: string): Promise<Manifest> {
   let text: string;
   try {
-    text = await runTar(['-xzOf', archive, MANIFEST_FILE]);
+    const bytes = await readArchiveFile(archive, MANIFEST_FILE);
+    if (bytes === null) throw new BackupError(`it has no ${MANIFEST_FILE}`);
+    text = bytes.toString('utf8');
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new BackupError(`${archive} is not a readable AI Library backup (${why}); pick another archive`);

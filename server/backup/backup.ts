@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openDatabase } from '../storage/sqlite-driver.js';
 import type { Config } from '../config/settings.js';
 import { VERSION } from '../services.js';
 import { createSnapshots, QdrantSnapshots } from '../snapshots.js';
 import { embeddedStoreFile } from '../stores/create-store.js';
+import { LibraryPathError, openInLibrary } from '../indexing/library-paths.js';
 import { EmbeddedStore } from '../stores/embedded.js';
 import { createQdrantClient, qdrantEndpoint, qdrantOptionsFrom, translateQdrantError } from '../stores/qdrant.js';
 import {
@@ -19,12 +20,13 @@ import {
   copyHashed,
   listTree,
   readManifest,
-  runTar,
+  createArchive,
   sectionSources,
   sha256File,
   type Manifest,
   type ManifestFile,
 } from './archive.js';
+import { removeBackupLeftovers } from './leftovers.js';
 
 export interface BackupOptions {
   /** Where the archive goes; default backup.dir. */
@@ -71,6 +73,21 @@ function finishSqliteCopy(file: string): { points: number; embedder: Manifest['e
     };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * A library file through openInLibrary, the check every library read goes
+ * through; null when it went away since the listing. A link out of the
+ * library (swapped in after the listing) throws LibraryPathError.
+ */
+async function copyLibraryFile(libraryRoot: string, rel: string, to: string): Promise<{ sha256: string; bytes: number } | null> {
+  const opened = await openInLibrary(libraryRoot, rel);
+  if (opened === null) return null;
+  try {
+    return await copyHashed(path.join(libraryRoot, rel), to, opened.handle);
+  } finally {
+    await opened.handle.close();
   }
 }
 
@@ -170,6 +187,7 @@ export async function createBackup(config: Config, opts: BackupOptions = {}): Pr
   const keepDays = opts.keepDays ?? config.settings.backup.keep_days;
   if (!Number.isInteger(keepDays) || keepDays < 0) throw new BackupError(`backup: keep days must be a whole number ≥ 0 (got ${keepDays}); 0 keeps every archive`);
   await mkdir(outDir, { recursive: true, mode: 0o700 });
+  for (const gone of await removeBackupLeftovers(outDir)) log(`removed ${gone}, left by an interrupted backup`);
   const name = archiveName(now);
   const archive = path.join(outDir, name);
   if (existsSync(archive)) throw new BackupError(`backup: ${archive} already exists; wait a second and run it again`);
@@ -188,8 +206,16 @@ export async function createBackup(config: Config, opts: BackupOptions = {}): Pr
       const tree = await listTree(source, exclude);
       for (const f of tree.files) {
         const rel = `${section}/${f.rel}`;
-        const { sha256, bytes } = await copyHashed(f.abs, path.join(staging, rel));
-        files.push({ path: rel, bytes, sha256 });
+        let copied: { sha256: string; bytes: number } | null;
+        try {
+          copied = section === 'library' ? await copyLibraryFile(source, f.rel, path.join(staging, rel)) : await copyHashed(f.abs, path.join(staging, rel));
+        } catch (e) {
+          if (!(e instanceof LibraryPathError)) throw e;
+          skipped.push({ path: rel, reason: 'symbolic link out of the library' });
+          continue;
+        }
+        if (copied === null) continue;
+        files.push({ path: rel, bytes: copied.bytes, sha256: copied.sha256 });
       }
       for (const s of tree.skipped) skipped.push({ path: `${section}/${s.rel}`, reason: s.reason });
       log(`${section}: ${tree.files.length} files from ${source}`);
@@ -216,8 +242,7 @@ export async function createBackup(config: Config, opts: BackupOptions = {}): Pr
     };
     await writeFile(path.join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
     // manifest.json first: `tar -xzOf archive manifest.json` finds it without reading the rest.
-    await runTar(['-czf', partial, '-C', staging, MANIFEST_FILE, ...DIR_SECTIONS, STORE_SECTION]);
-    await chmod(partial, 0o600);
+    await createArchive(partial, staging, [MANIFEST_FILE, ...DIR_SECTIONS, STORE_SECTION]);
     await rename(partial, archive);
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { openDatabase } from '../storage/sqlite-driver.js';
 import type { Config } from '../config/settings.js';
 import { createSnapshots } from '../snapshots.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from '../storage/data-dir-lock.js';
 import { embeddedStoreFile } from '../stores/create-store.js';
 import { createQdrantClient, qdrantEndpoint, qdrantOptionsFrom, translateQdrantError } from '../stores/qdrant.js';
 import {
@@ -13,12 +14,15 @@ import {
   STORE_SECTION,
   listTree,
   readManifest,
-  runTar,
+  extractArchive,
+  listArchive,
   sectionSources,
   sha256File,
   type DirSection,
   type Manifest,
 } from './archive.js';
+import { removeRestoreLeftovers } from './leftovers.js';
+import { interruptedMessage, interruptedRestore, removeJournal, writeJournal, type RestoreJournal } from './restore-journal.js';
 
 export interface RestoreOptions {
   /** Replace targets that hold something else (their current content is kept beside them). */
@@ -81,13 +85,10 @@ export async function verifyArchive(archive: string, staging: string): Promise<M
     for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
   }
 
-  const names = (await runTar(['-tzf', archive])).split('\n').filter((l) => l !== '');
-  const verbose = (await runTar(['-tvzf', archive])).split('\n').filter((l) => l !== '');
-  if (names.length !== verbose.length) throw tampered('its listing could not be read entry by entry');
+  const entries = await listArchive(archive);
   const seen = new Set<string>();
-  names.forEach((raw, i) => {
+  entries.forEach(({ path: raw, type }) => {
     const name = normalise(raw);
-    const type = verbose[i]?.charAt(0) ?? '?';
     if (name === '' || name === '.') return;
     if (type === 'd') {
       if (!dirs.has(name)) throw tampered(`it holds a folder ${name} that the manifest does not explain`);
@@ -100,7 +101,7 @@ export async function verifyArchive(archive: string, staging: string): Promise<M
   });
   for (const f of manifest.files) if (!seen.has(f.path)) throw tampered(`${f.path} is listed in the manifest but missing`);
 
-  await runTar(['-xzf', archive, '-C', staging, '--no-same-owner', '--no-same-permissions']);
+  await extractArchive(archive, staging);
   for (const f of manifest.files) {
     const got = await sha256File(path.join(staging, f.path)).catch(() => null);
     if (got === null) throw tampered(`${f.path} could not be extracted`);
@@ -198,14 +199,43 @@ async function moveAside(dir: string): Promise<string> {
  * swapped in atomically by snapshots.ts; a Qdrant snapshot is uploaded to the
  * collection with snapshot priority.
  *
- * Stop the server first: a running server keeps the old embedded store open.
+ * It holds the server's DATA_DIR lock throughout, so it refuses while a server
+ * runs (which would keep serving and writing the old store) and no server
+ * starts half-way; a killed restore is finished by running it again.
  */
 export async function restoreBackup(config: Config, archive: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
   const log = opts.log ?? (() => undefined);
   const source = path.resolve(archive);
+  const dataDir = config.paths.data;
+  await mkdir(dataDir, { recursive: true });
+  let lock: DataDirLock;
+  try {
+    // The server's lock: a running server would keep serving, and writing, the store this replaces.
+    lock = lockDataDir(dataDir, 'a restore (npm run restore)');
+  } catch (e) {
+    if (e instanceof DataDirLockedError) throw new BackupError(`restore: ${e.message}; stop the server first, then run the restore again`);
+    throw e;
+  }
+  try {
+    return await restoreLocked(config, source, opts, log);
+  } finally {
+    lock.release();
+  }
+}
+
+async function restoreLocked(config: Config, source: string, opts: RestoreOptions, log: (line: string) => void): Promise<RestoreResult> {
+  const dataDir = config.paths.data;
+  const storeFile = embeddedStoreFile(config);
+  for (const gone of await removeRestoreLeftovers(dataDir, storeFile)) log(`removed ${gone}, left by an interrupted restore`);
+  const resumed = interruptedRestore(dataDir);
+  if (resumed && resumed.archive !== source) {
+    throw new BackupError(`restore: ${interruptedMessage(resumed)}; only then restore another archive`);
+  }
+  if (resumed) log(`finishing the interrupted restore of ${source} (started ${resumed.started_at})`);
+  // Finishing it is what the operator asked for the first time; the half-restored folders differ by design.
+  const force = opts.force === true || resumed !== null;
   // Staged inside DATA_DIR: on the store's own disk, so placing the store is a rename, not a second copy across disks.
-  await mkdir(config.paths.data, { recursive: true });
-  const staging = await mkdtemp(path.join(config.paths.data, '.restore-'));
+  const staging = await mkdtemp(path.join(dataDir, '.restore-'));
   const actions: string[] = [];
   const keptAside: string[] = [];
   const warnings: string[] = [];
@@ -228,28 +258,42 @@ export async function restoreBackup(config: Config, archive: string, opts: Resto
       ...plans.filter((p) => p.differing > 0).map((p) => `${p.section} (${p.target}: ${p.differing} file(s) differ from the backup or are not in it)`),
       ...(pointsNow > 0 ? [`the ${config.storeKind} store (${pointsNow} points)`] : []),
     ];
-    if (inTheWay.length > 0 && !opts.force) {
+    if (inTheWay.length > 0 && !force) {
       throw new BackupError(
         `restore: not empty: ${inTheWay.join('; ')}. Nothing was restored; stop the server and run again with --force to replace them ` +
           '(the current content is kept as <folder>.before-restore and <store>.before-recover)',
       );
     }
 
+    const journal: RestoreJournal = resumed ?? { archive: source, started_at: new Date().toISOString(), asides: {}, store: 'pending' };
+    await writeJournal(dataDir, journal);
+
     // The store first: it is the part that can fail for outside reasons (Qdrant down), before any folder changed.
     let points: number | null = null;
     if (manifest.store.file === null) {
       warnings.push('the archive has no store (the library was never indexed when it was made); the store was left as it is');
+    } else if (journal.store === 'done') {
+      points = await storePoints(config);
+      actions.push(`store: already restored by the interrupted run (${points} points)`);
     } else {
+      const kept = `${storeFile}.before-recover`;
+      // Killed between moving the old store aside and placing the new one: put the old one back first, so it is what gets kept.
+      if (journal.store === 'started' && config.storeKind === 'embedded' && !existsSync(storeFile) && existsSync(kept)) await rename(kept, storeFile);
+      journal.store = 'started';
+      await writeJournal(dataDir, journal);
       const snaps = createSnapshots(config, null);
       actions.push(`store: ${await snaps.recover(path.join(staging, manifest.store.file))}`);
       points = await storePoints(config);
       if (points !== manifest.store.points) {
         warnings.push(`the store now holds ${points} points, the manifest says ${manifest.store.points}; check the store before serving`);
       }
+      journal.store = 'done';
+      await writeJournal(dataDir, journal);
       log(actions[actions.length - 1] ?? '');
     }
 
     for (const p of plans) {
+      const movedBefore = journal.asides[p.section];
       if (p.differing === 0 && p.missing.length === 0) {
         actions.push(`${p.section}: ${p.target} already matches the backup (${p.total} files)`);
       } else if (p.differing === 0) {
@@ -261,7 +305,16 @@ export async function restoreBackup(config: Config, archive: string, opts: Resto
         }
         actions.push(`${p.section}: restored ${p.missing.length} file(s) into ${p.target}`);
       } else {
-        const aside = await moveAside(p.target);
+        let aside: string;
+        if (movedBefore !== undefined) {
+          // The interrupted run moved the original aside already; what is here now is its half-copy.
+          aside = movedBefore;
+          await rm(p.target, { recursive: true, force: true });
+        } else {
+          aside = await moveAside(p.target);
+          journal.asides[p.section] = aside;
+          await writeJournal(dataDir, journal);
+        }
         keptAside.push(aside);
         await mkdir(p.target, { recursive: true });
         await cp(p.staged, p.target, { recursive: true });
@@ -269,6 +322,7 @@ export async function restoreBackup(config: Config, archive: string, opts: Resto
       }
       log(actions[actions.length - 1] ?? '');
     }
+    removeJournal(dataDir);
     return { manifest, actions, keptAside, points, warnings };
   } finally {
     await rm(staging, { recursive: true, force: true });

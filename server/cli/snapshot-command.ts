@@ -1,7 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config/settings.js';
 import { createEmbedder } from '../embedders/create-embedder.js';
 import { createSnapshots, type SnapshotInfo } from '../snapshots.js';
+import { DataDirLockedError, lockDataDir } from '../storage/data-dir-lock.js';
 import { createStore } from '../stores/create-store.js';
 import { withConfig } from './migrate-command.js';
 
@@ -66,11 +68,29 @@ export function registerSnapshotCommand(program: Command): void {
     });
   snapshot
     .command('recover <nameOrFile>')
-    .description('replace the store with a snapshot (a name from "list", a local file, or a URL Qdrant can fetch); stop the server first for the embedded store')
+    .description('replace the store with a snapshot (a name from "list", a local file, or a URL Qdrant can fetch); refuses while a server runs on the embedded store')
     .option('--server-snapshots-dir <dir>', "Qdrant only: the server's snapshots folder, for recovering by name", '/qdrant/snapshots')
     .action(async (nameOrFile: string, opts: { serverSnapshotsDir: string }) => {
       process.exitCode = await withConfig(async (config) => {
-        console.log(await createSnapshots(config, null, { serverSnapshotsDir: opts.serverSnapshotsDir }).recover(nameOrFile));
+        if (config.storeKind !== 'embedded') {
+          console.log(await createSnapshots(config, null, { serverSnapshotsDir: opts.serverSnapshotsDir }).recover(nameOrFile));
+          return 0;
+        }
+        // The server's DATA_DIR lock: a running server would keep serving, and writing, the store this replaces.
+        mkdirSync(config.paths.data, { recursive: true });
+        let lock;
+        try {
+          lock = lockDataDir(config.paths.data, 'a snapshot recovery (npm run snapshot -- recover)');
+        } catch (e) {
+          if (!(e instanceof DataDirLockedError)) throw e;
+          console.error(`ai-library: ${e.message}; stop the server first, then recover again`);
+          return 1;
+        }
+        try {
+          console.log(await createSnapshots(config, null).recover(nameOrFile));
+        } finally {
+          lock.release();
+        }
         return 0;
       });
     });

@@ -71,12 +71,14 @@ export class CachedEmbedder extends EmbedderDecorator {
     const insert = this.db.prepare<[string, string, Buffer, number]>(
       'INSERT OR REPLACE INTO embedding_cache (embedder_id, text_sha256, vector, created_at) VALUES (?, ?, ?, ?)',
     );
-    this.insertMany = this.db.transaction((entries: Array<[string, Float32Array]>) => {
+    const insertAll = this.db.transaction((entries: Array<[string, Float32Array]>) => {
       const now = Date.now();
       for (const [hash, vector] of entries) {
         insert.run(this.id, hash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), now);
       }
     });
+    // IMMEDIATE: the server and the CLI share this file; a writer waits for the lock (busy_timeout) instead of failing.
+    this.insertMany = (entries) => insertAll.immediate(entries);
   }
 
   stats(): CacheStats {

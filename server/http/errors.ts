@@ -5,6 +5,7 @@ import type { ErrorBody } from '../../shared/api.js';
 import { ConfigError } from '../config/settings.js';
 import { EmbedderRequestError, EmbedderResponseError, EmbedderTimeoutError, isEmbedderOutage } from '../embedders/resilience.js';
 import { LibraryPathError } from '../indexing/library-paths.js';
+import { NotOwnerError, UploadNotIndexedError, UploadRefusedError } from '../indexing/upload-errors.js';
 import { ProviderUnavailableError } from '../reliability/circuit-breaker.js';
 import { diskFullCause, type DiskSpace } from '../reliability/disk-space.js';
 import { NotFoundError } from '../retrieval/search.js';
@@ -48,6 +49,10 @@ export function toHttpError(err: unknown, disk?: DiskSpace): HttpError {
   if (full !== null) return new HttpError(507, 'insufficient_storage', full);
   if (err instanceof ZodError) return new HttpError(400, 'invalid_request', describeZodError(err));
   if (err instanceof LibraryPathError) return new HttpError(400, 'invalid_path', err.message);
+  if (err instanceof NotOwnerError) return new HttpError(403, 'forbidden', err.message);
+  if (err instanceof UploadRefusedError) return new HttpError(err.code === 'unsupported_type' ? 415 : 422, err.code, err.message);
+  // Usually a store busy beyond its timeout or an embedder outage: worth retrying.
+  if (err instanceof UploadNotIndexedError) return new HttpError(503, 'not_indexed', err.message);
   if (err instanceof NotFoundError) return new HttpError(404, 'not_found', err.message);
   if (err instanceof StoreUnavailableError) return new HttpError(503, 'store_unavailable', err.message);
   // Providers write these messages for people and scrub credentials from them, so they may be shown.

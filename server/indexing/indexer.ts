@@ -1,5 +1,4 @@
-import writeFileAtomic from 'write-file-atomic';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { glob } from 'tinyglobby';
@@ -10,11 +9,16 @@ import { diskFullCause } from '../reliability/disk-space.js';
 import type { StoredPoint, VectorStore } from '../stores/vector-store.js';
 import type { Classifier } from '../taxonomy/classifier.js';
 import { refileByCentroid } from '../taxonomy/reclassify.js';
+import { atomicWrite, isAtomicWriteTemp } from '../storage/atomic-write.js';
+import { KeyedMutex } from '../storage/keyed-mutex.js';
 import { chunkFile, parseFrontMatter } from './chunker.js';
 import { FileFilter } from './file-filter.js';
-import { LibraryPathError, normalizeRelativePath, resolveInLibrary } from './library-paths.js';
+import { fileKind } from './file-types.js';
+import { LibraryPathError, normalizeRelativePath, openInLibrary, readInLibrary, resolveInLibrary } from './library-paths.js';
+import type { OwnerStore } from './owner-store.js';
 import { md5, pointId } from './point-id.js';
 import { IndexProgress, summarize } from './progress.js';
+import { NotOwnerError, UploadNotIndexedError, UploadRefusedError } from './upload-errors.js';
 
 /**
  * Files indexed at once by a full or folder run. Embedding is already bounded
@@ -22,6 +26,16 @@ import { IndexProgress, summarize } from './progress.js';
  * and store writes with another's embedding wait.
  */
 export const INDEX_CONCURRENCY = 4;
+
+/** Longest file or folder name the file systems we run on accept (NAME_MAX, in bytes). */
+export const MAX_NAME_BYTES = 255;
+
+/**
+ * Times a file is indexed again when it changed on disk while it was being
+ * indexed. Another process (the CLI, the server) may write it in between; the
+ * writer indexes it afterwards, so a few rounds settle any real race.
+ */
+const SETTLE_ROUNDS = 3;
 
 export interface IndexerDeps {
   config: Config;
@@ -33,6 +47,27 @@ export interface IndexerDeps {
   onFileResult?: (result: IndexFileResult) => void;
   /** Throws when paid embedding must pause (monthly budget spent); absent for free embedders. */
   budgetCheck?: () => void;
+  /** Who contributed each file, recorded before an upload is written (DATA_DIR/owners.sqlite). */
+  owners: OwnerStore;
+}
+
+export interface UploadOptions extends IndexOptions {
+  /** Whether the uploader may replace a file contributed by `owner` (null: placed in the library directly). */
+  mayReplace: (owner: string | null) => boolean;
+}
+
+/** An atomic write lives for milliseconds; a temp file this old was left by a killed process. */
+const STALE_TEMP_MS = 10 * 60 * 1000;
+
+async function removeIfStale(file: string): Promise<void> {
+  const info = await stat(file).catch(() => null);
+  if (info && Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(file, { force: true });
+}
+
+/** What one pass over a file did, and the MD5 of the bytes it acted on (null: no file was there). */
+interface Pass {
+  result: IndexFileResult;
+  hash: string | null;
 }
 
 export interface IndexOptions {
@@ -63,7 +98,7 @@ export class IndexCancelledError extends Error {
  */
 export class LibraryIndexer {
   readonly progress: IndexProgress;
-  private readonly perFile = new Map<string, Promise<unknown>>();
+  private readonly perFile = new KeyedMutex();
   private fullRun: Promise<IndexResponse> | null = null;
 
   constructor(private readonly deps: IndexerDeps) {
@@ -147,10 +182,6 @@ export class LibraryIndexer {
     return { files, summary: summarize(files, (performance.now() - started) / 1000) };
   }
 
-  /**
-   * Writes a file sent from an editor under library/<uploads_dir>/<workspace>/,
-   * so the library stays the source of truth, then indexes it.
-   */
   /** Where an upload from an editor lands: library/<uploads_dir>/<workspace>/<file_path>. */
   uploadTarget(filePath: string, workspace: string | undefined): string {
     const inner = normalizeRelativePath(filePath, 'file_path');
@@ -159,10 +190,55 @@ export class LibraryIndexer {
     if (folder === '.' || folder === '..' || /[\\/]/.test(folder)) {
       throw new LibraryPathError(`workspace: "${folder}" must be one folder name (letters, digits, ".", "-", "_"), not "." or ".."`);
     }
+    for (const name of inner.split('/')) {
+      const bytes = Buffer.byteLength(name, 'utf8');
+      if (bytes > MAX_NAME_BYTES) {
+        throw new LibraryPathError(`file_path: the name "${name.slice(0, 40)}…" is ${bytes} bytes; file and folder names may be at most ${MAX_NAME_BYTES} bytes, shorten it`);
+      }
+    }
     return [this.deps.config.settings.library.uploads_dir, folder, inner].join('/');
   }
 
-  async indexUpload(filePath: string, content: string, workspace: string | undefined, options: IndexOptions = {}): Promise<IndexResponse> {
+  /**
+   * Who owns `rel` now: undefined when nobody does (no file on disk or in the
+   * index; a record left by a kill before its file was written is stale), null
+   * for a file placed in the library directly.
+   */
+  private async ownerOf(rel: string, abs: string): Promise<string | null | undefined> {
+    const onDisk = (await stat(abs).catch(() => null)) !== null;
+    const indexed = await this.deps.store.getFile(rel);
+    if (!onDisk && !indexed) return undefined;
+    return this.deps.owners.get(rel) ?? indexed?.contributor ?? null;
+  }
+
+  /** Why this content would not be indexed, checked before anything is written; null when it would be. */
+  private async uploadRefusal(rel: string, bytes: Buffer, filter: FileFilter): Promise<UploadRefusedError | null> {
+    const refused = (reason: string) => new UploadRefusedError('not_indexable', `file_path: "${rel}" is not indexed (${reason}), so it was not stored`);
+    const pathRefusal = filter.checkPath(rel, bytes.length);
+    if (pathRefusal) return refused(pathRefusal);
+    const checked = filter.checkContent(bytes);
+    if ('reason' in checked) return refused(checked.reason);
+    if (!fileKind(rel)) {
+      const ext = path.extname(rel);
+      return new UploadRefusedError(
+        'unsupported_type',
+        `file_path: "${rel}" ${ext ? `has the unsupported type "${ext}"` : 'has no extension'}; only markdown, text and source files are indexed (README "How it works"), so it was not stored`,
+      );
+    }
+    const chunked = await chunkFile(rel, checked.text, this.deps.config.settings.chunking);
+    if (!chunked || chunked.chunks.length === 0) return refused('no text to index');
+    return null;
+  }
+
+  /**
+   * Writes a file sent from an editor under library/<uploads_dir>/<workspace>/,
+   * so the library stays the source of truth, then indexes it. The ownership
+   * check, the owner's record, the write and the index are one step under the
+   * file's lock: of concurrent uploads of a new path, the first wins and the
+   * others get NotOwnerError. Content that would not be indexed is refused
+   * before anything is written; a failed index puts the previous file back.
+   */
+  async indexUpload(filePath: string, content: string, workspace: string | undefined, options: UploadOptions): Promise<IndexResponse> {
     const started = performance.now();
     // Before the file is written: a refused upload leaves the library as it was.
     this.deps.budgetCheck?.();
@@ -170,20 +246,30 @@ export class LibraryIndexer {
     const { abs } = resolveInLibrary(this.libraryRoot, rel, 'file_path');
     const filter = this.newFilter();
     const bytes = Buffer.from(content, 'utf8');
-    const checked = filter.checkContent(bytes);
-    const refusal = filter.checkPath(rel, bytes.length) ?? ('reason' in checked ? checked.reason : null);
-    let result: IndexFileResult;
-    if (refusal) {
-      // Refused uploads are never written: the library must not hold secrets or binaries.
-      result = { file_path: rel, status: 'skipped', chunks: 0, reason: refusal };
-    } else {
-      result = await this.exclusive(rel, async () => {
-        await mkdir(path.dirname(abs), { recursive: true });
-        // Write-then-rename: a crash never leaves a half-written library file.
-        await writeFileAtomic(abs, bytes);
-        return this.indexOne(rel, filter, options.contributor ?? null);
-      });
-    }
+    const uploader = options.contributor ?? null;
+    const result = await this.perFile.run(rel, async () => {
+      const owner = await this.ownerOf(rel, abs);
+      if (owner !== undefined && !options.mayReplace(owner)) throw new NotOwnerError(rel, owner);
+      const refusal = await this.uploadRefusal(rel, bytes, filter);
+      if (refusal) throw refusal;
+      const previous = await readInLibrary(this.libraryRoot, rel).catch(() => null);
+      // Recorded before the write: a kill between the write and the index keeps the contributor.
+      const recorded = owner ?? uploader;
+      if (recorded !== null) this.deps.owners.set(rel, recorded);
+      await mkdir(path.dirname(abs), { recursive: true });
+      await atomicWrite(abs, bytes);
+      const done = await this.indexOne(rel, filter, uploader);
+      if (done.status === 'indexed' || done.status === 'unchanged') return done;
+      // Not indexed: the library must not keep text the index does not have.
+      if (previous === null) {
+        await rm(abs, { force: true });
+        if (owner === undefined) this.deps.owners.release(rel);
+      } else {
+        await atomicWrite(abs, previous);
+      }
+      this.deps.onFileResult?.(done);
+      throw new UploadNotIndexedError(`file_path: "${rel}" could not be indexed (${done.reason ?? done.status}); it was not stored, try again`);
+    });
     this.deps.onFileResult?.(result);
     options.onFile?.(result, 1, 1);
     return { files: [result], summary: summarize([result], (performance.now() - started) / 1000) };
@@ -192,12 +278,21 @@ export class LibraryIndexer {
   private async listFiles(relDir: string): Promise<string[]> {
     const cwd = path.join(this.libraryRoot, relDir);
     const found = await glob('**/*', { cwd, dot: true, onlyFiles: true, followSymbolicLinks: false });
-    return found.map((f) => (relDir ? `${relDir}/${f}` : f)).sort();
+    const files: string[] = [];
+    for (const f of found) {
+      if (isAtomicWriteTemp(path.posix.basename(f))) {
+        // An upload's temp file is not a document; one a kill left behind is old and goes.
+        await removeIfStale(path.join(cwd, f));
+        continue;
+      }
+      files.push(relDir ? `${relDir}/${f}` : f);
+    }
+    return files.sort();
   }
 
   /**
    * Different files index in parallel (a few at a time, so one slow embedding
-   * batch does not stall the run); each file still goes through `exclusive`.
+   * batch does not stall the run); each file still goes through its lock (`perFile`).
    * Results keep the order of `targets`.
    */
   private async runMany(targets: string[], options: IndexOptions): Promise<IndexFileResult[]> {
@@ -220,7 +315,7 @@ export class LibraryIndexer {
             this.progress.step(rel);
             underWay.add(rel);
             report();
-            const result = await this.exclusive(rel, () => this.indexOne(rel, filter, options.contributor ?? null));
+            const result = await this.perFile.run(rel, () => this.indexOne(rel, filter, options.contributor ?? null));
             underWay.delete(rel);
             results[i] = result;
             done += 1;
@@ -247,44 +342,64 @@ export class LibraryIndexer {
     return results;
   }
 
-  /** Serialises work on one file: two concurrent requests for it end in one consistent version. */
-  private async exclusive<T>(rel: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.perFile.get(rel) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.perFile.set(rel, next);
-    try {
-      return await next;
-    } finally {
-      if (this.perFile.get(rel) === next) this.perFile.delete(rel);
+  /**
+   * Indexes one file until what the index holds is what the disk holds. This
+   * process's own writers are serialised by the file's lock, but the CLI and
+   * the server share the library: text read here may be replaced on disk
+   * before this pass commits, and committing it then would leave new text on
+   * disk with old text in the index. So after each commit the file is read
+   * again and, if it changed, indexed again (the other writer also indexes it
+   * after its write, so the last commit always matches the disk).
+   */
+  private async indexOne(rel: string, filter: FileFilter, contributor: string | null): Promise<IndexFileResult> {
+    for (let round = 1; ; round++) {
+      const pass = await this.indexPass(rel, filter, contributor);
+      const { status } = pass.result;
+      if ((status !== 'indexed' && status !== 'deleted') || round >= SETTLE_ROUNDS) return pass.result;
+      const now = await readInLibrary(this.libraryRoot, rel).catch(() => null);
+      if ((now === null ? null : md5(now)) === pass.hash) return pass.result;
     }
   }
 
-  /** Never throws for a file's own problems: they become a failed or skipped result. */
-  private async indexOne(rel: string, filter: FileFilter, contributor: string | null): Promise<IndexFileResult> {
+  /** One pass over a file. Never throws for a file's own problems: they become a failed or skipped result. */
+  private async indexPass(rel: string, filter: FileFilter, contributor: string | null): Promise<Pass> {
     const { store } = this.deps;
+    let opened;
     try {
-      const abs = path.join(this.libraryRoot, rel);
-      const info = await stat(abs).catch(() => null);
-      if (!info?.isFile()) {
+      // The one check every library read goes through: a link out of the library is never read.
+      opened = await openInLibrary(this.libraryRoot, rel);
+    } catch (e) {
+      if (e instanceof LibraryPathError) return { result: await this.skip(rel, e.message), hash: null };
+      return { result: { file_path: rel, status: 'failed', chunks: 0, reason: e instanceof Error ? e.message : String(e) }, hash: null };
+    }
+    try {
+      if (opened === null) {
         const removed = await store.deleteFile(rel);
-        return { file_path: rel, status: 'deleted', chunks: removed };
+        this.deps.owners.release(rel);
+        return { result: { file_path: rel, status: 'deleted', chunks: removed }, hash: null };
       }
-      const skip = (reason: string) => this.skip(rel, reason);
-      const pathRefusal = filter.checkPath(rel, info.size);
+      const skip = async (reason: string) => ({ result: await this.skip(rel, reason), hash: null });
+      const pathRefusal = filter.checkPath(rel, opened.size);
       if (pathRefusal) return await skip(pathRefusal);
-      const bytes = await readFile(abs);
+      const bytes = await opened.handle.readFile();
+      await opened.handle.close();
+      opened = null;
       const checked = filter.checkContent(bytes);
       if ('reason' in checked) return await skip(checked.reason);
       const fileHash = md5(bytes);
       const existing = await store.getFile(rel);
       if (existing && existing.file_hash === fileHash) {
-        return { file_path: rel, status: 'unchanged', chunks: existing.chunk_count, taxonomy: existing.taxonomy };
+        return { result: { file_path: rel, status: 'unchanged', chunks: existing.chunk_count, taxonomy: existing.taxonomy }, hash: fileHash };
       }
-      return await this.indexText(rel, checked.text, fileHash, existing?.contributor ?? contributor);
+      // The owner recorded with the upload wins: it survives a kill before the first index.
+      const owner = this.deps.owners.get(rel) ?? existing?.contributor ?? contributor;
+      return { result: await this.indexText(rel, checked.text, fileHash, owner), hash: fileHash };
     } catch (e) {
       // A full disk is not this file's problem: it fails every write, so the request (or run) fails with 507.
       if (diskFullCause(e)) throw e;
-      return { file_path: rel, status: 'failed', chunks: 0, reason: e instanceof Error ? e.message : String(e) };
+      return { result: { file_path: rel, status: 'failed', chunks: 0, reason: e instanceof Error ? e.message : String(e) }, hash: null };
+    } finally {
+      await opened?.handle.close().catch(() => undefined);
     }
   }
 

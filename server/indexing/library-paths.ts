@@ -1,4 +1,5 @@
-import { realpathSync } from 'node:fs';
+import { constants as fsConstants, realpathSync } from 'node:fs';
+import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { unsafePathCharacters } from '../../shared/api.js';
 
@@ -67,4 +68,67 @@ function realpathOfExisting(abs: string): string | null {
 /** Library paths in payloads always use forward slashes, whatever the OS. */
 export function toLibraryPath(libraryRoot: string, abs: string): string {
   return path.relative(libraryRoot, abs).split(path.sep).join('/');
+}
+
+/** A library file opened for reading after the escape check; close `handle` when done. */
+export interface OpenedLibraryFile {
+  handle: FileHandle;
+  size: number;
+}
+
+function errnoCode(e: unknown): string | undefined {
+  return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+/**
+ * The one way any part of the server reads a library file (the indexer, the
+ * taxonomy's titles, GET /documents, backups). It opens first and checks
+ * what was opened: the real path must lie inside the library and be the very
+ * file (device and inode) the descriptor holds, so a link swapped in between
+ * the check and the read cannot lead outside. Returns null when there is no
+ * regular file at `rel`; throws LibraryPathError when it leads outside.
+ */
+export async function openInLibrary(libraryRoot: string, relPath: string): Promise<OpenedLibraryFile | null> {
+  const rel = normalizeRelativePath(relPath);
+  const abs = path.join(libraryRoot, rel);
+  let handle: FileHandle;
+  try {
+    handle = await open(abs, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
+    throw e;
+  }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) {
+      await handle.close();
+      return null;
+    }
+    const [root, real] = await Promise.all([realpath(libraryRoot), realpath(abs).catch(() => null)]);
+    if (real === null) {
+      // Removed since it was opened: as good as not there.
+      await handle.close();
+      return null;
+    }
+    const there = await lstat(real).catch(() => null);
+    if (!real.startsWith(root + path.sep) || there === null || there.ino !== opened.ino || there.dev !== opened.dev) {
+      throw new LibraryPathError(`path: "${rel}" leads outside the library through a symbolic link; it is not read`);
+    }
+    return { handle, size: opened.size };
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The whole file through openInLibrary; null when there is no regular file at `rel`. */
+export async function readInLibrary(libraryRoot: string, relPath: string): Promise<Buffer | null> {
+  const opened = await openInLibrary(libraryRoot, relPath);
+  if (opened === null) return null;
+  try {
+    return await opened.handle.readFile();
+  } finally {
+    await opened.handle.close();
+  }
 }

@@ -10,7 +10,7 @@ import {
   SearchLibraryInputSchema,
 } from '../../shared/mcp.js';
 import { AnswerError } from '../answers/ask-service.js';
-import { checkUpload } from '../auth/upload-rules.js';
+import { uploadAs } from '../auth/upload-rules.js';
 import type { Developer } from '../http/app-env.js';
 import { parseWith } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
@@ -144,8 +144,7 @@ export function libraryTools(services: Services, limiter: RateLimiter): LibraryT
       run: async (req, { developer }) => {
         takeOrThrow(limiter, developer.name, 'index');
         services.indexer.checkBudget();
-        await checkUpload({ indexer: services.indexer, store: services.store, maxFileBytes: library.max_file_bytes }, developer, req);
-        const res = await services.indexer.indexUpload(req.file_path, req.content, req.workspace, { contributor: developer.name });
+        const res = await uploadAs({ indexer: services.indexer, maxFileBytes: library.max_file_bytes }, developer, req);
         const result = res.files[0];
         if (!result || (result.status !== 'indexed' && result.status !== 'unchanged')) {
           throw new HttpError(422, 'not_indexed', `file_path: "${result?.file_path ?? req.file_path}" was not indexed: ${result?.reason ?? result?.status ?? 'no result'}`);

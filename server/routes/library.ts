@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { IndexRequestSchema, type IndexJob, type IndexJobAccepted, type IndexRequest, type StatsResponse } from '../../shared/api.js';
 import { requireAdmin } from '../auth/roles.js';
-import { checkUpload } from '../auth/upload-rules.js';
+import { uploadAs } from '../auth/upload-rules.js';
 import type { AppEnv } from '../http/app-env.js';
 import { parseWith, readJson } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
@@ -61,8 +61,7 @@ export function libraryRoutes(services: Services): Hono<AppEnv> {
       }
       return c.json(await indexer.indexPath(req.path, { contributor: developer.name }));
     }
-    await checkUpload({ indexer, store: services.store, maxFileBytes: library.max_file_bytes }, developer, req);
-    return c.json(await indexer.indexUpload(req.file_path, req.content, req.workspace, { contributor: developer.name }));
+    return c.json(await uploadAs({ indexer, maxFileBytes: library.max_file_bytes }, developer, req));
   });
   app.get('/stats', async (c) => {
     const [stats, files] = await Promise.all([services.store.stats(), services.store.listFiles()]);

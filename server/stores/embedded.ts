@@ -37,6 +37,13 @@ import {
 } from './vector-store.js';
 
 const SCHEMA_VERSION = 1;
+/**
+ * Every write transaction below is BEGIN IMMEDIATE: it takes the write lock
+ * up front, so a second writer (the CLI beside the server) waits up to this
+ * long for it. A deferred transaction that reads first and then writes gets
+ * SQLITE_BUSY at once in WAL mode when another connection wrote in between
+ * ("database is locked"), without waiting.
+ */
 const BUSY_TIMEOUT_MS = 5000;
 
 /**
@@ -470,7 +477,7 @@ export class EmbeddedStore implements VectorStore {
         );
       }
       if (stored === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
-    })();
+    }).immediate();
   }
 
   // -- plumbing --------------------------------------------------------------
@@ -593,7 +600,7 @@ export class EmbeddedStore implements VectorStore {
       this.db.exec(vectorTableSql(embedder.dimension));
       this.setMeta('embedder_id', embedder.id);
       this.setMeta('dimension', String(embedder.dimension));
-    })();
+    }).immediate();
     this.statements.clear();
     this.embedder = { id: embedder.id, dimension: embedder.dimension };
     this.index = this.loadIndex(embedder.dimension);
@@ -706,7 +713,7 @@ export class EmbeddedStore implements VectorStore {
       for (const r of stale) removals.push(r.rowid);
       this.deleteRowids(removals);
       this.writeFileRecord(file);
-    })();
+    }).immediate();
     this.commitIndex(index, upserts, removals);
   }
 
@@ -717,7 +724,7 @@ export class EmbeddedStore implements VectorStore {
       for (const r of this.fileRowids(filePath)) removals.push(r.rowid);
       this.deleteRowids(removals);
       this.stmt('DELETE FROM files WHERE file_path = ?').run(filePath);
-    })();
+    }).immediate();
     this.commitIndex(index, [], removals);
     return removals.length;
   }
@@ -728,7 +735,7 @@ export class EmbeddedStore implements VectorStore {
     this.db.transaction(() => {
       for (const p of points) upserts.push({ rowid: this.writePoint(p, false), vector: p.vector });
       for (const f of files) this.writeFileRecord(f);
-    })();
+    }).immediate();
     this.commitIndex(index, upserts, []);
   }
 
@@ -739,7 +746,7 @@ export class EmbeddedStore implements VectorStore {
       const sets = 'taxonomy_full_path = @full_path, level1 = @level1, level2 = @level2, confidence = @confidence';
       this.stmt(`UPDATE files SET ${sets} WHERE file_path = @file_path`).run(params);
       this.stmt(`UPDATE chunks SET ${sets} WHERE file_path = @file_path`).run(params);
-    })();
+    }).immediate();
   }
 
   // -- reads -----------------------------------------------------------------

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { DocumentResponse, TaxonomyResponse } from '../../shared/api.js';
 import { HttpError } from '../http/errors.js';
-import { resolveInLibrary } from '../indexing/library-paths.js';
+import { readInLibrary, resolveInLibrary } from '../indexing/library-paths.js';
 import type { VectorStore } from '../stores/vector-store.js';
 import type { Taxonomy } from './taxonomy.js';
 import { buildTaxonomyTree, DocumentTitles, titleFromText, toDocumentSummary } from './tree.js';
@@ -47,17 +46,17 @@ export class LibraryCatalog {
 
   /** An indexed document with its text; 404 when it is not indexed or no longer on disk. */
   async document(requested: string): Promise<DocumentResponse> {
-    const { rel, abs } = resolveInLibrary(this.libraryRoot, requested);
+    const { rel } = resolveInLibrary(this.libraryRoot, requested);
     const file = await this.store.getFile(rel);
     if (!file) {
       throw new HttpError(404, 'not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy, or index it with POST /api/library/index {"path": "${rel}"}`);
     }
-    let content: string;
-    try {
-      content = await readFile(abs, 'utf8');
-    } catch {
+    // Through the one library read (library-paths.ts): a link that leaves the library reads as absent.
+    const bytes = await readInLibrary(this.libraryRoot, rel);
+    if (bytes === null) {
       throw new HttpError(404, 'not_found', `path: "${rel}" was indexed but is no longer in the library; re-index with POST /api/library/index {"all": true}`);
     }
+    const content = bytes.toString('utf8');
     return {
       ...toDocumentSummary(file, titleFromText(content, rel)),
       content,

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { TaxonomyPath } from '../../shared/api.js';
 import { parseFrontMatter } from '../indexing/chunker.js';
+import { readInLibrary } from '../indexing/library-paths.js';
 import type { FileRecord, VectorStore } from '../stores/vector-store.js';
 import type { Classifier } from './classifier.js';
 
@@ -32,7 +31,9 @@ export interface ReclassifyDeps {
 async function frontMatterCategory(libraryRoot: string, file: FileRecord): Promise<string | undefined> {
   if (file.content_type !== 'markdown') return undefined;
   try {
-    const { data } = parseFrontMatter(await readFile(path.join(libraryRoot, file.file_path), 'utf8'));
+    const bytes = await readInLibrary(libraryRoot, file.file_path);
+    if (bytes === null) return undefined;
+    const { data } = parseFrontMatter(bytes.toString('utf8'));
     return typeof data.category === 'string' ? data.category : undefined;
   } catch {
     return undefined;

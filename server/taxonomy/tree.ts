@@ -1,8 +1,8 @@
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { UNCATEGORIZED, type DocumentSummary, type TaxonomyResponse, type TaxonomyTreeNode } from '../../shared/api.js';
 import { parseFrontMatter } from '../indexing/chunker.js';
+import { openInLibrary } from '../indexing/library-paths.js';
 import type { FileRecord } from '../stores/vector-store.js';
 import type { Taxonomy } from './taxonomy.js';
 
@@ -26,8 +26,11 @@ export function titleFromText(text: string, filePath: string): string {
   return fallback;
 }
 
-async function peek(abs: string): Promise<string> {
-  const handle = await open(abs, 'r');
+/** Through openInLibrary, like every library read: a link out of the library is not peeked into. */
+async function peek(libraryRoot: string, rel: string): Promise<string> {
+  const opened = await openInLibrary(libraryRoot, rel);
+  if (opened === null) throw new Error(`${rel} is not in the library`);
+  const { handle } = opened;
   try {
     const buf = Buffer.alloc(TITLE_PEEK_BYTES);
     const { bytesRead } = await handle.read(buf, 0, TITLE_PEEK_BYTES, 0);
@@ -49,7 +52,7 @@ export class DocumentTitles {
     if (hit !== undefined) return hit;
     let title: string;
     try {
-      title = titleFromText(await peek(path.join(this.libraryRoot, file.file_path)), file.file_path);
+      title = titleFromText(await peek(this.libraryRoot, file.file_path), file.file_path);
     } catch {
       // Indexed but gone from disk (until the next index run): the name still identifies it.
       title = path.posix.basename(file.file_path);

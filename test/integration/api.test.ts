@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexResponse, SearchResponse, StatsResponse } from '../../shared/api.js';
@@ -139,8 +139,10 @@ describe('HTTP API on the embedded default', () => {
   });
 
   it('refuses secret uploads without writing them', async () => {
-    const { json } = await postJson(`${server.url}/api/library/index`, { file_path: '.env', content: 'API_KEY=1', workspace: 'w' });
-    expect((json as IndexResponse).files[0]).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/secret-looking/) });
+    const { status, json } = await postJson(`${server.url}/api/library/index`, { file_path: '.env', content: 'API_KEY=1', workspace: 'w' });
+    expect(status).toBe(422);
+    expect(json.error.message).toMatch(/secret-looking.*not stored/);
+    expect(existsSync(path.join(env.library, 'contributed/w/.env'))).toBe(false);
   });
 
   it('indexes a path and reports unchanged files', async () => {

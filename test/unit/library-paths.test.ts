@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LibraryPathError, normalizeRelativePath, resolveInLibrary } from '../../server/indexing/library-paths.js';
+import { LibraryPathError, normalizeRelativePath, readInLibrary, resolveInLibrary } from '../../server/indexing/library-paths.js';
 import { FileFilter } from '../../server/indexing/file-filter.js';
 
 describe('library paths', () => {
@@ -50,5 +51,41 @@ describe('file filter', () => {
     const key = '-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----';
     expect(filter.checkContent(Buffer.from(key))).toEqual({ reason: expect.stringMatching(/private key/) });
     expect(filter.checkContent(Buffer.from('# Title\nplain text'))).toEqual({ text: '# Title\nplain text' });
+  });
+});
+
+describe('openInLibrary: the one check every library read goes through (issue 12, defect 1)', () => {
+  function setup() {
+    const base = mkdtempSync(path.join(os.tmpdir(), 'ailib-open-'));
+    const root = path.join(base, 'library');
+    const outside = path.join(base, 'outside');
+    mkdirSync(path.join(root, 'docs'), { recursive: true });
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(path.join(root, 'docs/inside.md'), 'inside text');
+    writeFileSync(path.join(outside, 'private.md'), 'outside text');
+    return { root, outside };
+  }
+
+  it('reads a regular file and a link that stays inside', async () => {
+    const { root } = setup();
+    symlinkSync(path.join(root, 'docs/inside.md'), path.join(root, 'docs/alias.md'));
+    expect((await readInLibrary(root, 'docs/inside.md'))?.toString()).toBe('inside text');
+    expect((await readInLibrary(root, 'docs/alias.md'))?.toString()).toBe('inside text');
+  });
+
+  it('refuses a file link and a folder link out of the library', async () => {
+    const { root, outside } = setup();
+    symlinkSync(path.join(outside, 'private.md'), path.join(root, 'docs/leak.md'));
+    symlinkSync(outside, path.join(root, 'linked'));
+    await expect(readInLibrary(root, 'docs/leak.md')).rejects.toThrow(/outside the library/);
+    await expect(readInLibrary(root, 'linked/private.md')).rejects.toThrow(LibraryPathError);
+  });
+
+  it('answers null, without blocking, for what is not a regular file', async () => {
+    const { root } = setup();
+    execFileSync('mkfifo', [path.join(root, 'docs/pipe.md')]);
+    expect(await readInLibrary(root, 'docs/pipe.md')).toBeNull();
+    expect(await readInLibrary(root, 'docs/missing.md')).toBeNull();
+    expect(await readInLibrary(root, 'docs')).toBeNull();
   });
 });
