@@ -220,14 +220,15 @@ describe('server tokens, roles and contributors', () => {
       expect((await call(`${server.url}/api/conversations`, { token: tokens.alice })).json.conversations).toHaveLength(1);
     });
 
-    it('treats its own tokens as secrets: a document holding one is skipped with the reason, never searchable', async () => {
+    it('treats its own tokens as secrets: an upload holding one is refused (422), a file on disk skipped, neither searchable', async () => {
       const reason = /^secret-looking: contains an AI Library server token/;
       const content = `# Deploy bot\n\nThe zanzibar deploy bot authenticates with Authorization: Bearer ${tokens.ops}\n`;
       const upload = await call(`${server.url}/api/library/index`, {
         token: tokens.alice,
         body: { file_path: 'deploy-bot.md', content, workspace: 'payments' },
       });
-      expect(upload.json.files[0]).toMatchObject({ file_path: 'contributed/payments/deploy-bot.md', status: 'skipped', reason: expect.stringMatching(reason) });
+      expect(upload.status).toBe(422);
+      expect(upload.json.error.message).toMatch(/secret-looking: contains an AI Library server token.*not stored/);
       expect(existsSync(path.join(env.library, 'contributed/payments/deploy-bot.md'))).toBe(false);
       // The same text put on disk by hand and picked up by a re-index.
       writeFileSync(path.join(env.library, 'guides/deploy-bot.md'), content);
