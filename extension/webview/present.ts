@@ -96,10 +96,10 @@ export function confidenceLevel(confidence: number): Level {
   return 'low';
 }
 
-/** "Claude (claude-sonnet-4-5)" or "Extractive quotes": which model answered. */
+/** Which model answered; an extractive answer's banner already says "extractive", so this does not repeat it. */
 export function answeredBy(mode: AnswerMode | null, model: string | null): string | null {
-  if (mode === 'claude') return model ? `Claude (${model})` : 'Claude';
-  if (mode === 'extractive') return 'Extractive quotes, no model';
+  if (mode === 'claude') return model ? `Answered by Claude (${model})` : 'Answered by Claude';
+  if (mode === 'extractive') return 'Quoted from the library, no model';
   return null;
 }
 

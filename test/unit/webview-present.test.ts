@@ -63,8 +63,8 @@ describe('answer facts (defects 11 and 16)', () => {
   });
 
   it('names the model and a confidence word', () => {
-    expect(answeredBy('claude', 'claude-sonnet-4-5')).toBe('Claude (claude-sonnet-4-5)');
-    expect(answeredBy('extractive', null)).toBe('Extractive quotes, no model');
+    expect(answeredBy('claude', 'claude-sonnet-4-5')).toBe('Answered by Claude (claude-sonnet-4-5)');
+    expect(answeredBy('extractive', null)).toBe('Quoted from the library, no model');
     expect([confidenceLevel(0.82), confidenceLevel(0.5), confidenceLevel(0.1)]).toEqual(['high', 'medium', 'low']);
   });
 
