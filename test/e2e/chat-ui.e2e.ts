@@ -19,6 +19,12 @@ export function lastTurn(chat: FrameLocator): Locator {
 
 /** Types a question into the chat input and sends it with Enter. */
 export async function ask(chat: FrameLocator, question: string): Promise<void> {
+  // A step after a failed one must not type into a chat that still streams.
+  const stop = chat.locator('#stop');
+  if (await stop.isVisible()) {
+    await stop.click();
+    await stop.waitFor({ state: 'hidden' });
+  }
   const input = chat.locator('#input');
   await input.click();
   await input.fill(question);
@@ -35,7 +41,9 @@ export async function waitForAnswer(chat: FrameLocator, timeoutMs = 30_000): Pro
 }
 
 /** Where the last turn's answer ends and where the message area's viewport is (webview pixels). */
-export async function answerInView(chat: FrameLocator): Promise<{ lastLineBottom: number; lastLineTop: number; viewTop: number; viewBottom: number; inView: boolean; text: string }> {
+export async function answerInView(
+  chat: FrameLocator,
+): Promise<{ lastLineBottom: number; lastLineTop: number; viewTop: number; viewBottom: number; inView: boolean; text: string; length: number }> {
   return chat.locator('#messages').evaluate((messages) => {
     const turns = messages.querySelectorAll('.turn');
     const turn = turns[turns.length - 1];
@@ -60,7 +68,15 @@ export async function answerInView(chat: FrameLocator): Promise<{ lastLineBottom
     const view = messages.getBoundingClientRect();
     const bottom = lastRect?.bottom ?? Number.NaN;
     const top = lastRect?.top ?? Number.NaN;
-    return { lastLineBottom: bottom, lastLineTop: top, viewTop: view.top, viewBottom: view.bottom, inView: top >= view.top - 1 && bottom <= view.bottom + 1, text };
+    return {
+      lastLineBottom: bottom,
+      lastLineTop: top,
+      viewTop: view.top,
+      viewBottom: view.bottom,
+      inView: top >= view.top - 1 && bottom <= view.bottom + 1,
+      text,
+      length: answer?.textContent?.length ?? 0,
+    };
   });
 }
 
