@@ -5,7 +5,7 @@
  */
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { WORKSPACE_NAME, sleep } from './harness.js';
-import { runTitle, waitUntil, webviewFrame } from './ui.e2e.js';
+import { waitUntil, webviewFrame } from './ui.e2e.js';
 
 export const LIB = `contributed/${WORKSPACE_NAME}`;
 
@@ -31,11 +31,13 @@ export async function ask(chat: FrameLocator, question: string): Promise<void> {
   await input.press('Enter');
 }
 
-export async function waitForAnswer(chat: FrameLocator, timeoutMs = 30_000): Promise<Locator> {
+/** Waits until the last turn is the one asking `question` and its answer has finished. */
+export async function waitForAnswer(chat: FrameLocator, question: string, timeoutMs = 30_000): Promise<Locator> {
   const turn = lastTurn(chat);
-  await waitUntil('the answer to finish', async () => {
+  await waitUntil(`the answer to "${question}"`, async () => {
+    if (!((await turn.locator('.question').innerText()) ?? '').includes(question)) return false;
     const cls = (await turn.getAttribute('class')) ?? '';
-    return !cls.includes('streaming') && (await turn.locator('.turn-meta, .turn-status').first().count()) > 0;
+    return !cls.includes('streaming') && (await turn.locator('.answered-by').count()) > 0;
   }, timeoutMs);
   return turn;
 }
@@ -161,7 +163,13 @@ export const THEMES = [
 
 /** Picks a color theme through "Preferences: Color Theme", as a person would, and waits for the chat to follow. */
 export async function setColorTheme(page: Page, chat: FrameLocator, theme: (typeof THEMES)[number]): Promise<void> {
-  await runTitle(page, 'Preferences: Color Theme');
+  await page.keyboard.press('F1');
+  const palette = page.locator('.quick-input-widget input[type="text"], .quick-input-widget .quick-input-box input').first();
+  await palette.waitFor({ state: 'visible' });
+  await palette.fill('>Preferences: Color Theme');
+  // "Browse Color Themes in Marketplace" ranks first; the picker itself is the row without "Browse".
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Preferences: Color Theme' }).filter({ hasNotText: 'Browse' }).first().click();
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: theme.name }).first().waitFor();
   const input = page.locator('.quick-input-widget input[type="text"], .quick-input-widget .quick-input-box input').first();
   await input.fill(theme.name);
   await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: theme.name }).first().waitFor();

@@ -527,7 +527,8 @@ export async function startLibraryServer(opts: {
     env,
     logFile: path.join(base, 'server.log'),
   });
-  const deadline = Date.now() + 20_000;
+  // Generous: on a 2-core machine shared by parallel runs, a cold start has taken over 20 s.
+  const deadline = Date.now() + 60_000;
   let url: string | null = null;
   while (!url) {
     for (const line of proc.output().split('\n')) {
