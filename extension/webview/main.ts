@@ -304,11 +304,11 @@ function renderTurn(view: TurnView, turn: ChatTurn, isLast: boolean): void {
 function modeLine(w: ChatWelcome): string {
   switch (w.mode.kind) {
     case 'claude':
-      return w.mode.key === 'developer' ? 'Answers: Claude, with your Anthropic API key.' : 'Answers: Claude, with the server\u2019s Anthropic key.';
+      return w.mode.key === 'developer' ? 'Claude, with your Anthropic API key.' : 'Claude, with the server\u2019s Anthropic key.';
     case 'extractive':
-      return `Answers: extractive quotes from the library, ${w.mode.reason}`;
+      return `Extractive quotes from the library, ${w.mode.reason}`;
     case 'unknown':
-      return `Answers: unknown, ${w.mode.reason}`;
+      return `Not known yet: ${w.mode.reason}`;
   }
 }
 
@@ -318,7 +318,7 @@ function renderWelcome(): HTMLElement {
   const w = state.welcome;
   if (w) {
     const facts = el('dl', 'welcome-facts');
-    facts.append(el('dt', undefined, 'Server'), el('dd', 'welcome-server', w.serverUrl), el('dt', undefined, 'Mode'), el('dd', 'welcome-mode', modeLine(w)));
+    facts.append(el('dt', undefined, 'Server'), el('dd', 'welcome-server', w.serverUrl), el('dt', undefined, 'Answers'), el('dd', 'welcome-mode', modeLine(w)));
     box.append(facts);
     if (w.examples.length > 0) {
       box.append(el('p', 'muted', 'Try one of these, drawn from the library\u2019s own categories:'));
