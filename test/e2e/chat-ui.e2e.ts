@@ -169,8 +169,9 @@ export async function setColorTheme(page: Page, chat: FrameLocator, theme: (type
   await palette.fill('>Preferences: Color Theme');
   // "Browse Color Themes in Marketplace" ranks first; the picker itself is the row without "Browse".
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Preferences: Color Theme' }).filter({ hasNotText: 'Browse' }).first().click();
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: theme.name }).first().waitFor();
+  // The theme picker replaces the palette: its input loses the ">" (its long list is virtual, so rows are not awaited).
   const input = page.locator('.quick-input-widget input[type="text"], .quick-input-widget .quick-input-box input').first();
+  await waitUntil('the color theme picker', async () => !(await input.inputValue()).startsWith('>'));
   await input.fill(theme.name);
   await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: theme.name }).first().waitFor();
   await input.press('Enter');

@@ -168,7 +168,7 @@ describe('chat panel (issue 14) in code-server + Chromium', () => {
   step('streaming: the answer\u2019s last line stays in view unless the reader scrolls away; aria-busy; Escape stops and "Stopped" is in view (defects 1, 9, 17)', async (e, p) => {
     await setAnthropicKey(p, FAKE_ANTHROPIC_KEY);
     const chat = chatFrame(p);
-    e.anthropicFake.enqueue({ kind: 'answer', deltas: longAnswer(60), citations: [{ afterDelta: 0, index: 0, match: 'rate_limiter' }], delayMs: 150 });
+    e.anthropicFake.enqueue({ kind: 'answer', deltas: longAnswer(200), citations: [{ afterDelta: 0, index: 0, match: 'rate_limiter' }], delayMs: 150 });
     await ask(chat, 'Walk me through the token bucket, step by step.');
     const messages = chat.locator('#messages');
     const turn = lastTurn(chat);
