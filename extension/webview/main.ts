@@ -41,8 +41,6 @@ let state: ChatState = restoreState(vscode.getState());
 let renderTimer: ReturnType<typeof setTimeout> | undefined;
 /** Follow the newest answer as it grows; off once the reader scrolls away from its end. */
 let follow = true;
-/** The scrollTop this script last set, to tell its own scrolling from the reader's. */
-let ownScrollTop = -1;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -441,10 +439,7 @@ function keepAnswerInView(): void {
   const end = answerEnd();
   if (end === null) return;
   const overshoot = end + FOLLOW_MARGIN_PX - messages.getBoundingClientRect().bottom;
-  if (overshoot > 0) {
-    messages.scrollTop += overshoot;
-    ownScrollTop = messages.scrollTop;
-  }
+  if (overshoot > 0) messages.scrollTop += overshoot;
 }
 
 // ---- Events ----
@@ -539,13 +534,22 @@ attachmentBar.addEventListener('click', (event) => {
   }
 });
 
+// Scrolling up is the reader's intent to look back: stop following at once, before the scroll moves far.
+messages.addEventListener('wheel', (event) => {
+  if (event.deltaY < 0) follow = false;
+}, { passive: true });
+
+let lastScrollTop = 0;
 messages.addEventListener('scroll', () => {
-  // Our own scrolling says nothing about the reader.
-  if (Math.abs(messages.scrollTop - ownScrollTop) <= 1) return;
-  ownScrollTop = -1;
-  // The reader follows the answer while its end is in view; scrolling it out of view stops following.
+  // The reader follows the answer while its end is in view (or the view is at the bottom);
+  // scrolling it out of view stops following, and only scrolling down to it resumes.
+  // Our own scrolling keeps the end in view, so it never stops following.
   const end = answerEnd();
-  follow = end === null || end <= messages.getBoundingClientRect().bottom + STICKY_PX;
+  const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight <= STICKY_PX;
+  const endInView = end === null || end <= messages.getBoundingClientRect().bottom + STICKY_PX;
+  const down = messages.scrollTop >= lastScrollTop;
+  lastScrollTop = messages.scrollTop;
+  follow = atBottom || (endInView && (down || follow));
 });
 
 // ---- The composer: send, `/` commands, ↑ recall ----

@@ -203,9 +203,19 @@ describe('chat panel (issue 14) in code-server + Chromium', () => {
     await screenshot(p, 'chat-06-streaming-reader-scrolled-up');
 
     // Back at the end, following resumes; Escape in the chat stops the answer.
-    await p.mouse.wheel(0, 100_000);
-    await sleep(600);
-    expect((await answerInView(chat)).inView).toBe(true);
+    await waitUntil('the reader to reach the end of the answer', async () => {
+      await p.mouse.wheel(0, 20_000);
+      await sleep(300);
+      return (await answerInView(chat)).inView;
+    }, 10_000);
+    // From there on the view follows the growing answer again.
+    const resumed = [];
+    for (let i = 0; i < 3; i++) {
+      await sleep(400);
+      resumed.push(await answerInView(chat));
+    }
+    expect(resumed.filter((s) => !s.inView), JSON.stringify(resumed)).toEqual([]);
+    expect(new Set(resumed.map((s) => s.length)).size, 'the answer did not grow after the reader came back').toBeGreaterThan(1);
     await chat.locator('#input').press('Escape');
     const stopped = lastTurn(chat).locator('.turn-status', { hasText: 'Stopped' });
     await stopped.waitFor({ timeout: 10_000 });
