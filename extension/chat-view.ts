@@ -1,16 +1,25 @@
 import * as vscode from 'vscode';
 import type { AskStreamEvent } from '../shared/api.js';
-import { STOPPED_CODE, parseFromWebview, type FailureAction, type FromWebview, type ToWebview } from '../shared/webview-protocol.js';
+import {
+  STOPPED_CODE,
+  parseFromWebview,
+  type ChatWelcome,
+  type FailureAction,
+  type FromWebview,
+  type SelectionContext,
+  type ToWebview,
+} from '../shared/webview-protocol.js';
 import { ApiError, type ApiClient } from './api-client.js';
+import { describeAnswerMode, exampleQuestions } from './chat-welcome.js';
 import { describeFailure } from './errors.js';
-import { MAX_QUESTION_CHARS } from './commands/ask-selection.js';
+import { MAX_QUESTION_CHARS, composeQuestion } from './commands/ask-selection.js';
 import { openSource } from './source-opener.js';
 
 export const CHAT_VIEW = 'aiLibrary.chat';
 
-export const EXTRACTIVE_NOTE = 'No Anthropic API key: answers are extractive quotes. Set one with AI Library: Set Anthropic API Key.';
+export const EXTRACTIVE_NOTE = 'No Anthropic API key: answers are extractive quotes.';
 const EXTRACTIVE_WITH_KEY_NOTE =
-  'This answer is extractive quotes although an Anthropic API key is set: the server could not use it. Check the key with AI Library: Set Anthropic API Key, or the server log.';
+  'This answer is extractive quotes although an Anthropic API key is set: the server could not use it. Check the key, or the server log.';
 
 export interface ChatDeps {
   extensionUri: vscode.Uri;
@@ -18,6 +27,8 @@ export interface ChatDeps {
   resultCount: () => number;
   hasAnthropicKey: () => Promise<boolean>;
   runAction: (action: Exclude<FailureAction, 'retry'>) => PromiseLike<unknown>;
+  /** Runs a VS Code command for a `/` command typed in the chat (`/similar`, `/index`). */
+  runCommand: (command: string) => PromiseLike<unknown>;
   fail: (err: unknown, doing: string) => Promise<void>;
   log: vscode.LogOutputChannel;
 }
@@ -92,14 +103,18 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 <title>AI Library Chat</title>
 </head>
 <body>
-<main id="messages" role="log" aria-live="polite" aria-label="Conversation"></main>
+<main id="messages" role="log" aria-live="polite" aria-label="Conversation" aria-busy="false"></main>
 <section id="history" aria-label="Saved conversations" hidden></section>
 <div id="notice" role="status" hidden></div>
 <div id="composer">
-<textarea id="input" rows="3" aria-label="Question" placeholder="Ask the library… (Enter to send, Shift+Enter for a new line)"></textarea>
+<div id="attachment" aria-label="Attached selection" hidden></div>
+<ul id="slash-list" role="listbox" aria-label="Commands" hidden></ul>
+<div class="composer-row">
+<textarea id="input" rows="2" aria-label="Question" aria-controls="slash-list" aria-autocomplete="list" aria-expanded="false" placeholder="Ask the library… (/ for commands)"></textarea>
 <div class="composer-actions">
-<button id="stop" type="button" class="secondary" hidden>Stop</button>
 <button id="send" type="button">Ask</button>
+<button id="stop" type="button" class="secondary" hidden title="Stop the answer (Escape)">Stop</button>
+</div>
 </div>
 </div>
 <script nonce="${n}" src="${script.toString()}"></script>
@@ -112,10 +127,38 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     else this.pending.push(message);
   }
 
-  /** Opens the chat and asks there, as if typed: the webview adds its conversation id. */
-  async askFromHost(question: string): Promise<void> {
+  /**
+   * Opens the chat and asks there, as if typed: the webview adds its conversation id.
+   * A selection goes first as the composer's chip, so the question carries it.
+   */
+  async askFromHost(question: string, context?: SelectionContext): Promise<void> {
     await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
+    if (context) this.post({ type: 'attachContext', context });
     this.post({ type: 'askQuestion', question });
+  }
+
+  /** Ask About Selection without a question: the selection waits as a chip while the developer types. */
+  async attach(context: SelectionContext): Promise<void> {
+    await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
+    this.post({ type: 'attachContext', context });
+  }
+
+  /** Server, answer mode and examples for the empty chat; a failure is said there, not as a toast. */
+  private async sendWelcome(): Promise<void> {
+    const [hasKey, health, taxonomy] = await Promise.all([
+      this.deps.hasAnthropicKey(),
+      this.deps.client.health().then(
+        (h) => ({ ok: true as const, h }),
+        (e: unknown) => ({ ok: false as const, error: describeFailure(e, { serverUrl: this.deps.client.serverUrl, doing: 'checking the server' }).message }),
+      ),
+      this.deps.client.taxonomy().catch(() => null),
+    ]);
+    const welcome: ChatWelcome = {
+      serverUrl: this.deps.client.serverUrl,
+      mode: describeAnswerMode(hasKey, health.ok ? health.h : null, health.ok ? null : health.error),
+      examples: taxonomy ? exampleQuestions(taxonomy) : [],
+    };
+    this.post({ type: 'welcome', welcome });
   }
 
   async newChat(): Promise<void> {
@@ -141,15 +184,19 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         const queued = this.pending;
         this.pending = [];
         for (const m of queued) this.post(m);
-        return;
+        return this.sendWelcome();
       }
       case 'ask':
-        return this.ask(msg.question, msg.conversationId);
+        return this.ask(msg.question, msg.conversationId, msg.context ?? null, msg.replaces ?? null);
       case 'stop':
         return this.stop();
       case 'newChat':
         this.stop();
-        return this.post({ type: 'newChat' });
+        this.post({ type: 'newChat' });
+        return this.sendWelcome();
+      case 'slashCommand':
+        await this.deps.runCommand(msg.command === 'similar' ? 'aiLibrary.findSimilar' : 'aiLibrary.indexFile');
+        return;
       case 'listHistory':
         return this.refreshHistory();
       case 'loadConversation':
@@ -213,12 +260,16 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
   }
 
-  private async ask(question: string, conversationId: string | null): Promise<void> {
+  private async ask(shown: string, conversationId: string | null, context: SelectionContext | null, replaces: string | null): Promise<void> {
     this.stop();
     const turnId = newTurnId();
     const controller = new AbortController();
     this.current = { turnId, controller };
-    this.post({ type: 'streamStart', turnId, question });
+    this.post({ type: 'streamStart', turnId, question: shown, context, replaces });
+    // The chip shows file and lines; the server gets the code itself.
+    const question = context
+      ? composeQuestion(shown, context.code, `\`${context.file}\` lines ${context.start_line}-${context.end_line}`, context.language)
+      : shown;
     if (question.length > MAX_QUESTION_CHARS) {
       this.post({
         type: 'streamError',
@@ -235,7 +286,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const note = async (mode: string) => {
       if (mode !== 'extractive' || noted) return;
       noted = true;
-      this.post({ type: 'extractiveNote', turnId, text: (await this.deps.hasAnthropicKey()) ? EXTRACTIVE_WITH_KEY_NOTE : EXTRACTIVE_NOTE });
+      const hasKey = await this.deps.hasAnthropicKey();
+      this.post({ type: 'extractiveNote', turnId, text: hasKey ? EXTRACTIVE_WITH_KEY_NOTE : EXTRACTIVE_NOTE, action: hasKey ? 'showLog' : 'setAnthropicKey' });
     };
     try {
       const stream = this.deps.client.askStream(

@@ -109,6 +109,7 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
     resultCount: () => readSettings().resultCount,
     hasAnthropicKey: async () => Boolean(await context.secrets.get(SECRET_ANTHROPIC_KEY)),
     runAction,
+    runCommand: (command) => vscode.commands.executeCommand(command),
     fail: (err, doing) => fail(err, doing),
     log: output,
   });
@@ -187,7 +188,9 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
 
     register(COMMANDS.indexFile, (first, second) => indexUris(commandTargets(first, second), indexDeps)),
     register(COMMANDS.findSimilar, () => findSimilarToSelection(similarDeps)),
-    register(COMMANDS.askSelection, (question) => askAboutSelection((q) => chat.askFromHost(q), question)),
+    register(COMMANDS.askSelection, (question) =>
+      askAboutSelection({ ask: (q, c) => chat.askFromHost(q, c), attach: (c) => chat.attach(c) }, question),
+    ),
     register(COMMANDS.newChat, () => chat.newChat()),
     register(COMMANDS.showHistory, () => chat.showHistory()),
     register(COMMANDS.refreshLibrary, refreshAll),

@@ -21,9 +21,50 @@ export const FAILURE_ACTION_LABELS: Readonly<Record<FailureAction, string>> = {
 /** A stream the reader stopped is reported as an error with this code, so the partial answer stays. */
 export const STOPPED_CODE = 'stopped';
 
+/**
+ * A selection attached to a question (Ask About Selection): the chat shows it as
+ * a removable chip (file, lines); the host sends the code to the server.
+ */
+export interface SelectionContext {
+  /** Workspace-relative path, as the developer knows the file. */
+  file: string;
+  start_line: number;
+  end_line: number;
+  language: string;
+  code: string;
+}
+
+/** How questions get answered, for the chat's welcome (issue 14: say the server, the mode and why). */
+export type AnswerModeInfo =
+  | { kind: 'claude'; key: 'developer' | 'server' }
+  | { kind: 'extractive'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+export interface ChatWelcome {
+  serverUrl: string;
+  mode: AnswerModeInfo;
+  /** Questions drawn from the library's own taxonomy; empty when it could not be read. */
+  examples: string[];
+}
+
+/** `/` commands the chat input completes; `new` and `history` stay in the webview, the rest run VS Code commands. */
+export const SLASH_COMMANDS = ['new', 'history', 'similar', 'index'] as const;
+export type SlashCommand = (typeof SLASH_COMMANDS)[number];
+export const SLASH_COMMAND_HELP: Readonly<Record<SlashCommand, string>> = {
+  new: 'Start a new conversation',
+  history: 'Show saved conversations',
+  similar: 'Find passages similar to the editor selection',
+  index: 'Index the file in the active editor',
+};
+
+export function isSlashCommand(v: unknown): v is SlashCommand {
+  return typeof v === 'string' && (SLASH_COMMANDS as readonly string[]).includes(v);
+}
+
 /** Extension host → webview. */
 export type ToWebview =
-  | { type: 'streamStart'; turnId: string; question: string }
+  /** `replaces`: a regenerated turn takes the place of this one; `context`: the selection the question was asked about. */
+  | { type: 'streamStart'; turnId: string; question: string; context?: SelectionContext | null; replaces?: string | null }
   | { type: 'sources'; turnId: string; sources: AnswerSource[]; conversationId: string; mode: AnswerMode }
   | { type: 'streamDelta'; turnId: string; text: string }
   | { type: 'streamDone'; turnId: string; response: AskResponse }
@@ -35,7 +76,8 @@ export type ToWebview =
       actions: FailureAction[];
       partial: AskResponse | null;
     }
-  | { type: 'extractiveNote'; turnId: string; text: string }
+  /** `action`: what would let Claude answer (e.g. set a key), shown as a button beside the note. */
+  | { type: 'extractiveNote'; turnId: string; text: string; action?: FailureAction }
   | { type: 'history'; conversations: ConversationSummary[]; error: string | null }
   | { type: 'conversationLoaded'; conversation: Conversation }
   | { type: 'conversationDeleted'; id: string }
@@ -44,12 +86,15 @@ export type ToWebview =
   /** Asked from outside the webview (Ask About Selection); the webview sends it back as `ask` with its conversation. */
   | { type: 'askQuestion'; question: string }
   | { type: 'insertAck'; ok: boolean; message: string }
-  | { type: 'copyAck'; ok: boolean; message: string };
+  | { type: 'copyAck'; ok: boolean; message: string }
+  | { type: 'welcome'; welcome: ChatWelcome }
+  /** Ask About Selection without a question: the selection waits as a chip while the developer types. */
+  | { type: 'attachContext'; context: SelectionContext };
 
 /** Webview → extension host. */
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'ask'; question: string; conversationId: string | null }
+  | { type: 'ask'; question: string; conversationId: string | null; context?: SelectionContext | null; replaces?: string | null }
   | { type: 'stop' }
   | { type: 'newChat' }
   | { type: 'listHistory' }
@@ -59,7 +104,8 @@ export type FromWebview =
   | { type: 'openLink'; url: string }
   | { type: 'copyCode'; code: string }
   | { type: 'insertCode'; code: string }
-  | { type: 'runAction'; action: FailureAction };
+  | { type: 'runAction'; action: FailureAction }
+  | { type: 'slashCommand'; command: Extract<SlashCommand, 'similar' | 'index'> };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -76,7 +122,19 @@ export function isFailureAction(v: unknown): v is FailureAction {
 const TO_WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'streamStart', 'sources', 'streamDelta', 'streamDone', 'streamError', 'extractiveNote', 'history',
   'conversationLoaded', 'conversationDeleted', 'newChat', 'showHistory', 'askQuestion', 'insertAck', 'copyAck',
+  'welcome', 'attachContext',
 ]);
+
+export function isSelectionContext(v: unknown): v is SelectionContext {
+  return (
+    isRecord(v) &&
+    typeof v.file === 'string' &&
+    isLine(v.start_line) &&
+    isLine(v.end_line) &&
+    typeof v.language === 'string' &&
+    typeof v.code === 'string'
+  );
+}
 
 /**
  * A light check of a message arriving in the webview: only the extension host
@@ -108,6 +166,10 @@ export function isToWebview(v: unknown): v is ToWebview {
     case 'insertAck':
     case 'copyAck':
       return typeof v.ok === 'boolean' && typeof v.message === 'string';
+    case 'welcome':
+      return isRecord(v.welcome) && typeof v.welcome.serverUrl === 'string' && isRecord(v.welcome.mode) && Array.isArray(v.welcome.examples);
+    case 'attachContext':
+      return isSelectionContext(v.context);
     default:
       return true;
   }
@@ -125,10 +187,14 @@ export function parseFromWebview(v: unknown): FromWebview | null {
     case 'newChat':
     case 'listHistory':
       return { type: v.type };
-    case 'ask':
+    case 'ask': {
       if (typeof v.question !== 'string') return null;
       if (v.conversationId !== null && typeof v.conversationId !== 'string') return null;
-      return { type: 'ask', question: v.question, conversationId: v.conversationId };
+      const context = v.context === undefined || v.context === null ? null : isSelectionContext(v.context) ? v.context : undefined;
+      if (context === undefined) return null;
+      const replaces = typeof v.replaces === 'string' ? v.replaces : null;
+      return { type: 'ask', question: v.question, conversationId: v.conversationId, context, replaces };
+    }
     case 'loadConversation':
       return typeof v.id === 'string' ? { type: 'loadConversation', id: v.id } : null;
     case 'deleteConversation':
@@ -143,6 +209,8 @@ export function parseFromWebview(v: unknown): FromWebview | null {
       return typeof v.code === 'string' ? { type: v.type, code: v.code } : null;
     case 'runAction':
       return isFailureAction(v.action) ? { type: 'runAction', action: v.action } : null;
+    case 'slashCommand':
+      return v.command === 'similar' || v.command === 'index' ? { type: 'slashCommand', command: v.command } : null;
     default:
       return null;
   }

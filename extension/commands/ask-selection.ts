@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { SelectionContext } from '../../shared/webview-protocol.js';
 
 export const ASK_SELECTION = 'aiLibrary.askSelection';
 
@@ -22,29 +23,44 @@ export function composeQuestion(question: string, code: string, where: string, l
   return `${head}${fence}${language}\n${body}\n${fence}`;
 }
 
+/** The editor's selection as the chat's context chip: file and lines shown, the code sent to the server. */
+export function selectionContext(editor: vscode.TextEditor): SelectionContext | undefined {
+  const code = editor.document.getText(editor.selection);
+  if (code.trim() === '') return undefined;
+  const { start, end } = editor.selection;
+  // A selection ending at column 0 of a line does not include that line.
+  const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
+  return {
+    file: vscode.workspace.asRelativePath(editor.document.uri, false),
+    start_line: start.line + 1,
+    end_line: last + 1,
+    language: editor.document.languageId,
+    code,
+  };
+}
+
+export interface SelectionChat {
+  /** Asks at once, with the selection attached. */
+  ask(question: string, context: SelectionContext): Promise<void>;
+  /** Attaches the selection as a chip in the chat's input and waits for the developer's question. */
+  attach(context: SelectionContext): Promise<void>;
+}
+
 /**
- * Ask About Selection: asks for the question (or takes it as an argument, which
- * keybindings and tests use) and sends it with the selection to the chat.
+ * Ask About Selection: the selection becomes a removable chip (file, lines) in
+ * the chat's input, where the developer types the question. Keybindings and
+ * tests may pass the question as an argument; it is then asked at once.
  */
-export async function askAboutSelection(ask: (question: string) => Promise<void>, questionArg: unknown): Promise<void> {
+export async function askAboutSelection(chat: SelectionChat, questionArg: unknown): Promise<void> {
   const editor = vscode.window.activeTextEditor;
-  const code = editor?.document.getText(editor.selection) ?? '';
-  if (!editor || code.trim() === '') {
+  const context = editor ? selectionContext(editor) : undefined;
+  if (!context) {
     void vscode.window.showWarningMessage('AI Library: select some code or text first, then run "AI Library: Ask About Selection".');
     return;
   }
-  let question = typeof questionArg === 'string' ? questionArg : undefined;
-  if (question === undefined) {
-    question = await vscode.window.showInputBox({
-      title: 'AI Library: Ask About Selection',
-      prompt: 'Your question; the selection is attached as a code block',
-      placeHolder: DEFAULT_QUESTION,
-      ignoreFocusOut: true,
-    });
-    if (question === undefined) return;
+  if (typeof questionArg === 'string') {
+    await chat.ask(questionArg.trim() || DEFAULT_QUESTION, context);
+    return;
   }
-  const { start, end } = editor.selection;
-  const rel = vscode.workspace.asRelativePath(editor.document.uri, false);
-  const where = `\`${rel}\` lines ${start.line + 1}-${end.line + 1}`;
-  await ask(composeQuestion(question.trim() || DEFAULT_QUESTION, code, where, editor.document.languageId));
+  await chat.attach(context);
 }

@@ -53,6 +53,13 @@ export async function findSimilarToSelection(deps: SimilarDeps): Promise<void> {
   );
 }
 
+/** Closes the preview tab of a passage (Escape on the picker); a tab the developer had pinned stays. */
+async function closePreview(uri: vscode.Uri): Promise<void> {
+  const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+  const preview = tabs.filter((t) => t.isPreview && t.input instanceof vscode.TabInputText && t.input.uri.toString() === uri.toString());
+  if (preview.length > 0) await vscode.window.tabGroups.close(preview);
+}
+
 /**
  * Results in a QuickPick; moving through them previews each passage beside the
  * editor without taking focus, Enter opens it for good.
@@ -70,6 +77,9 @@ export async function showSimilar(deps: SimilarDeps, request: Omit<SimilarReques
   let previewTimer: ReturnType<typeof setTimeout> | undefined;
   let previewColumn: vscode.ViewColumn | undefined;
   let acceptedEarly = false;
+  /** The passage shown beside while moving through the list; Escape closes it again. */
+  let previewed: vscode.Uri | undefined;
+  let accepted = false;
 
   const open = async (r: SearchResult, preview: boolean) => {
     try {
@@ -79,6 +89,7 @@ export async function showSimilar(deps: SimilarDeps, request: Omit<SimilarReques
         preserveFocus: preview,
       });
       previewColumn = editor.viewColumn;
+      previewed = preview ? editor.document.uri : undefined;
     } catch (err) {
       void deps.fail(err, `opening ${r.file_path}`);
     }
@@ -87,6 +98,7 @@ export async function showSimilar(deps: SimilarDeps, request: Omit<SimilarReques
     controller.abort();
     clearTimeout(previewTimer);
     qp.dispose();
+    if (!accepted && !acceptedEarly && previewed) void closePreview(previewed);
   });
   qp.onDidChangeActive((items) => {
     clearTimeout(previewTimer);
@@ -104,6 +116,7 @@ export async function showSimilar(deps: SimilarDeps, request: Omit<SimilarReques
     // Enter on an unfiltered list means the highlighted first row, even if its activation has not reached us yet.
     const item = qp.selectedItems[0] ?? qp.activeItems[0] ?? (qp.value === '' ? qp.items[0] : undefined);
     clearTimeout(previewTimer);
+    accepted = true;
     qp.hide();
     if (item) void open(item.result, false);
   });

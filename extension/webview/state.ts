@@ -4,7 +4,15 @@
  * persists, so a reloaded webview comes back as it was.
  */
 import type { AnswerMode, AnswerSource, AskResponse, Citation, Conversation, ConversationSummary } from '../../shared/api.js';
-import { STOPPED_CODE, isFailureAction, type FailureAction, type ToWebview } from '../../shared/webview-protocol.js';
+import {
+  STOPPED_CODE,
+  isFailureAction,
+  isSelectionContext,
+  type ChatWelcome,
+  type FailureAction,
+  type SelectionContext,
+  type ToWebview,
+} from '../../shared/webview-protocol.js';
 
 export type TurnStatus = 'streaming' | 'done' | 'error' | 'stopped';
 
@@ -24,8 +32,14 @@ export interface ChatTurn {
   mode: AnswerMode | null;
   /** The extractive-answer banner, when the server answered without Claude. */
   note: string | null;
+  /** What the banner offers to do (set a key), when anything. */
+  noteAction: FailureAction | null;
   error: TurnError | null;
   confidence: number | null;
+  /** The model that answered (AskResponse.model), once known. */
+  model: string | null;
+  /** The selection the question was asked about (Ask About Selection). */
+  context: SelectionContext | null;
   incomplete: boolean;
 }
 
@@ -40,13 +54,18 @@ export interface ChatState {
   draft: string;
   /** A short confirmation (copied, inserted) or its failure. */
   notice: { ok: boolean; message: string } | null;
+  /** The selection waiting in the composer as a chip, sent with the next question. */
+  attachment: SelectionContext | null;
+  /** Server, answer mode and example questions for the empty chat. */
+  welcome: ChatWelcome | null;
 }
 
 /** Actions that start in the webview itself rather than in a host message. */
 export type LocalAction =
   | { type: 'ui/panel'; panel: ChatState['panel'] }
   | { type: 'ui/draft'; text: string }
-  | { type: 'ui/dismissNotice' };
+  | { type: 'ui/dismissNotice' }
+  | { type: 'ui/detach' };
 
 export type ChatAction = ToWebview | LocalAction;
 
@@ -60,6 +79,8 @@ export function initialState(): ChatState {
     history: { items: [], error: null, loading: false },
     draft: '',
     notice: null,
+    attachment: null,
+    welcome: null,
   };
 }
 
@@ -83,8 +104,11 @@ function finishedTurn(id: string, question: string, answer: AskResponse, status:
     status,
     mode: answer.mode,
     note: null,
+    noteAction: null,
     error: null,
     confidence: answer.confidence,
+    model: answer.model,
+    context: null,
     incomplete: answer.incomplete,
   };
 }
@@ -99,8 +123,11 @@ function loadConversation(state: ChatState, c: Conversation): ChatState {
     status: 'done',
     mode: h.mode,
     note: null,
+    noteAction: null,
     error: null,
     confidence: h.confidence,
+    model: null,
+    context: null,
     incomplete: h.incomplete,
   }));
   return { ...state, conversationId: c.id, turns, activeTurnId: null, panel: 'chat' };
@@ -110,7 +137,10 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'streamStart': {
       // One answer streams at a time; an older one still marked streaming was abandoned.
-      const turns = state.turns.map((t) => (t.status === 'streaming' ? { ...t, status: 'stopped' as const } : t));
+      // A regenerated answer takes the place of the one it replaces.
+      const turns = state.turns
+        .filter((t) => t.id !== action.replaces)
+        .map((t) => (t.status === 'streaming' ? { ...t, status: 'stopped' as const } : t));
       const turn: ChatTurn = {
         id: action.turnId,
         question: action.question,
@@ -120,11 +150,16 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         status: 'streaming',
         mode: null,
         note: null,
+        noteAction: null,
         error: null,
         confidence: null,
+        model: null,
+        context: action.context ?? null,
         incomplete: false,
       };
-      return { ...state, turns: [...turns, turn], activeTurnId: action.turnId, panel: 'chat', draft: '' };
+      // The chip went with the question.
+      const attachment = action.context ? null : state.attachment;
+      return { ...state, turns: [...turns, turn], activeTurnId: action.turnId, panel: 'chat', draft: '', attachment };
     }
     case 'sources':
       return {
@@ -141,6 +176,8 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
         answer: r.answer !== '' ? r.answer : t.answer,
         sources: r.sources.length > 0 ? r.sources : t.sources,
         note: t.note,
+        noteAction: t.noteAction,
+        context: t.context,
       }));
       return { ...next, conversationId: r.conversation_id || state.conversationId, activeTurnId: state.activeTurnId === action.turnId ? null : state.activeTurnId };
     }
@@ -164,7 +201,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       };
     }
     case 'extractiveNote':
-      return updateTurn(state, action.turnId, (t) => ({ ...t, note: action.text }));
+      return updateTurn(state, action.turnId, (t) => ({ ...t, note: action.text, noteAction: action.action ?? null }));
     case 'history':
       return { ...state, history: { items: action.conversations, error: action.error, loading: false } };
     case 'conversationLoaded':
@@ -179,7 +216,13 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       };
     }
     case 'newChat':
-      return { ...state, conversationId: null, turns: [], activeTurnId: null, panel: 'chat', notice: null };
+      return { ...state, conversationId: null, turns: [], activeTurnId: null, panel: 'chat', notice: null, attachment: null };
+    case 'welcome':
+      return { ...state, welcome: action.welcome };
+    case 'attachContext':
+      return { ...state, attachment: action.context, panel: 'chat' };
+    case 'ui/detach':
+      return { ...state, attachment: null };
     case 'showHistory':
       return { ...state, panel: 'history', history: { ...state.history, loading: true } };
     case 'askQuestion':
@@ -215,8 +258,11 @@ function restoreTurn(v: unknown): ChatTurn | null {
     status,
     mode: v.mode === 'claude' || v.mode === 'extractive' ? v.mode : null,
     note: typeof v.note === 'string' ? v.note : null,
+    noteAction: isFailureAction(v.noteAction) ? v.noteAction : null,
     error,
     confidence: typeof v.confidence === 'number' ? v.confidence : null,
+    model: typeof v.model === 'string' ? v.model : null,
+    context: isSelectionContext(v.context) ? v.context : null,
     // A turn saved mid-stream lost its connection when the webview was reloaded.
     incomplete: v.status === 'streaming' || v.incomplete === true,
   };
@@ -237,5 +283,6 @@ export function restoreState(saved: unknown): ChatState {
     panel: saved.panel === 'history' ? 'history' : 'chat',
     history: { items: history, error: null, loading: false },
     draft: typeof saved.draft === 'string' ? saved.draft : '',
+    attachment: isSelectionContext(saved.attachment) ? saved.attachment : null,
   };
 }

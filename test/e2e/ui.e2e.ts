@@ -255,6 +255,9 @@ export async function askInChat(page: Page, opts: { key: string; question: strin
   if ((await banner.count()) > 0 && (await banner.isVisible()) && ((await banner.textContent()) ?? '').trim() !== '') {
     throw new Error(`expected a Claude answer, got the extractive banner: ${await banner.textContent()}`);
   }
+  // Sources sit collapsed under the answer (issue 14): open them to click one.
+  const sources = turn.locator('.sources details');
+  if ((await sources.getAttribute('open')) === null) await sources.locator('summary').click();
   const link = turn.locator('a.source-link', { hasText: opts.sourceName }).first();
   await link.waitFor();
   await turn.locator('.question').scrollIntoViewIfNeeded();

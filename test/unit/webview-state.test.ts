@@ -176,3 +176,40 @@ describe('chat state reducer', () => {
     expect(s.notice).toBeNull();
   });
 });
+
+describe('chat state: context chips, regenerate, welcome (issue 14)', () => {
+  const context = { file: 'src/rate_limiter.py', start_line: 3, end_line: 9, language: 'python', code: 'class TokenBucket: ...' };
+
+  it('a selection waits as the composer chip, can be removed, and goes with the next question', () => {
+    let s = run([{ type: 'attachContext', context }]);
+    expect(s.attachment).toEqual(context);
+    expect(run([{ type: 'ui/detach' }], s).attachment).toBeNull();
+    s = run([{ type: 'streamStart', turnId: 't1', question: 'What is this?', context }], s);
+    expect(s.attachment).toBeNull();
+    expect(s.turns[0]?.context).toEqual(context);
+    expect(s.turns[0]?.question).toBe('What is this?');
+  });
+
+  it('a regenerated answer takes the place of the one it replaces', () => {
+    const s = run([start('t1'), { type: 'streamDone', turnId: 't1', response: response() }, { type: 'streamStart', turnId: 't2', question: 'How do I search?', replaces: 't1' }]);
+    expect(s.turns.map((t) => t.id)).toEqual(['t2']);
+    expect(s.activeTurnId).toBe('t2');
+  });
+
+  it('keeps the model that answered and the note action', () => {
+    const s = run([
+      start('t1'),
+      { type: 'extractiveNote', turnId: 't1', text: 'No key', action: 'setAnthropicKey' },
+      { type: 'streamDone', turnId: 't1', response: response() },
+    ]);
+    expect(s.turns[0]?.model).toBe('claude-sonnet-4-5');
+    expect(s.turns[0]?.noteAction).toBe('setAnthropicKey');
+  });
+
+  it('stores the welcome and survives a reload with the chip', () => {
+    const welcome = { serverUrl: 'http://127.0.0.1:1', mode: { kind: 'claude' as const, key: 'server' as const }, examples: ['What?'] };
+    const s = run([{ type: 'welcome', welcome }, { type: 'attachContext', context }]);
+    expect(s.welcome).toEqual(welcome);
+    expect(restoreState(JSON.parse(JSON.stringify(s))).attachment).toEqual(context);
+  });
+});
