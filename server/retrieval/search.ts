@@ -1,6 +1,7 @@
 import type { SearchMode, SearchRequest, SearchResponse, SearchResult, SimilarRequest } from '../../shared/api.js';
 import type { Embedder } from '../embedders/embedder.js';
-import type { ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
+import type { FusionWeights, ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
+import { fusionWeights } from './fusion.js';
 import { dedupeByContent, rerank } from './rerank.js';
 
 export const DEFAULT_RESULTS = 10;
@@ -44,13 +45,17 @@ export class SearchService {
     private readonly store: VectorStore,
     private readonly embedder: Embedder,
     private readonly observe?: SearchObserver,
-  ) {}
+  ) {
+    this.weights = fusionWeights(embedder.id);
+  }
+
+  private readonly weights: FusionWeights;
 
   async search(req: SearchRequest): Promise<SearchResponse> {
     const started = performance.now();
     const mode = req.mode ?? 'hybrid';
     const n = req.n_results ?? DEFAULT_RESULTS;
-    const query: StoreQuery = { mode, limit: Math.max(n * CANDIDATE_FACTOR, MIN_CANDIDATES), filters: req.filters };
+    const query: StoreQuery = { mode, limit: Math.max(n * CANDIDATE_FACTOR, MIN_CANDIDATES), filters: req.filters, weights: this.weights };
     if (mode !== 'keyword') [query.vector] = await this.embedder.embed([req.query], 'query');
     if (mode !== 'dense') query.text = req.query;
     const candidates = dedupeByContent(await this.store.search(query));

@@ -23,9 +23,9 @@ import { openDatabase } from '../storage/sqlite-driver.js';
 import * as sqliteVec from 'sqlite-vec';
 import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
-import { reciprocalRankFusion } from '../retrieval/rrf.js';
 import { BinaryIndex } from './binary-index.js';
 import { ftsArms, identifierIndexText, joinArms } from './fts-query.js';
+import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
 import {
   EmbedderMismatchError,
   type FileRecord,
@@ -856,12 +856,12 @@ export class EmbeddedStore implements VectorStore {
     if (mode === 'dense') return this.toScored(dense.map((d) => ({ rowid: d.rowid, dense: d.score, keyword: null, fused: d.score })));
     if (mode === 'keyword') return this.toScored(keyword.map((k) => ({ rowid: k.rowid, dense: null, keyword: k.score, fused: k.score })));
 
-    const fused = reciprocalRankFusion([dense.map((d) => ({ id: String(d.rowid) })), keyword.map((k) => ({ id: String(k.rowid) }))]);
+    const fused = fuseScores(dense.map(({ rowid, score }) => ({ id: rowid, score })), keyword.map(({ rowid, score }) => ({ id: rowid, score })), query.weights ?? EQUAL_WEIGHTS);
     const denseBy = new Map(dense.map((d) => [d.rowid, d.score]));
     const keywordBy = new Map(keyword.map((k) => [k.rowid, k.score]));
-    // Equal fused scores (e.g. rank 1 on one side only, each) go to the higher cosine, then to the older row.
+    // Equal fused scores go to the higher cosine, then to the older row.
     const ranked = [...fused.entries()]
-      .map(([id, score]) => ({ rowid: Number(id), score }))
+      .map(([rowid, score]) => ({ rowid, score }))
       .sort((a, b) => b.score - a.score || (denseBy.get(b.rowid) ?? -2) - (denseBy.get(a.rowid) ?? -2) || a.rowid - b.rowid)
       .slice(0, limit);
     return this.toScored(
