@@ -118,6 +118,23 @@ const CHUNK_SELECT = `c.rowid AS rowid, ${CHUNK_COLUMNS.filter((c) => c !== 'ide
   .map((c) => `c.${c}`)
   .join(', ')}`;
 
+/**
+ * The keyword index's tokenizer. Porter stemming over unicode61 lets prose
+ * match across inflections ("adds files" finds "add a file"); identifiers
+ * still match exactly, because the query's identifiers go through the same
+ * stemmer as the index's and their collapsed forms (`createvectorstore`) are
+ * whole tokens in the `idents` column (stores/fts-query.ts). A store whose
+ * index was built with another tokenizer is rebuilt on open (see createSchema):
+ * stemmed and unstemmed tokens must never meet in one index.
+ */
+export const FTS_TOKENIZER = 'porter unicode61 remove_diacritics 2';
+
+const FTS_TABLE = `CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+  content, section, file_path, idents,
+  content='chunks', content_rowid='rowid',
+  tokenize="${FTS_TOKENIZER}"
+);`;
+
 const BASE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
@@ -161,11 +178,7 @@ CREATE INDEX IF NOT EXISTS chunks_file_path ON chunks(file_path, chunk_index);
 CREATE INDEX IF NOT EXISTS chunks_content_type ON chunks(content_type);
 CREATE INDEX IF NOT EXISTS chunks_taxonomy ON chunks(taxonomy_full_path);
 CREATE INDEX IF NOT EXISTS chunks_level1 ON chunks(level1);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-  content, section, file_path, idents,
-  content='chunks', content_rowid='rowid',
-  tokenize="unicode61 remove_diacritics 2"
-);
+${FTS_TABLE}
 CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
   INSERT INTO chunks_fts(rowid, content, section, file_path, idents)
   VALUES (new.rowid, new.content, new.section, new.file_path, new.idents);
@@ -470,6 +483,14 @@ export class EmbeddedStore implements VectorStore {
         );
       }
       if (stored === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
+      if (this.meta('fts_tokenizer') !== FTS_TOKENIZER) {
+        // Built before stemming (no fts_tokenizer recorded) or with another tokenizer:
+        // re-tokenize every chunk from the chunks table, inside this transaction.
+        this.db.exec('DROP TABLE IF EXISTS chunks_fts');
+        this.db.exec(FTS_TABLE);
+        this.db.exec("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')");
+        this.setMeta('fts_tokenizer', FTS_TOKENIZER);
+      }
     })();
   }
 
