@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SimilarRequestSchema } from '../../shared/api.js';
 import { LocalEmbedder } from '../../server/embedders/local.js';
 import { fusionWeights, LEXICAL_DENSE_WEIGHT } from '../../server/retrieval/fusion.js';
+import { SearchService } from '../../server/retrieval/search.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { EmbeddedStore, FTS_TOKENIZER } from '../../server/stores/embedded.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';
@@ -127,5 +129,57 @@ describe('hybrid fusion', () => {
       const keywordOnly = hits.find((h) => h.payload.section === 'Keyword only');
       expect(keywordOnly?.dense ?? null).toBeNull();
     }
+  });
+});
+
+describe('Find Similar', () => {
+  const embedder = new LocalEmbedder();
+  const lines = (n: number, word: string) => Array.from({ length: n }, (_, i) => `const ${word}${i} = compute${word}(input, ${i});`).join('\n');
+  const SOURCE = doc('src/jobs.ts', 'code', [
+    ['scheduleJobs', lines(10, 'schedule')],
+    ['retryJobs', lines(10, 'retry')],
+    ['scheduleMore', lines(10, 'schedule').replaceAll('input', 'other')],
+  ]);
+
+  async function service(): Promise<SearchService> {
+    const store = await open(dbFile(), embedder);
+    const points = pointsOf(SOURCE).map((p) => ({ ...p, vector: embedder.embedOne(p.payload.content) }));
+    await store.replaceFile(fileOf(SOURCE, points), points);
+    return new SearchService(store, embedder);
+  }
+
+  it('leaves out only the selection’s own lines, not the rest of its file', async () => {
+    const search = await service();
+    const selection = SOURCE.chunks[0]!.content;
+    const res = await search.similar({ text: selection, exclude_range: { file_path: 'src/jobs.ts', start_line: 3, end_line: 8 } });
+    const ranges = res.results.map((r) => [r.start_line, r.end_line]);
+    expect(ranges).not.toContainEqual([1, 10]);
+    expect(res.results[0]).toMatchObject({ file_path: 'src/jobs.ts', start_line: 21 });
+    // The same selection without a range finds its own chunk first.
+    const all = await search.similar({ text: selection });
+    expect(all.results[0]).toMatchObject({ file_path: 'src/jobs.ts', start_line: 1 });
+  });
+
+  it('still leaves out a whole file with exclude_file_path', async () => {
+    const search = await service();
+    const res = await search.similar({ text: SOURCE.chunks[0]!.content, exclude_file_path: 'src/jobs.ts' });
+    expect(res.results).toEqual([]);
+  });
+
+  it('uses the selection’s words on the keyword side too (hybrid)', async () => {
+    const search = await service();
+    const res = await search.similar({ text: 'computeretry input' });
+    expect(res.mode).toBe('hybrid');
+    expect(res.results[0]).toMatchObject({ start_line: 11 });
+    expect(res.results[0]?.scores.keyword).not.toBeNull();
+  });
+
+  it('validates exclude_range and keeps old requests valid', () => {
+    expect(SimilarRequestSchema.safeParse({ text: 'x', exclude_file_path: 'src/jobs.ts' }).success).toBe(true);
+    expect(SimilarRequestSchema.safeParse({ text: 'x', exclude_range: { file_path: 'src/jobs.ts', start_line: 3, end_line: 8 } }).success).toBe(true);
+    const backwards = SimilarRequestSchema.safeParse({ text: 'x', exclude_range: { file_path: 'src/jobs.ts', start_line: 8, end_line: 3 } });
+    expect(backwards.success).toBe(false);
+    expect(JSON.stringify(backwards.error?.issues)).toMatch(/end_line/);
+    expect(SimilarRequestSchema.safeParse({ text: 'x', exclude_range: { file_path: '../etc', start_line: 1, end_line: 2 } }).success).toBe(false);
   });
 });
