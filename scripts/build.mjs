@@ -18,7 +18,7 @@ const jobs = [];
 if (want('server')) {
   jobs.push(
     build({
-      entryPoints: { main: 'server/main.ts', cli: 'server/cli.ts', bench: 'bench/bench.ts' },
+      entryPoints: { main: 'server/main.ts', cli: 'server/cli.ts', bench: 'bench/bench.ts', eval: 'eval/eval.ts' },
       outdir: 'dist/server',
       bundle: true,
       platform: 'node',

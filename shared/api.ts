@@ -121,12 +121,23 @@ export const EXACTLY_TEXT_OR_ID = {
   issue: { message: 'give exactly one of "text" or "id"', path: ['text'] },
 };
 
+const lineNumber = z.number().int().min(1, 'must be a 1-based line number').max(10_000_000);
+
+export const ExcludeRangeSchema = z
+  .object({ file_path: filterPath, start_line: lineNumber, end_line: lineNumber })
+  .strict()
+  .refine((r) => r.end_line >= r.start_line, { message: 'must not be before start_line', path: ['end_line'] });
+export type ExcludeRange = z.infer<typeof ExcludeRangeSchema>;
+
 export const SimilarRequestSchema = z
   .object({
     text: z.string().trim().min(1, 'must not be empty').max(20000).optional(),
     id: z.string().uuid('must be a chunk id (UUID)').optional(),
     n_results: nResults.optional(),
+    /** Leaves out the whole file (Find Similar to a document). */
     exclude_file_path: filterPath.optional(),
+    /** Leaves out only the chunks overlapping these lines (1-based, inclusive): the selection itself. */
+    exclude_range: ExcludeRangeSchema.optional(),
   })
   .strict()
   .refine(EXACTLY_TEXT_OR_ID.check, EXACTLY_TEXT_OR_ID.issue);

@@ -38,6 +38,15 @@ export function libraryPathOfDocument(uri: vscode.Uri): string | undefined {
   return path.length <= 1024 ? path : undefined;
 }
 
+/**
+ * 1-based, inclusive lines of a selection; a selection ending at the start of a
+ * line (a whole-line selection) does not take that line.
+ */
+export function selectedLines(selection: { start: { line: number }; end: { line: number; character: number } }): { start_line: number; end_line: number } {
+  const lastLine = selection.end.character === 0 && selection.end.line > selection.start.line ? selection.end.line - 1 : selection.end.line;
+  return { start_line: selection.start.line + 1, end_line: lastLine + 1 };
+}
+
 export async function findSimilarToSelection(deps: SimilarDeps): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   const text = editor?.document.getText(editor.selection) ?? '';
@@ -46,11 +55,11 @@ export async function findSimilarToSelection(deps: SimilarDeps): Promise<void> {
     return;
   }
   const name = editor.document.uri.path.split('/').pop() ?? 'the selection';
-  await showSimilar(
-    deps,
-    { text: text.slice(0, MAX_SIMILAR_CHARS), exclude_file_path: libraryPathOfDocument(editor.document.uri) },
-    `Similar to the selection in ${name}`,
-  );
+  const filePath = libraryPathOfDocument(editor.document.uri);
+  // Only the selection's own lines are left out: the rest of its file may hold the best matches.
+  const request: Omit<SimilarRequest, 'n_results'> = { text: text.slice(0, MAX_SIMILAR_CHARS) };
+  if (filePath !== undefined) request.exclude_range = { file_path: filePath, ...selectedLines(editor.selection) };
+  await showSimilar(deps, request, `Similar to the selection in ${name}`);
 }
 
 /** Closes the preview tab of a passage (Escape on the picker); a tab the developer had pinned stays. */

@@ -1,6 +1,8 @@
 import type { Embedder } from './embedder.js';
 
 export const LOCAL_DIMENSION = 1024;
+/** Every version of this embedder's id starts so (retrieval/fusion.ts weighs them as lexical). */
+export const LOCAL_EMBEDDER_FAMILY = 'local-hash-';
 
 /** Feature weights: whole words carry most meaning; trigrams rescue typos and inflections. */
 const WORD_WEIGHT = 1.0;
@@ -72,7 +74,7 @@ function bump(counts: Map<number, number>, hash: number): void {
  * works offline. Signed hashing keeps collisions from biasing the dot product.
  */
 export class LocalEmbedder implements Embedder {
-  readonly id = `local-hash-v1:${LOCAL_DIMENSION}`;
+  readonly id = `${LOCAL_EMBEDDER_FAMILY}v1:${LOCAL_DIMENSION}`;
   readonly dimension = LOCAL_DIMENSION;
   readonly maxBatch = 1024;
 

@@ -1,6 +1,7 @@
 import type { SearchMode, SearchRequest, SearchResponse, SearchResult, SimilarRequest } from '../../shared/api.js';
 import type { Embedder } from '../embedders/embedder.js';
-import type { ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
+import type { FusionWeights, ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
+import { fusionWeights } from './fusion.js';
 import { dedupeByContent, rerank } from './rerank.js';
 
 export const DEFAULT_RESULTS = 10;
@@ -44,13 +45,17 @@ export class SearchService {
     private readonly store: VectorStore,
     private readonly embedder: Embedder,
     private readonly observe?: SearchObserver,
-  ) {}
+  ) {
+    this.weights = fusionWeights(embedder.id);
+  }
+
+  private readonly weights: FusionWeights;
 
   async search(req: SearchRequest): Promise<SearchResponse> {
     const started = performance.now();
     const mode = req.mode ?? 'hybrid';
     const n = req.n_results ?? DEFAULT_RESULTS;
-    const query: StoreQuery = { mode, limit: Math.max(n * CANDIDATE_FACTOR, MIN_CANDIDATES), filters: req.filters };
+    const query: StoreQuery = { mode, limit: Math.max(n * CANDIDATE_FACTOR, MIN_CANDIDATES), filters: req.filters, weights: this.weights };
     if (mode !== 'keyword') [query.vector] = await this.embedder.embed([req.query], 'query');
     if (mode !== 'dense') query.text = req.query;
     const candidates = dedupeByContent(await this.store.search(query));
@@ -60,7 +65,14 @@ export class SearchService {
     return { query: req.query, mode, results, took_ms: Math.round(elapsed * 10) / 10 };
   }
 
-  /** Dense neighbours of a text or of a stored chunk; the source chunk itself is left out. */
+  /**
+   * Chunks like a text or a stored chunk: hybrid, as search is. The vector
+   * finds passages that read alike; the text's identifiers and words, fed to
+   * keyword search, find the near-copies a lexical embedder ranks loosely
+   * (docs/retrieval.md). The source chunk, and chunks overlapping
+   * `exclude_range` (the selection's own lines), are left out;
+   * `exclude_file_path` leaves out a whole file.
+   */
   async similar(req: SimilarRequest): Promise<SearchResponse> {
     const started = performance.now();
     const n = req.n_results ?? DEFAULT_RESULTS;
@@ -74,18 +86,23 @@ export class SearchService {
     } else {
       [vector] = await this.embedder.embed([text], 'query');
     }
+    const range = req.exclude_range;
     const found = await this.store.search({
-      mode: 'dense',
+      mode: 'hybrid',
       vector,
-      limit: n + 1 + (req.id ? 1 : 0),
+      text,
+      limit: Math.max(n * CANDIDATE_FACTOR, MIN_CANDIDATES),
       excludeFilePath: req.exclude_file_path,
+      weights: this.weights,
     });
-    const candidates = dedupeByContent(found.filter((p) => p.id !== req.id));
-    const results = candidates
-      .slice(0, n)
-      .map((point) => toResult({ point, score: point.dense ?? point.fused }));
+    const own = (p: ScoredPoint) =>
+      p.id === req.id ||
+      (range !== undefined && p.payload.file_path === range.file_path && p.payload.start_line <= range.end_line && p.payload.end_line >= range.start_line);
+    const candidates = dedupeByContent(found.filter((p) => !own(p)));
+    // Re-ranked as a search for the text is: the same composite over the fused score (rerank.ts).
+    const results = rerank(text, candidates, baseScore('hybrid')).slice(0, n).map(toResult);
     const elapsed = performance.now() - started;
     this.observe?.('similar', elapsed / 1000);
-    return { query: text.slice(0, 200), mode: 'dense', results, took_ms: Math.round(elapsed * 10) / 10 };
+    return { query: text.slice(0, 200), mode: 'hybrid', results, took_ms: Math.round(elapsed * 10) / 10 };
   }
 }

@@ -23,9 +23,9 @@ import { openDatabase } from '../storage/sqlite-driver.js';
 import * as sqliteVec from 'sqlite-vec';
 import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
-import { reciprocalRankFusion } from '../retrieval/rrf.js';
 import { BinaryIndex } from './binary-index.js';
 import { ftsArms, identifierIndexText, joinArms } from './fts-query.js';
+import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
 import {
   EmbedderMismatchError,
   type FileRecord,
@@ -125,6 +125,23 @@ const CHUNK_SELECT = `c.rowid AS rowid, ${CHUNK_COLUMNS.filter((c) => c !== 'ide
   .map((c) => `c.${c}`)
   .join(', ')}`;
 
+/**
+ * The keyword index's tokenizer. Porter stemming over unicode61 lets prose
+ * match across inflections ("adds files" finds "add a file"); identifiers
+ * still match exactly, because the query's identifiers go through the same
+ * stemmer as the index's and their collapsed forms (`createvectorstore`) are
+ * whole tokens in the `idents` column (stores/fts-query.ts). A store whose
+ * index was built with another tokenizer is rebuilt on open (see createSchema):
+ * stemmed and unstemmed tokens must never meet in one index.
+ */
+export const FTS_TOKENIZER = 'porter unicode61 remove_diacritics 2';
+
+const FTS_TABLE = `CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+  content, section, file_path, idents,
+  content='chunks', content_rowid='rowid',
+  tokenize="${FTS_TOKENIZER}"
+);`;
+
 const BASE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
@@ -168,11 +185,7 @@ CREATE INDEX IF NOT EXISTS chunks_file_path ON chunks(file_path, chunk_index);
 CREATE INDEX IF NOT EXISTS chunks_content_type ON chunks(content_type);
 CREATE INDEX IF NOT EXISTS chunks_taxonomy ON chunks(taxonomy_full_path);
 CREATE INDEX IF NOT EXISTS chunks_level1 ON chunks(level1);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-  content, section, file_path, idents,
-  content='chunks', content_rowid='rowid',
-  tokenize="unicode61 remove_diacritics 2"
-);
+${FTS_TABLE}
 CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
   INSERT INTO chunks_fts(rowid, content, section, file_path, idents)
   VALUES (new.rowid, new.content, new.section, new.file_path, new.idents);
@@ -477,6 +490,14 @@ export class EmbeddedStore implements VectorStore {
         );
       }
       if (stored === null) this.setMeta('schema_version', String(SCHEMA_VERSION));
+      if (this.meta('fts_tokenizer') !== FTS_TOKENIZER) {
+        // Built before stemming (no fts_tokenizer recorded) or with another tokenizer:
+        // re-tokenize every chunk from the chunks table, inside this transaction.
+        this.db.exec('DROP TABLE IF EXISTS chunks_fts');
+        this.db.exec(FTS_TABLE);
+        this.db.exec("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')");
+        this.setMeta('fts_tokenizer', FTS_TOKENIZER);
+      }
     }).immediate();
   }
 
@@ -864,12 +885,12 @@ export class EmbeddedStore implements VectorStore {
     if (mode === 'dense') return this.toScored(dense.map((d) => ({ rowid: d.rowid, dense: d.score, keyword: null, fused: d.score })));
     if (mode === 'keyword') return this.toScored(keyword.map((k) => ({ rowid: k.rowid, dense: null, keyword: k.score, fused: k.score })));
 
-    const fused = reciprocalRankFusion([dense.map((d) => ({ id: String(d.rowid) })), keyword.map((k) => ({ id: String(k.rowid) }))]);
+    const fused = fuseScores(dense.map(({ rowid, score }) => ({ id: rowid, score })), keyword.map(({ rowid, score }) => ({ id: rowid, score })), query.weights ?? EQUAL_WEIGHTS);
     const denseBy = new Map(dense.map((d) => [d.rowid, d.score]));
     const keywordBy = new Map(keyword.map((k) => [k.rowid, k.score]));
-    // Equal fused scores (e.g. rank 1 on one side only, each) go to the higher cosine, then to the older row.
+    // Equal fused scores go to the higher cosine, then to the older row.
     const ranked = [...fused.entries()]
-      .map(([id, score]) => ({ rowid: Number(id), score }))
+      .map(([rowid, score]) => ({ rowid, score }))
       .sort((a, b) => b.score - a.score || (denseBy.get(b.rowid) ?? -2) - (denseBy.get(a.rowid) ?? -2) || a.rowid - b.rowid)
       .slice(0, limit);
     return this.toScored(

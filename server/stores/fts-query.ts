@@ -1,8 +1,9 @@
 /**
  * Text → FTS5, on both sides of the keyword index.
  *
- * The FTS table uses `unicode61 remove_diacritics 2`, where `_` and `-` separate
- * tokens but a case change does not: `vector_store` becomes `vector` `store`
+ * The FTS table uses `porter unicode61 remove_diacritics 2` (stores/embedded.ts:
+ * FTS_TOKENIZER): unicode61 splits, porter stems each token, on both sides of
+ * the index alike. `_` and `-` separate tokens but a case change does not: `vector_store` becomes `vector` `store`
  * while `createVectorStore` stays one token. So that every spelling of an
  * identifier finds every other, the index gets an extra `idents` column (see
  * `identifierIndexText`) and queries are expanded the same way (see

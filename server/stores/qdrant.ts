@@ -6,10 +6,11 @@ import type { PROFILES } from '../config/schema.js';
 import { ConfigError, type Config } from '../config/settings.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import { breakerSettingsFrom, CircuitBreaker, type BreakerSettings, type CallOutcome } from '../reliability/circuit-breaker.js';
-import { RRF_K } from '../retrieval/rrf.js';
 import { identifierIndexText } from './fts-query.js';
+import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
 import {
   EmbedderMismatchError,
+  type FusionWeights,
   StoreUnavailableError,
   type FileRecord,
   type ScoredPoint,
@@ -49,7 +50,7 @@ export const VECTOR_PROFILES: Readonly<Record<VectorProfile, ProfileParams>> = {
 export const DENSE_VECTOR = 'dense';
 export const SPARSE_VECTOR = 'bm25';
 export const BM25_MODEL = 'qdrant/bm25';
-/** Collection metadata and `{rrf: {k}}` arrived in 1.16; server-side BM25 in 1.15.2. */
+/** Collection metadata arrived in 1.16; server-side BM25 in 1.15.2. */
 export const MIN_QDRANT_VERSION: readonly [number, number] = [1, 16];
 
 /** Qdrant refuses request bodies over 32 MB. */
@@ -611,7 +612,7 @@ export class QdrantStore implements VectorStore {
     const text = query.mode !== 'dense' && query.text !== undefined && /[\p{L}\p{N}]/u.test(query.text) ? bm25Query(query.text) : null;
     const common = { filter, limit: query.limit, with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false };
     const where = `search collection "${this.collection}"`;
-    if (dense && text) return this.hybridSearch(dense, text, filter, query.limit);
+    if (dense && text) return this.hybridSearch(dense, text, filter, query.limit, query.weights ?? EQUAL_WEIGHTS);
     let body: Schemas['QueryRequest'];
     if (dense) body = { ...common, query: dense, using: DENSE_VECTOR, params: this.searchParams() };
     else if (text) body = { ...common, query: { text, model: BM25_MODEL }, using: SPARSE_VECTOR };
@@ -628,31 +629,38 @@ export class QdrantStore implements VectorStore {
   }
 
   /**
-   * One round trip (`/points/query/batch`): the fused query — both sides as
-   * prefetches, fused server-side with RRF — plus the two sides on their own,
-   * id and score only, because a fused result carries no per-side scores and
-   * the API shows them as the evidence behind a rank.
+   * One round trip (`/points/query/batch`): the dense and the BM25 side, each
+   * with payloads, fused here by the same normalised score fusion as the
+   * embedded store's (stores/score-fusion.ts), so both stores rank alike and
+   * each result keeps its per-side scores, which the API shows as the evidence
+   * behind a rank. Qdrant's own fusion offers RRF and DBSF, and weighs
+   * prefetches only from 1.17 on.
    */
-  private async hybridSearch(dense: number[], text: string, filter: Schemas['Filter'] | undefined, limit: number): Promise<ScoredPoint[]> {
+  private async hybridSearch(dense: number[], text: string, filter: Schemas['Filter'] | undefined, limit: number, weights: FusionWeights): Promise<ScoredPoint[]> {
     const perSide = hybridSideLimit(limit);
-    const denseSide: Schemas['Prefetch'] = { query: dense, using: DENSE_VECTOR, limit: perSide, filter, params: this.searchParams() };
-    const keywordSide: Schemas['Prefetch'] = { query: { text, model: BM25_MODEL }, using: SPARSE_VECTOR, limit: perSide, filter };
     const searches: Schemas['QueryRequest'][] = [
-      { prefetch: [denseSide, keywordSide], query: { rrf: { k: RRF_K } }, filter, limit, with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false },
-      { ...denseSide, with_payload: false, with_vector: false },
-      { ...keywordSide, with_payload: false, with_vector: false },
+      { query: dense, using: DENSE_VECTOR, limit: perSide, filter, params: this.searchParams(), with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false },
+      { query: { text, model: BM25_MODEL }, using: SPARSE_VECTOR, limit: perSide, filter, with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false },
     ];
-    const [fused, denseHits, keywordHits] = await this.call(`search collection "${this.collection}"`, (c) => c.queryBatch(this.collection, { searches }));
-    const scores = (res: Schemas['QueryResponse'] | undefined) => new Map((res?.points ?? []).map((p) => [String(p.id), p.score]));
-    const denseBy = scores(denseHits);
-    const keywordBy = scores(keywordHits);
-    return (fused?.points ?? []).map((p) => ({
-      id: String(p.id),
-      payload: this.parsePayload(p.id, p.payload),
-      dense: denseBy.get(String(p.id)) ?? null,
-      keyword: keywordBy.get(String(p.id)) ?? null,
-      fused: p.score,
-    }));
+    const [denseHits, keywordHits] = await this.call(`search collection "${this.collection}"`, (c) => c.queryBatch(this.collection, { searches }));
+    const hits = (res: Schemas['QueryResponse'] | undefined) => (res?.points ?? []).map((p) => ({ id: String(p.id), score: p.score, payload: p.payload }));
+    const denseList = hits(denseHits);
+    const keywordList = hits(keywordHits);
+    const fused = fuseScores(denseList, keywordList, weights);
+    const payloadOf = new Map([...keywordList, ...denseList].map((h) => [h.id, h.payload]));
+    const denseBy = new Map(denseList.map((h) => [h.id, h.score]));
+    const keywordBy = new Map(keywordList.map((h) => [h.id, h.score]));
+    // Equal fused scores go to the higher cosine, then to the smaller id, as in the embedded store.
+    return [...fused.entries()]
+      .sort((a, b) => b[1] - a[1] || (denseBy.get(b[0]) ?? -2) - (denseBy.get(a[0]) ?? -2) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, limit)
+      .map(([id, score]) => ({
+        id,
+        payload: this.parsePayload(id, payloadOf.get(id)),
+        dense: denseBy.get(id) ?? null,
+        keyword: keywordBy.get(id) ?? null,
+        fused: score,
+      }));
   }
 
   private parsePayload(id: Schemas['ExtendedPointId'], raw: unknown): ChunkPayload {

@@ -29,6 +29,14 @@ export interface StoreQuery {
   limit: number;
   filters?: SearchFilters;
   excludeFilePath?: string;
+  /** Hybrid only: how much each side's ranking counts in the fusion; both 1 when absent. */
+  weights?: FusionWeights;
+}
+
+/** Weights of weighted reciprocal rank fusion (server/retrieval/fusion.ts chooses them per embedder). */
+export interface FusionWeights {
+  dense: number;
+  keyword: number;
 }
 
 export interface ScoredPoint {
@@ -38,7 +46,7 @@ export interface ScoredPoint {
   dense: number | null;
   /** BM25 score (higher is better), when the keyword side found it. */
   keyword: number | null;
-  /** Reciprocal-rank-fusion score for hybrid; the side's own score otherwise. */
+  /** Hybrid: the normalised score fusion of both sides (stores/score-fusion.ts), in [0, 1]; the side's own score otherwise. */
   fused: number;
 }
 

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbedderInfo } from '../../server/embedders/embedder.js';
-import { reciprocalRankFusion } from '../../server/retrieval/rrf.js';
 import { BinaryIndex } from '../../server/stores/binary-index.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { EmbeddedStore } from '../../server/stores/embedded.js';
 import { buildFtsQuery, identifierIndexText, identifierParts } from '../../server/stores/fts-query.js';
+import { fuseScores } from '../../server/stores/score-fusion.js';
 import { EmbedderMismatchError, type StoredPoint } from '../../server/stores/vector-store.js';
 import {
   ALL_DOCS,
@@ -292,20 +292,27 @@ describe('fts-query', () => {
   });
 });
 
-describe('reciprocalRankFusion', () => {
-  it('adds 1/(k + rank) per list', () => {
-    const fused = reciprocalRankFusion([[{ id: 'a' }, { id: 'b' }], [{ id: 'b' }, { id: 'c' }]]);
-    expect(fused.get('a')).toBeCloseTo(1 / 61, 12);
-    expect(fused.get('b')).toBeCloseTo(1 / 62 + 1 / 61, 12);
-    expect(fused.get('c')).toBeCloseTo(1 / 62, 12);
-    expect(reciprocalRankFusion([[{ id: 'x' }]], 0).get('x')).toBe(1);
+describe('fuseScores (normalised score fusion)', () => {
+  it('normalises dense min-max and keyword from 0, then takes the weighted mean; a missing side counts 0', () => {
+    const dense = [{ id: 'a', score: 0.9 }, { id: 'b', score: 0.5 }, { id: 'c', score: 0.1 }];
+    const keyword = [{ id: 'b', score: 12 }, { id: 'd', score: 2 }];
+    const fused = fuseScores(dense, keyword, { dense: 1, keyword: 1 });
+    expect(fused.get('a')).toBeCloseTo(0.5, 12);
+    expect(fused.get('b')).toBeCloseTo((0.5 + 1) / 2, 12);
+    expect(fused.get('c')).toBeCloseTo(0, 12);
+    // BM25's floor is 0: the last keyword hit still counts.
+    expect(fused.get('d')).toBeCloseTo(0.5 * (2 / 12), 12);
+    const weighted = fuseScores(dense, keyword, { dense: 0.5, keyword: 1 });
+    expect(weighted.get('a')).toBeCloseTo(1 / 3, 12);
+    expect(weighted.get('b')).toBeCloseTo((0.5 * 0.5 + 1) / 1.5, 12);
   });
 
-  it('counts an id once per list and rejects a bad k', () => {
-    const fused = reciprocalRankFusion([[{ id: 'a' }, { id: 'a' }, { id: 'b' }]]);
-    expect(fused.get('a')).toBeCloseTo(1 / 61, 12);
-    expect(fused.get('b')).toBeCloseTo(1 / 63, 12);
-    expect(() => reciprocalRankFusion([], -1)).toThrow(/k must be/);
+  it('counts an id once per side, scores a one-hit side 1, and rejects bad weights', () => {
+    const fused = fuseScores([{ id: 'a', score: 0.3 }, { id: 'a', score: 0.9 }, { id: 'b', score: 0.1 }], [{ id: 'x', score: 5 }], { dense: 1, keyword: 1 });
+    expect(fused.get('a')).toBeCloseTo(0.5 * ((0.3 - 0.1) / 0.8), 12);
+    expect(fused.get('x')).toBeCloseTo(0.5, 12);
+    expect(() => fuseScores([], [], { dense: 0, keyword: 0 })).toThrow(/weights must be/);
+    expect(() => fuseScores([], [], { dense: -1, keyword: 1 })).toThrow(/weights must be/);
   });
 });
 

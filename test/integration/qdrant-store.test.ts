@@ -18,7 +18,7 @@ import {
   type QdrantStoreOptions,
   type VectorProfile,
 } from '../../server/stores/qdrant.js';
-import { RRF_K } from '../../server/retrieval/rrf.js';
+import { fuseScores } from '../../server/stores/score-fusion.js';
 import { EmbedderMismatchError, StoreUnavailableError, type FileRecord, type StoredPoint } from '../../server/stores/vector-store.js';
 import { QdrantRecorder, arr, obj, type RecordedRequest } from '../fakes/qdrant-recorder.js';
 
@@ -167,25 +167,27 @@ describe('QdrantStore against a recording Qdrant', () => {
     expect(warnings[0]).toMatch(/prefer_grpc: ignored/);
   });
 
-  it('sends hybrid search as one request: dense + bm25 prefetch fused with RRF, plus the sides for their scores', async () => {
+  it('sends hybrid search as one request, both sides with payloads, fused as the embedded store fuses them', async () => {
     const s = store();
     await s.init(EMBEDDER);
     const { file, points } = makeFile('guides/ops/backups.md', 3, 8);
     await s.replaceFile(file, points);
     rec.clear();
     const vector = unitVector(8, 42);
+    const weights = { dense: 0.5, keyword: 1 };
     const results = await s.search({
       mode: 'hybrid',
       vector,
       text: 'restore snapshot',
-      limit: 30,
+      limit: 2,
       filters: { taxonomy: 'engineering', content_type: ['markdown', 'code'], file_path: 'guides/' },
       excludeFilePath: 'guides/other.md',
+      weights,
     });
     expect(rec.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /collections/${s.collection}/points/query/batch`]);
     const searches = arr(body(rec.requests[0]).searches).map(obj);
-    expect(searches).toHaveLength(3);
-    const [fusedQuery, denseQuery, keywordQuery] = searches;
+    expect(searches).toHaveLength(2);
+    const [dense, sparse] = searches;
     const filter = {
       must: [
         { key: 'taxonomy.level1', match: { value: 'engineering' } },
@@ -194,26 +196,22 @@ describe('QdrantStore against a recording Qdrant', () => {
       ],
       must_not: [{ key: 'file_path', match: { value: 'guides/other.md' } }],
     };
-    // Fusion happens in Qdrant, with the embedded store's k.
-    expect(fusedQuery?.query).toEqual({ rrf: { k: RRF_K } });
-    expect(RRF_K).toBe(60);
-    expect(fusedQuery?.filter).toEqual(filter);
-    expect(fusedQuery?.limit).toBe(30);
-    expect(fusedQuery?.with_payload).toEqual({ exclude: ['file', 'file_dirs'] });
-    const [dense, sparse] = arr(fusedQuery?.prefetch).map(obj);
-    expect(hybridSideLimit(30)).toBe(90);
-    expect(dense).toMatchObject({ using: 'dense', limit: 90, filter, params: { hnsw_ef: VECTOR_PROFILES.balanced.hnsw_ef } });
+    expect(hybridSideLimit(2)).toBe(50);
+    const withPayload = { with_payload: { exclude: ['file', 'file_dirs'] }, with_vector: false };
+    expect(dense).toMatchObject({ using: 'dense', limit: 50, filter, params: { hnsw_ef: VECTOR_PROFILES.balanced.hnsw_ef }, ...withPayload });
     expect(arr(dense?.query)).toHaveLength(8);
     expect(arr(dense?.query)[0]).toBeCloseTo(vector[0] ?? NaN, 6);
-    expect(sparse).toEqual({ using: 'bm25', limit: 90, filter, query: { text: 'restore snapshot', model: BM25_MODEL } });
-    // The sides alone, ids and scores only, to report each side's evidence.
-    expect(denseQuery).toEqual({ ...dense, with_payload: false, with_vector: false });
-    expect(keywordQuery).toEqual({ ...sparse, with_payload: false, with_vector: false });
+    expect(sparse).toEqual({ using: 'bm25', limit: 50, filter, query: { text: 'restore snapshot', model: BM25_MODEL }, ...withPayload });
 
-    expect(results).toHaveLength(3);
-    expect(results[0]).toMatchObject({ dense: 0.9, keyword: 0.9, fused: 0.9 });
+    // The fake scores both sides 0.9, 0.8, 0.7 in insertion order: the fusion is fuseScores' of those lists.
+    const side = points.map((p, i) => ({ id: p.id, score: 0.9 - i * 0.1 }));
+    const expected = fuseScores(side, side, weights);
+    expect(results.map((r) => r.id)).toEqual(points.slice(0, 2).map((p) => p.id));
+    expect(results[0]).toMatchObject({ dense: 0.9, keyword: 0.9 });
+    expect(results[0]!.fused).toBeCloseTo(expected.get(points[0]!.id)!, 12);
+    expect(results[1]!.fused).toBeCloseTo(expected.get(points[1]!.id)!, 12);
     // The payload comes back as ChunkPayload: Qdrant-only keys are stripped.
-    expect(results[0]?.payload).toEqual(points.find((p) => p.id === results[0]?.id)?.payload);
+    expect(results[0]?.payload).toEqual(points[0]?.payload);
   });
 
   it('maps a two-level taxonomy to full_path and an exact file path to file_path; dense and keyword use one side', async () => {

@@ -208,7 +208,12 @@ export const tests: ReadonlyArray<TestCase<Ctx>> = [
       const editor = await openAndSelect(cfg, 'docs/billing-gateway.md', from, from + 4);
       const selected = editor.document.getText(editor.selection);
       // What the picker should list first: the same request the extension makes.
-      const body: SimilarRequest = { text: selected, exclude_file_path: libraryPath(cfg, 'docs/billing-gateway.md'), n_results: 10 };
+      // Only the selection's own lines are left out, not its file.
+      const body: SimilarRequest = {
+        text: selected,
+        exclude_range: { file_path: libraryPath(cfg, 'docs/billing-gateway.md'), start_line: editor.selection.start.line + 1, end_line: editor.selection.end.line + 1 },
+        n_results: 10,
+      };
       const expected = await getJson<SearchResponse>(`${serverUrl()}/api/query/similar`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -1,0 +1,2 @@
+// The eval's sections, in print order: one line per module exporting `run(): Promise<SectionResult>`.
+export * as retrieval from './retrieval.js';
