@@ -5,6 +5,7 @@ import { ApiError, type ApiClient } from './api-client.js';
 import { describeFailure } from './errors.js';
 import { MAX_QUESTION_CHARS } from './commands/ask-selection.js';
 import { openSource } from './source-opener.js';
+import { insertIntoEditor } from './insert-code.js';
 
 export const CHAT_VIEW = 'aiLibrary.chat';
 
@@ -20,7 +21,12 @@ export interface ChatDeps {
   runAction: (action: Exclude<FailureAction, 'retry'>) => PromiseLike<unknown>;
   fail: (err: unknown, doing: string) => Promise<void>;
   log: vscode.LogOutputChannel;
+  /** Why the history may look empty (conversations are kept per developer, i.e. per server token); null when nothing to say. */
+  historyNote?: () => Promise<string | null>;
 }
+
+/** Said in the 401 message of a question; `onServerTokenSet` keeps the promise (issue 14, defect 7). */
+const ASKED_AGAIN = 'your question is asked again once it is set';
 
 function nonce(): string {
   const bytes = new Uint8Array(18);
@@ -45,6 +51,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private pending: ToWebview[] = [];
   private current: { turnId: string; controller: AbortController } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The question a missing or refused server token stopped; asked again once, when a token is saved. */
+  private awaitingToken: string | null = null;
 
   constructor(private readonly deps: ChatDeps) {}
 
@@ -184,29 +192,17 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         await vscode.env.clipboard.writeText(msg.code);
         return this.post({ type: 'copyAck', ok: true, message: 'Copied to the clipboard.' });
       case 'insertCode':
-        return this.insert(msg.code);
+        return this.post({ type: 'insertAck', ...(await insertIntoEditor(msg.code)) });
       case 'runAction':
         if (msg.action !== 'retry') await this.deps.runAction(msg.action);
         return;
     }
   }
 
-  private async insert(code: string): Promise<void> {
-    // The chat has focus now, so "active" is the last text editor the developer used.
-    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-    if (!editor) {
-      this.post({ type: 'insertAck', ok: false, message: 'No editor to insert into: open a file and place the cursor first.' });
-      return;
-    }
-    const ok = await editor.edit((edit) => {
-      for (const selection of editor.selections) edit.replace(selection, code);
-    });
-    this.post({ type: 'insertAck', ok, message: ok ? `Inserted into ${editor.document.uri.path.split('/').pop() ?? 'the editor'}.` : 'The editor refused the edit (is it read-only?).' });
-  }
-
   private async refreshHistory(): Promise<void> {
     try {
-      this.post({ type: 'history', conversations: await this.deps.client.conversations(), error: null });
+      const conversations = await this.deps.client.conversations();
+      this.post({ type: 'history', conversations, error: null, note: (await this.deps.historyNote?.()) ?? null });
     } catch (err) {
       const failure = describeFailure(err, { serverUrl: this.deps.client.serverUrl, doing: 'loading saved conversations' });
       this.post({ type: 'history', conversations: [], error: failure.message });
@@ -247,8 +243,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (err instanceof ApiError && err.code === 'aborted') {
         this.post({ type: 'streamError', turnId, code: STOPPED_CODE, message: 'Stopped.', actions: [], partial: null });
       } else {
-        const failure = describeFailure(err, { serverUrl: this.deps.client.serverUrl, doing: 'answering' });
+        const failure = describeFailure(err, { serverUrl: this.deps.client.serverUrl, doing: 'answering', afterToken: ASKED_AGAIN });
         this.deps.log.warn(failure.message);
+        if (failure.actions.includes('setServerToken')) this.awaitingToken = question;
         this.post({ type: 'streamError', turnId, code: failure.code, message: failure.message, actions: failure.actions, partial: null });
       }
     } finally {
@@ -275,6 +272,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.post({ type: 'streamError', turnId, code: ev.data.code, message: failure.message, actions: failure.actions, partial: ev.data.partial });
       }
     }
+  }
+
+  /** A server token was saved: the question it stopped runs again, once. */
+  async onServerTokenSet(): Promise<void> {
+    const question = this.awaitingToken;
+    this.awaitingToken = null;
+    if (question !== null) await this.askFromHost(question);
   }
 
   dispose(): void {

@@ -36,7 +36,8 @@ export type ToWebview =
       partial: AskResponse | null;
     }
   | { type: 'extractiveNote'; turnId: string; text: string }
-  | { type: 'history'; conversations: ConversationSummary[]; error: string | null }
+  /** `note` says why the list may be shorter than expected (conversations are kept per developer). */
+  | { type: 'history'; conversations: ConversationSummary[]; error: string | null; note?: string | null }
   | { type: 'conversationLoaded'; conversation: Conversation }
   | { type: 'conversationDeleted'; id: string }
   | { type: 'newChat' }
