@@ -53,6 +53,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly disposables: vscode.Disposable[] = [];
   /** The question a missing or refused server token stopped; asked again once, when a token is saved. */
   private awaitingToken: string | null = null;
+  /** The server token changed: the open conversation belongs to the previous developer, so the next question starts a new one. */
+  private developerChanged = false;
 
   constructor(private readonly deps: ChatDeps) {}
 
@@ -209,8 +211,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
   }
 
-  private async ask(question: string, conversationId: string | null): Promise<void> {
+  private async ask(question: string, webviewConversationId: string | null): Promise<void> {
     this.stop();
+    const conversationId = this.developerChanged ? null : webviewConversationId;
+    this.developerChanged = false;
     const turnId = newTurnId();
     const controller = new AbortController();
     this.current = { turnId, controller };
@@ -274,8 +278,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
   }
 
-  /** A server token was saved: the question it stopped runs again, once. */
-  async onServerTokenSet(): Promise<void> {
+  /**
+   * The server token changed. Conversations are kept per developer (per token), so
+   * the open one is not this developer's: the next question starts a new one. When
+   * a token was saved, the question a 401 stopped runs again, once.
+   */
+  async onServerTokenChanged(tokenSet: boolean): Promise<void> {
+    this.developerChanged = true;
+    if (!tokenSet) return;
     const question = this.awaitingToken;
     this.awaitingToken = null;
     if (question !== null) await this.askFromHost(question);

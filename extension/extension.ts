@@ -266,7 +266,7 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
       // What the old token was allowed no longer says anything about the new one.
       connection.resetAccess();
       refreshAll();
-      if (await context.secrets.get(SECRET_SERVER_TOKEN)) await chat.onServerTokenSet();
+      await chat.onServerTokenChanged(Boolean(await context.secrets.get(SECRET_SERVER_TOKEN)));
     }),
   );
 
