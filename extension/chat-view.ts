@@ -128,6 +128,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.post({ type: 'askQuestion', question });
   }
 
+  /** Shows the chat with the cursor in its question box (the focus-chat keybinding). */
+  async focusInput(): Promise<void> {
+    await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
+    this.post({ type: 'focusInput' });
+  }
+
   async newChat(): Promise<void> {
     this.stop();
     if (!this.view) await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);

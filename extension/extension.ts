@@ -254,7 +254,7 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
       void vscode.window.showInformationMessage(`AI Library: copied ${copied} to the clipboard.`);
       return copied;
     }),
-    register(COMMANDS.focusChat, () => vscode.commands.executeCommand(`${CHAT_VIEW}.focus`)),
+    register(COMMANDS.focusChat, () => chat.focusInput()),
 
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;

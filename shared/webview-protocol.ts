@@ -45,7 +45,9 @@ export type ToWebview =
   /** Asked from outside the webview (Ask About Selection); the webview sends it back as `ask` with its conversation. */
   | { type: 'askQuestion'; question: string }
   | { type: 'insertAck'; ok: boolean; message: string }
-  | { type: 'copyAck'; ok: boolean; message: string };
+  | { type: 'copyAck'; ok: boolean; message: string }
+  /** "AI Library: Focus Chat" (Ctrl+Alt+L): the cursor goes into the question box. */
+  | { type: 'focusInput' };
 
 /** Webview → extension host. */
 export type FromWebview =
@@ -77,6 +79,7 @@ export function isFailureAction(v: unknown): v is FailureAction {
 const TO_WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'streamStart', 'sources', 'streamDelta', 'streamDone', 'streamError', 'extractiveNote', 'history',
   'conversationLoaded', 'conversationDeleted', 'newChat', 'showHistory', 'askQuestion', 'insertAck', 'copyAck',
+  'focusInput',
 ]);
 
 /**

@@ -378,6 +378,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       dispatch(action);
       input.focus();
       return;
+    case 'focusInput':
+      input.focus();
+      return;
     case 'insertAck':
     case 'copyAck':
       dispatch(action);

@@ -194,6 +194,8 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       return { ...state, draft: action.text };
     case 'ui/dismissNotice':
       return { ...state, notice: null };
+    case 'focusInput':
+      return state;
   }
 }
 
