@@ -49,6 +49,9 @@ describe('Status bar, connection state, index messages, Copy Path, Insert, token
     env = await setupE2E();
     server = env.server;
     await env.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.codeServer.url });
+    // This file's own browser: on a loaded machine (2 cores shared) the workbench may take a minute.
+    env.browser.context.setDefaultNavigationTimeout(120_000);
+    env.browser.context.setDefaultTimeout(60_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -61,7 +64,7 @@ describe('Status bar, connection state, index messages, Copy Path, Insert, token
     await env.cleanup.run();
   }, 60_000);
 
-  const step = (name: string, fn: (e: E2EEnv, p: Page) => Promise<void>, timeoutMs = 120_000) =>
+  const step = (name: string, fn: (e: E2EEnv, p: Page) => Promise<void>, timeoutMs = 240_000) =>
     it(
       name,
       async () => {
@@ -120,7 +123,7 @@ describe('Status bar, connection state, index messages, Copy Path, Insert, token
     await p.keyboard.press('Control+Alt+L');
     const input = chatFrame(p).locator('#input');
     await input.waitFor({ timeout: 30_000 });
-    await sleepMs(500);
+    await waitUntil('the cursor in the chat input', () => input.evaluate((el) => el === document.activeElement && document.hasFocus()), 15_000);
     await p.keyboard.type('typed after Ctrl+Alt+L');
     await waitUntil('the typed text in the chat input', async () => (await input.inputValue()) === 'typed after Ctrl+Alt+L', 5000);
     await screenshot(p, 'status-focus-chat');
@@ -135,6 +138,7 @@ describe('Status bar, connection state, index messages, Copy Path, Insert, token
     expect(indexed.length).toBe(1);
     await closeNotificationCenter(p);
 
+    await clearNotifications(p);
     const uploaded = await revealInTree(p, e.server.url, `contributed/${WORKSPACE_NAME}/src/rate_limiter.py`);
     const abs = path.join(e.workspace, 'src', 'rate_limiter.py');
     const localToast = await copyPathFromTree(p, uploaded, abs);
@@ -161,10 +165,7 @@ describe('Status bar, connection state, index messages, Copy Path, Insert, token
     const before = await editorText(p);
 
     const code = 'limiter = TokenBucketLimiter(capacity=50, refill_per_second=10)';
-    e.anthropicFake.enqueue(
-      { kind: 'answer', deltas: ['Create one limiter per merchant:\n\n```python\n', `${code}\n`, '```\n'] },
-      { kind: 'answer', deltas: ['Create one limiter per merchant:\n\n```python\n', `${code}\n`, '```\n'] },
-    );
+    e.anthropicFake.enqueue({ kind: 'answer', deltas: ['Create one limiter per merchant:\n\n```python\n', `${code}\n`, '```\n'] });
     await setPaneExpanded(p, 'Library', false);
     const turn = await askQuestion(p, 'How do I create a rate limiter for a merchant?');
     await waitForTurnEnd(turn);
