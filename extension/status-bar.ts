@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { HealthResponse, StatsResponse } from '../shared/api.js';
 import type { ApiClient } from './api-client.js';
 import type { ConnectionSnapshot, ConnectionState } from './connection-state.js';
-import { describeFailure } from './errors.js';
+import { describeFailure, sentence } from './errors.js';
 
 export const SHOW_INDEX_STATUS = 'aiLibrary.showIndexStatus';
 const SET_SERVER_TOKEN = 'aiLibrary.setServerToken';
@@ -26,7 +26,7 @@ export function statusBarView(s: ConnectionSnapshot): { text: string; tooltip: s
     case 'unreachable':
       return {
         text: '$(debug-disconnect) Library: unreachable',
-        tooltip: `AI Library: ${s.reason ?? `the server at ${s.serverUrl} is not reachable`}.\nChecked again every few seconds; start the server with "npm start" or set aiLibrary.serverUrl.\n${status}`,
+        tooltip: `AI Library: cannot reach the server.\n${sentence(s.reason ?? `Not reachable at ${s.serverUrl}`)}\nChecked again every few seconds; start the server with "npm start" or set aiLibrary.serverUrl.\n${status}`,
         command: SHOW_INDEX_STATUS,
         warning: true,
       };
