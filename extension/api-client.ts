@@ -44,7 +44,12 @@ export interface ClientDeps {
   settings: () => ClientSettings;
   secret: (name: SecretName) => PromiseLike<string | undefined>;
   fetch?: typeof fetch;
+  /** Told the outcome of every request (extension/connection-state.ts keeps the one connection state). */
+  observe?: (outcome: RequestOutcome) => void;
 }
+
+/** Whether a request got a 2xx, else the error it ended with; `path` without the query. */
+export type RequestOutcome = { ok: true; path: string } | { ok: false; path: string; error: ApiError };
 
 /**
  * Every failure the client reports. `status` 0 means no HTTP answer: codes
@@ -247,6 +252,18 @@ export class ApiClient {
 
   /** Sends a request and returns the response once its headers arrived; non-2xx becomes ApiError. */
   private async send(path: string, options: RequestOptions, signal: AbortSignal, timeoutMs: number, userSignal?: AbortSignal): Promise<Response> {
+    const route = path.split('?')[0] ?? path;
+    try {
+      const res = await this.sendUnobserved(path, options, signal, timeoutMs, userSignal);
+      this.deps.observe?.({ ok: true, path: route });
+      return res;
+    } catch (err) {
+      if (err instanceof ApiError) this.deps.observe?.({ ok: false, path: route, error: err });
+      throw err;
+    }
+  }
+
+  private async sendUnobserved(path: string, options: RequestOptions, signal: AbortSignal, timeoutMs: number, userSignal?: AbortSignal): Promise<Response> {
     const base = this.baseUrl();
     const headers = await this.headers(options.headers);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -281,8 +298,8 @@ export class ApiClient {
     const { timeoutMs } = this.deps.settings();
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const base = this.baseUrl();
     const res = await this.send(path, options, signal, timeoutMs, options.signal);
+    const base = this.baseUrl();
     let value: unknown;
     try {
       value = await res.json();

@@ -14,6 +14,7 @@ import { describeAnswerMode, exampleQuestions } from './chat-welcome.js';
 import { describeFailure } from './errors.js';
 import { MAX_QUESTION_CHARS, composeQuestion } from './commands/ask-selection.js';
 import { openSource } from './source-opener.js';
+import { insertIntoEditor } from './insert-code.js';
 
 export const CHAT_VIEW = 'aiLibrary.chat';
 
@@ -31,7 +32,12 @@ export interface ChatDeps {
   runCommand: (command: string) => PromiseLike<unknown>;
   fail: (err: unknown, doing: string) => Promise<void>;
   log: vscode.LogOutputChannel;
+  /** Why the history may look empty (conversations are kept per developer, i.e. per server token); null when nothing to say. */
+  historyNote?: () => Promise<string | null>;
 }
+
+/** Said in the 401 message of a question; `onServerTokenSet` keeps the promise (issue 14, defect 7). */
+const ASKED_AGAIN = 'your question is asked again once it is set';
 
 function nonce(): string {
   const bytes = new Uint8Array(18);
@@ -56,6 +62,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private pending: ToWebview[] = [];
   private current: { turnId: string; controller: AbortController } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The question a missing or refused server token stopped; asked again once, when a token is saved. */
+  private awaitingToken: string | null = null;
+  /** The server token changed: the open conversation belongs to the previous developer, so the next question starts a new one. */
+  private developerChanged = false;
 
   constructor(private readonly deps: ChatDeps) {}
 
@@ -161,6 +171,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.post({ type: 'welcome', welcome });
   }
 
+  /** Shows the chat with the cursor in its question box (the focus-chat keybinding). */
+  async focusInput(): Promise<void> {
+    await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
+    this.post({ type: 'focusInput' });
+  }
+
   async newChat(): Promise<void> {
     this.stop();
     if (!this.view) await vscode.commands.executeCommand(`${CHAT_VIEW}.focus`);
@@ -231,37 +247,27 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         await vscode.env.clipboard.writeText(msg.code);
         return this.post({ type: 'copyAck', ok: true, message: 'Copied to the clipboard.' });
       case 'insertCode':
-        return this.insert(msg.code);
+        return this.post({ type: 'insertAck', ...(await insertIntoEditor(msg.code)) });
       case 'runAction':
         if (msg.action !== 'retry') await this.deps.runAction(msg.action);
         return;
     }
   }
 
-  private async insert(code: string): Promise<void> {
-    // The chat has focus now, so "active" is the last text editor the developer used.
-    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-    if (!editor) {
-      this.post({ type: 'insertAck', ok: false, message: 'No editor to insert into: open a file and place the cursor first.' });
-      return;
-    }
-    const ok = await editor.edit((edit) => {
-      for (const selection of editor.selections) edit.replace(selection, code);
-    });
-    this.post({ type: 'insertAck', ok, message: ok ? `Inserted into ${editor.document.uri.path.split('/').pop() ?? 'the editor'}.` : 'The editor refused the edit (is it read-only?).' });
-  }
-
   private async refreshHistory(): Promise<void> {
     try {
-      this.post({ type: 'history', conversations: await this.deps.client.conversations(), error: null });
+      const conversations = await this.deps.client.conversations();
+      this.post({ type: 'history', conversations, error: null, note: (await this.deps.historyNote?.()) ?? null });
     } catch (err) {
       const failure = describeFailure(err, { serverUrl: this.deps.client.serverUrl, doing: 'loading saved conversations' });
       this.post({ type: 'history', conversations: [], error: failure.message });
     }
   }
 
-  private async ask(shown: string, conversationId: string | null, context: SelectionContext | null, replaces: string | null): Promise<void> {
+  private async ask(shown: string, webviewConversationId: string | null, context: SelectionContext | null, replaces: string | null): Promise<void> {
     this.stop();
+    const conversationId = this.developerChanged ? null : webviewConversationId;
+    this.developerChanged = false;
     const turnId = newTurnId();
     const controller = new AbortController();
     this.current = { turnId, controller };
@@ -299,8 +305,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (err instanceof ApiError && err.code === 'aborted') {
         this.post({ type: 'streamError', turnId, code: STOPPED_CODE, message: 'Stopped.', actions: [], partial: null });
       } else {
-        const failure = describeFailure(err, { serverUrl: this.deps.client.serverUrl, doing: 'answering' });
+        const failure = describeFailure(err, { serverUrl: this.deps.client.serverUrl, doing: 'answering', afterToken: ASKED_AGAIN });
         this.deps.log.warn(failure.message);
+        if (failure.actions.includes('setServerToken')) this.awaitingToken = question;
         this.post({ type: 'streamError', turnId, code: failure.code, message: failure.message, actions: failure.actions, partial: null });
       }
     } finally {
@@ -327,6 +334,19 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.post({ type: 'streamError', turnId, code: ev.data.code, message: failure.message, actions: failure.actions, partial: ev.data.partial });
       }
     }
+  }
+
+  /**
+   * The server token changed. Conversations are kept per developer (per token), so
+   * the open one is not this developer's: the next question starts a new one. When
+   * a token was saved, the question a 401 stopped runs again, once.
+   */
+  async onServerTokenChanged(tokenSet: boolean): Promise<void> {
+    this.developerChanged = true;
+    if (!tokenSet) return;
+    const question = this.awaitingToken;
+    this.awaitingToken = null;
+    if (question !== null) await this.askFromHost(question);
   }
 
   dispose(): void {

@@ -5,17 +5,26 @@
  */
 import { FAILURE_ACTION_LABELS, type FailureAction } from '../shared/webview-protocol.js';
 import { ApiError } from './api-client.js';
+import { tokenReason } from './connection-state.js';
 
 export interface FailureContext {
   serverUrl: string;
   /** What was being done, e.g. "indexing src/app.ts"; named in the message. */
   doing?: string;
+  /** Said after a missing or refused server token, e.g. "your question is asked again once it is set". */
+  afterToken?: string;
 }
 
 export interface FailureDescription {
   code: string;
   message: string;
   actions: FailureAction[];
+}
+
+/** Ends a sentence once: reasons and lists may already end in ".", "…" or "?" (no "…." or ".."). */
+export function sentence(text: string): string {
+  const t = text.trimEnd();
+  return /[.!?…]$/.test(t) ? t : `${t}.`;
 }
 
 function prefix(ctx: FailureContext): string {
@@ -36,7 +45,9 @@ export function describeFailure(err: unknown, ctx: FailureContext): FailureDescr
     case 'unreachable':
       return {
         code: err.code,
-        message: `AI Library server not reachable at ${url}. Start it with "npm start" or set aiLibrary.serverUrl to your team's server.`,
+        message: ctx.doing
+          ? `${prefix(ctx)}the AI Library server is not reachable at ${url}; start it with "npm start" or set aiLibrary.serverUrl to your team's server.`
+          : `AI Library server not reachable at ${url}. Start it with "npm start" or set aiLibrary.serverUrl to your team's server.`,
         actions: ['openSettings', 'retry'],
       };
     case 'timeout':
@@ -56,9 +67,10 @@ export function describeFailure(err: unknown, ctx: FailureContext): FailureDescr
         actions: ['setAnthropicKey'],
       };
     }
+    // One sentence; the button is the only place that names "Set Server Token" (issue 14, defect 7).
     return {
       code: err.code,
-      message: `${prefix(ctx)}the server at ${url} refused the request (${err.status}: ${err.message}). Set the server token with "AI Library: Set Server Token".`,
+      message: `${prefix(ctx)}the server at ${url} refused it: ${tokenReason(err.message)}${ctx.afterToken ? `; ${ctx.afterToken}` : ''}.`,
       actions: ['setServerToken'],
     };
   }

@@ -10,12 +10,13 @@ import { CHAT_VIEW, ChatViewProvider } from './chat-view.js';
 import { ASK_SELECTION, askAboutSelection } from './commands/ask-selection.js';
 import { FIND_SIMILAR, findSimilarToSelection, showSimilar, type SimilarDeps } from './commands/find-similar.js';
 import { INDEX_FILE, commandTargets, indexUris, reindexLibraryPath, type IndexDeps } from './commands/index-file.js';
+import { ConnectionMonitor, ConnectionState } from './connection-state.js';
 import { showFailure, type FailureUi } from './errors.js';
 import { LIBRARY_SCHEME, LibraryDocumentProvider } from './library-document-provider.js';
 import { LIBRARY_VIEW, LibraryTreeProvider, OPEN_DOCUMENT } from './library-tree.js';
 import { registerMcpServer, type McpRegistration } from './mcp-server-provider.js';
 import { SECTION, openSettings, readSettings } from './settings.js';
-import { openSource } from './source-opener.js';
+import { findLocalFile, openSource } from './source-opener.js';
 import { SHOW_INDEX_STATUS, StatusBar, showIndexStatus } from './status-bar.js';
 
 export const COMMANDS = {
@@ -32,7 +33,20 @@ export const COMMANDS = {
   reindexDocument: 'aiLibrary.reindexDocument',
   findSimilarToDocument: 'aiLibrary.findSimilarToDocument',
   copyDocumentPath: 'aiLibrary.copyDocumentPath',
+  focusChat: 'aiLibrary.focusChat',
 } as const;
+
+/**
+ * What Copy Path puts on the clipboard: the file on this machine when the
+ * workspace has it (uploaded from here, or the server's own library/ folder),
+ * else the path inside the library, prefixed "library/" so it reads as one
+ * (issue 14, defect 14).
+ */
+async function usablePath(libraryPath: string): Promise<string> {
+  const local = await findLocalFile(libraryPath);
+  if (local && local.uri.scheme === 'file') return local.uri.fsPath;
+  return `library/${libraryPath.replace(/^\/+/, '')}`;
+}
 
 /** Tree commands get a tree node; tests and keybindings may pass the library path instead. */
 function documentOf(arg: unknown): { file_path: string; title: string } | undefined {
@@ -50,6 +64,7 @@ function describeError(err: unknown): string {
 /** What `activate` returns: hooks for the extension-host tests (test/e2e), not a public API. */
 export interface AiLibraryTestApi {
   libraryTree: LibraryTreeProvider;
+  connection: ConnectionState;
   openSource: (filePath: string, startLine: number, endLine: number) => Promise<vscode.TextEditor>;
   /** The library's MCP server as VS Code's agent mode sees it. */
   mcp: McpRegistration;
@@ -71,10 +86,13 @@ export function activate(context: vscode.ExtensionContext): AiLibraryTestApi | u
 }
 
 function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): AiLibraryTestApi {
+  const connection = new ConnectionState(() => readSettings().serverUrl);
   const client = new ApiClient({
     settings: readSettings,
     secret: (name: SecretName) => context.secrets.get(name),
+    observe: (outcome) => connection.observe(outcome),
   });
+  const monitor = new ConnectionMonitor(client, connection);
 
   const runAction = (action: Exclude<FailureAction, 'retry'>): Thenable<unknown> => {
     switch (action) {
@@ -99,9 +117,9 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
   const fail = (err: unknown, doing: string, retry?: () => unknown): Promise<void> =>
     showFailure(err, { serverUrl: client.serverUrl, doing }, ui, retry).catch((e: unknown) => output.error(describeError(e)));
 
-  const statusBar = new StatusBar(client);
+  const statusBar = new StatusBar(connection);
   const documents = new LibraryDocumentProvider(client);
-  const tree = new LibraryTreeProvider(client, (m) => output.warn(m));
+  const tree = new LibraryTreeProvider(client, (m) => output.warn(m), connection);
   const treeView = vscode.window.createTreeView(LIBRARY_VIEW, { treeDataProvider: tree, showCollapseAll: true });
   const chat = new ChatViewProvider({
     extensionUri: context.extensionUri,
@@ -112,17 +130,21 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
     runCommand: (command) => vscode.commands.executeCommand(command),
     fail: (err, doing) => fail(err, doing),
     log: output,
+    historyNote: async () =>
+      (await context.secrets.get(SECRET_SERVER_TOKEN))
+        ? `Conversations are kept per developer: these are the ones saved under your server token on ${client.serverUrl}. Conversations asked before you set it, or under another token, are kept under that identity and are not listed here.`
+        : null,
   });
 
   const refreshAll = () => {
     tree.refresh();
     documents.refresh();
-    void statusBar.refresh();
+    void monitor.check();
   };
   const indexDeps: IndexDeps = {
     client,
     output,
-    setIndexing: (label) => statusBar.setIndexing(label),
+    setIndexing: (progress) => connection.setLocalIndexing(progress),
     afterIndex: refreshAll,
     fail,
   };
@@ -178,6 +200,7 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
     });
 
   context.subscriptions.push(
+    monitor,
     statusBar,
     documents,
     tree,
@@ -232,22 +255,31 @@ function wire(context: vscode.ExtensionContext, output: vscode.LogOutputChannel)
     register(COMMANDS.copyDocumentPath, async (arg) => {
       const doc = documentOf(arg);
       if (!doc) return;
-      await vscode.env.clipboard.writeText(doc.file_path);
-      void vscode.window.setStatusBarMessage(`AI Library: copied ${doc.file_path}`, 3000);
+      const copied = await usablePath(doc.file_path);
+      await vscode.env.clipboard.writeText(copied);
+      void vscode.window.showInformationMessage(`AI Library: copied ${copied} to the clipboard.`);
+      return copied;
     }),
+    register(COMMANDS.focusChat, () => chat.focusInput()),
 
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(SECTION)) refreshAll();
+      if (!e.affectsConfiguration(SECTION)) return;
+      if (e.affectsConfiguration(`${SECTION}.serverUrl`)) connection.resetAccess();
+      refreshAll();
     }),
-    context.secrets.onDidChange((e) => {
-      if (e.key === SECRET_SERVER_TOKEN) refreshAll();
+    context.secrets.onDidChange(async (e) => {
+      if (e.key !== SECRET_SERVER_TOKEN) return;
+      // What the old token was allowed no longer says anything about the new one.
+      connection.resetAccess();
+      refreshAll();
+      await chat.onServerTokenChanged(Boolean(await context.secrets.get(SECRET_SERVER_TOKEN)));
     }),
   );
 
   const mcp = registerMcpServer(context, () => readSettings().serverUrl, SECTION);
 
-  void statusBar.refresh();
-  return { libraryTree: tree, openSource: (filePath, startLine, endLine) => openSource(filePath, startLine, endLine), mcp };
+  void monitor.check();
+  return { libraryTree: tree, connection, openSource: (filePath, startLine, endLine) => openSource(filePath, startLine, endLine), mcp };
 }
 
 export function deactivate(): void {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { DocumentSummary, TaxonomyTreeNode } from '../shared/api.js';
 import { ApiError, type ApiClient } from './api-client.js';
+import type { ConnectionKind, ConnectionState } from './connection-state.js';
 import { describeFailure } from './errors.js';
 
 export const LIBRARY_VIEW = 'aiLibrary.library';
@@ -26,17 +27,32 @@ function documentIcon(doc: DocumentSummary): vscode.ThemeIcon {
   return new vscode.ThemeIcon('file-text');
 }
 
+/** Whether the tree can load in this state; needs-token, unreachable and server error each show their welcome text. */
+function usable(kind: ConnectionKind): ConnectionKind | 'ok' {
+  return kind === 'connected' || kind === 'indexing' ? 'ok' : kind;
+}
+
 /** The taxonomy as a tree: categories → subcategories → documents. */
 export class LibraryTreeProvider implements vscode.TreeDataProvider<LibraryNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<LibraryNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private lastError: string | null = null;
+  private readonly sub: { dispose(): void };
 
   constructor(
     private readonly client: ApiClient,
     private readonly log: (message: string) => void,
+    connection: ConnectionState,
   ) {
     void this.setState('loading');
+    // The tree follows the shared connection state: when the server comes back (or the token
+    // is accepted), it reloads by itself instead of saying "not reachable" until Retry.
+    let shown = usable(connection.current.kind);
+    this.sub = connection.onDidChange((s) => {
+      if (s.kind === 'checking' || usable(s.kind) === shown) return;
+      shown = usable(s.kind);
+      this.refresh();
+    });
   }
 
   refresh(): void {
@@ -105,6 +121,7 @@ export class LibraryTreeProvider implements vscode.TreeDataProvider<LibraryNode>
   }
 
   dispose(): void {
+    this.sub.dispose();
     this.changed.dispose();
   }
 }

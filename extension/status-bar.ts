@@ -1,92 +1,94 @@
 import * as vscode from 'vscode';
 import type { HealthResponse, StatsResponse } from '../shared/api.js';
 import type { ApiClient } from './api-client.js';
-import { describeFailure } from './errors.js';
+import type { ConnectionSnapshot, ConnectionState } from './connection-state.js';
+import { describeFailure, sentence } from './errors.js';
 
 export const SHOW_INDEX_STATUS = 'aiLibrary.showIndexStatus';
-
-const POLL_OK_MS = 60_000;
-const POLL_BUSY_MS = 3_000;
-const POLL_ERROR_MS = 20_000;
+const SET_SERVER_TOKEN = 'aiLibrary.setServerToken';
 
 const number = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, word: string) => `${number(n)} ${word}${n === 1 ? '' : 's'}`;
 
-/**
- * The single status-bar item: connected (points), indexing (spinner) or error
- * (warning). It polls /health, faster while the server indexes.
- */
+/** Text, tooltip, click and colour for one state; the text always says it is the Library (issue 14, defect 12). */
+export function statusBarView(s: ConnectionSnapshot): { text: string; tooltip: string; command: string; warning: boolean } {
+  const status = 'Click to show the index status.';
+  switch (s.kind) {
+    case 'checking':
+      return { text: '$(sync~spin) Library: connecting…', tooltip: `AI Library: checking the server at ${s.serverUrl}…\n${status}`, command: SHOW_INDEX_STATUS, warning: false };
+    case 'needsToken':
+      return {
+        text: '$(key) Library: needs token',
+        tooltip: `AI Library: the server at ${s.serverUrl} refused the request: ${s.reason ?? 'it needs a server token'}.\nClick to set your server token.`,
+        command: SET_SERVER_TOKEN,
+        warning: true,
+      };
+    case 'unreachable':
+      return {
+        text: '$(debug-disconnect) Library: unreachable',
+        tooltip: `AI Library: cannot reach the server.\n${sentence(s.reason ?? `Not reachable at ${s.serverUrl}`)}\nChecked again every few seconds; start the server with "npm start" or set aiLibrary.serverUrl.\n${status}`,
+        command: SHOW_INDEX_STATUS,
+        warning: true,
+      };
+    case 'serverError':
+      return {
+        text: '$(error) Library: server error',
+        tooltip: `AI Library: the server at ${s.serverUrl} reported an error: ${s.reason ?? 'unknown'}.\n${status}`,
+        command: SHOW_INDEX_STATUS,
+        warning: true,
+      };
+    case 'indexing': {
+      const ix = s.indexing;
+      const count = ix ? `${ix.done}/${ix.total}` : '';
+      const who = ix?.local ? `Uploading files from this window to ${s.serverUrl}` : `The server at ${s.serverUrl} is indexing`;
+      return {
+        text: `$(sync~spin) Library: indexing ${count}`.trimEnd(),
+        tooltip: `AI Library: ${who}${ix?.current ? ` (${ix.current})` : ''}; ${count} files done.\n${status}`,
+        command: SHOW_INDEX_STATUS,
+        warning: false,
+      };
+    }
+    case 'connected': {
+      const chunks = s.chunks === null ? 'connected' : plural(s.chunks, 'chunk');
+      const lines = [
+        `AI Library: connected to ${s.serverUrl}${s.version ? ` (version ${s.version}${s.storeKind ? `, ${s.storeKind} store` : ''})` : ''}.`,
+        s.chunks === null ? null : `${plural(s.chunks, 'chunk')}${s.documents === null ? '' : ` from ${plural(s.documents, 'document')}`} in the library.`,
+        s.degraded ? `Degraded: ${s.degraded}.` : null,
+        status,
+      ];
+      return {
+        text: `${s.degraded ? '$(warning)' : '$(library)'} Library: ${chunks}`,
+        tooltip: lines.filter((l): l is string => l !== null).join('\n'),
+        command: SHOW_INDEX_STATUS,
+        warning: s.degraded !== null,
+      };
+    }
+  }
+}
+
+/** The single status-bar item: it shows the shared connection state (extension/connection-state.ts). */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('aiLibrary.status', vscode.StatusBarAlignment.Left, 50);
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private localIndexing: string | null = null;
-  private last: { health: HealthResponse } | { error: string } | null = null;
-  private disposed = false;
+  private readonly sub: { dispose(): void };
 
-  constructor(private readonly client: ApiClient) {
+  constructor(state: ConnectionState) {
     this.item.name = 'AI Library';
-    this.item.command = SHOW_INDEX_STATUS;
-    this.item.text = '$(library) AI Library';
-    this.item.tooltip = 'AI Library: connecting…';
+    this.render(state.current);
+    this.sub = state.onDidChange((s) => this.render(s));
     this.item.show();
   }
 
-  /** Shows this extension's own upload progress; null when done. */
-  setIndexing(label: string | null): void {
-    this.localIndexing = label;
-    this.render();
-  }
-
-  /** Polls now and reschedules; never throws, so activation and commands can fire and forget it. */
-  async refresh(): Promise<void> {
-    clearTimeout(this.timer);
-    try {
-      this.last = { health: await this.client.health() };
-    } catch (err) {
-      this.last = { error: describeFailure(err, { serverUrl: this.client.serverUrl }).message };
-    }
-    if (this.disposed) return;
-    this.render();
-    const busy = this.last !== null && 'health' in this.last && this.last.health.indexing.state === 'running';
-    const next = busy ? POLL_BUSY_MS : this.last !== null && 'error' in this.last ? POLL_ERROR_MS : POLL_OK_MS;
-    this.timer = setTimeout(() => void this.refresh(), next);
-  }
-
-  private render(): void {
-    const url = this.client.serverUrl;
-    this.item.backgroundColor = undefined;
-    if (this.localIndexing !== null) {
-      this.item.text = `$(sync~spin) AI Library: ${this.localIndexing}`;
-      this.item.tooltip = `AI Library: uploading files to ${url}. Click for the index status.`;
-      return;
-    }
-    const last = this.last;
-    if (last === null) return;
-    if ('error' in last) {
-      this.item.text = '$(warning) AI Library';
-      this.item.tooltip = `${last.error}\nClick for the index status.`;
-      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-      return;
-    }
-    const { health } = last;
-    const indexing = health.indexing;
-    if (indexing.state === 'running') {
-      this.item.text = `$(sync~spin) AI Library: indexing ${indexing.files_done}/${indexing.files_total}`;
-      this.item.tooltip = `The server at ${url} is indexing${indexing.current ? `: ${indexing.current}` : ''}.`;
-      return;
-    }
-    if (health.status === 'degraded') {
-      this.item.text = `$(warning) AI Library: ${number(health.store.points)}`;
-      this.item.tooltip = `The server at ${url} is degraded${indexing.error ? `: ${indexing.error}` : ''}. Click for details.`;
-      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-      return;
-    }
-    this.item.text = `$(library) ${number(health.store.points)}`;
-    this.item.tooltip = `AI Library: connected to ${url} (version ${health.version}), ${number(health.store.points)} points in ${health.store.kind}. Click for the index status.`;
+  private render(s: ConnectionSnapshot): void {
+    const view = statusBarView(s);
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.command = view.command;
+    this.item.accessibilityInformation = { label: `${view.text.replace(/\$\([^)]*\)\s*/g, '')}. ${view.tooltip}`, role: 'button' };
+    this.item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }
 
   dispose(): void {
-    this.disposed = true;
-    clearTimeout(this.timer);
+    this.sub.dispose();
     this.item.dispose();
   }
 }

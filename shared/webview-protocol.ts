@@ -78,7 +78,8 @@ export type ToWebview =
     }
   /** `action`: what would let Claude answer (e.g. set a key), shown as a button beside the note. */
   | { type: 'extractiveNote'; turnId: string; text: string; action?: FailureAction }
-  | { type: 'history'; conversations: ConversationSummary[]; error: string | null }
+  /** `note` says why the list may be shorter than expected (conversations are kept per developer). */
+  | { type: 'history'; conversations: ConversationSummary[]; error: string | null; note?: string | null }
   | { type: 'conversationLoaded'; conversation: Conversation }
   | { type: 'conversationDeleted'; id: string }
   | { type: 'newChat' }
@@ -89,7 +90,9 @@ export type ToWebview =
   | { type: 'copyAck'; ok: boolean; message: string }
   | { type: 'welcome'; welcome: ChatWelcome }
   /** Ask About Selection without a question: the selection waits as a chip while the developer types. */
-  | { type: 'attachContext'; context: SelectionContext };
+  | { type: 'attachContext'; context: SelectionContext }
+  /** "AI Library: Focus Chat" (Ctrl+Alt+L): the cursor goes into the question box. */
+  | { type: 'focusInput' };
 
 /** Webview → extension host. */
 export type FromWebview =
@@ -122,7 +125,7 @@ export function isFailureAction(v: unknown): v is FailureAction {
 const TO_WEBVIEW_TYPES: ReadonlySet<string> = new Set([
   'streamStart', 'sources', 'streamDelta', 'streamDone', 'streamError', 'extractiveNote', 'history',
   'conversationLoaded', 'conversationDeleted', 'newChat', 'showHistory', 'askQuestion', 'insertAck', 'copyAck',
-  'welcome', 'attachContext',
+  'welcome', 'attachContext', 'focusInput',
 ]);
 
 export function isSelectionContext(v: unknown): v is SelectionContext {

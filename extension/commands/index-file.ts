@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { IndexFileResult, IndexStatus } from '../../shared/api.js';
 import { ALWAYS_IGNORED, looksBinary, oversizeReason, secretContentReason, secretNameReason } from '../../shared/file-rules.js';
 import { ApiError, type ApiClient } from '../api-client.js';
-import { describeFailure } from '../errors.js';
+import { describeFailure, sentence } from '../errors.js';
 import { MAX_UPLOAD_BYTES } from '../library-paths.js';
 import { workspaceNameOf } from '../settings.js';
 import { findLocalFile } from '../source-opener.js';
@@ -28,7 +28,8 @@ export interface FileOutcome {
 export interface IndexDeps {
   client: ApiClient;
   output: vscode.OutputChannel;
-  setIndexing: (label: string | null) => void;
+  /** This window's upload progress for the shared connection state; null when done. */
+  setIndexing: (progress: { done: number; total: number } | null) => void;
   afterIndex: () => void;
   fail: (err: unknown, doing: string, retry?: () => unknown) => Promise<void>;
 }
@@ -179,7 +180,12 @@ function fromResult(path: string, r: IndexFileResult | undefined): FileOutcome {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function report(outcomes: FileOutcome[], ignoredCount: number, deps: IndexDeps): void {
+/**
+ * Writes every file's outcome to the output and shows one summary toast, unless
+ * `fatal` stopped the run: then the failure's own toast (with its fix and Retry)
+ * is the only one (issue 14, defect 8).
+ */
+function report(outcomes: FileOutcome[], ignoredCount: number, deps: IndexDeps, fatal: unknown = null, retry?: () => unknown): void {
   const count = (...s: FileOutcome['status'][]) => outcomes.filter((o) => s.includes(o.status)).length;
   const indexed = outcomes.filter((o) => o.status === 'indexed');
   const chunks = indexed.reduce((n, o) => n + o.chunks, 0);
@@ -201,7 +207,7 @@ function report(outcomes: FileOutcome[], ignoredCount: number, deps: IndexDeps):
     message =
       single.status === 'indexed' || single.status === 'unchanged'
         ? `AI Library: ${single.status} ${single.path} (${plural(single.chunks, 'chunk')}${single.category ? `, category ${single.category}` : ''}).`
-        : `AI Library: ${single.status} ${single.path}: ${single.reason ?? 'no reason given'}.`;
+        : sentence(`AI Library: ${single.status} ${single.path}: ${single.reason ?? 'no reason given'}`);
   } else {
     const parts = [`indexed ${plural(indexed.length, 'file')} (${plural(chunks, 'chunk')})`];
     if (categories.length) parts[0] += ` into ${categories.slice(0, 3).join(', ')}${categories.length > 3 ? ', …' : ''}`;
@@ -210,13 +216,32 @@ function report(outcomes: FileOutcome[], ignoredCount: number, deps: IndexDeps):
     if (failed) parts.push(`${failed} failed`);
     if (cancelled) parts.push(`${cancelled} not sent (cancelled)`);
     if (ignoredCount) parts.push(`${ignoredCount} left out by .gitignore`);
-    message = `AI Library: ${parts.join(', ')}.`;
+    message = sentence(`AI Library: ${parts.join(', ')}`);
+  }
+  if (fatal !== null) {
+    const doing = single ? `indexing ${single.path}` : `indexing ${plural(outcomes.length, 'file')} (${indexed.length} indexed before it stopped)`;
+    void deps.fail(fatal, doing, retry);
+    return;
   }
   const show = failed > 0 || skipped > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   // Not awaited: a command must not wait for the user to dismiss its summary.
   void show(message, 'Show Details').then((choice) => {
     if (choice) deps.output.show(true);
   });
+}
+
+/** How long VS Code keeps a progress notification at the least; the summary waits for it to go. */
+const NOTIFICATION_MIN_MS = 850;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+async function isFolder(uri: vscode.Uri | undefined): Promise<boolean> {
+  if (!uri) return false;
+  try {
+    return ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.Directory) !== 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Uploads files and folders; returns one outcome per file so callers (and e2e tests) can check it. */
@@ -229,10 +254,17 @@ export async function indexUris(targets: vscode.Uri[], deps: IndexDeps): Promise
   let ignoredCount = 0;
   let fatal: unknown = null;
   let remaining: vscode.Uri[] = [];
+  // One file needs no notification: the status bar says "indexing 1/1" and the result toast follows.
+  // A progress notification stays at least 800 ms (VS Code's progress service), so a quick
+  // single-file run would show it beside the result (issue 14, defect 8).
+  const oneFile = targets.length === 1 && !(await isFolder(targets[0]));
+  const started = Date.now();
   await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'AI Library: indexing', cancellable: true },
+    oneFile
+      ? { location: vscode.ProgressLocation.Window, title: 'AI Library: indexing' }
+      : { location: vscode.ProgressLocation.Notification, title: 'AI Library: indexing', cancellable: true },
     async (progress, token) => {
-      progress.report({ message: 'listing files…' });
+      if (!oneFile) progress.report({ message: 'listing files…' });
       const planning = await plan(targets, token, outcomes);
       ignoredCount = planning.ignoredCount;
       let planned = planning.planned;
@@ -261,7 +293,7 @@ export async function indexUris(targets: vscode.Uri[], deps: IndexDeps): Promise
             continue;
           }
           progress.report({ message: `${i + 1}/${planned.length} ${p.rel}`, increment: 100 / planned.length });
-          deps.setIndexing(`indexing ${i + 1}/${planned.length}`);
+          deps.setIndexing({ done: i, total: planned.length });
           try {
             const read = await readForUpload(p);
             if ('refusal' in read) {
@@ -288,12 +320,10 @@ export async function indexUris(targets: vscode.Uri[], deps: IndexDeps): Promise
       }
     },
   );
-  report(outcomes, ignoredCount, deps);
+  if (!oneFile) await sleep(NOTIFICATION_MIN_MS - (Date.now() - started));
+  const retryTargets = remaining;
+  report(outcomes, ignoredCount, deps, fatal, () => indexUris(retryTargets, deps));
   deps.afterIndex();
-  if (fatal !== null) {
-    const retryTargets = remaining;
-    void deps.fail(fatal, 'indexing', () => indexUris(retryTargets, deps));
-  }
   return outcomes;
 }
 
@@ -307,9 +337,9 @@ export async function reindexLibraryPath(libraryPath: string, deps: IndexDeps): 
   if (local?.uploaded) return indexUris([local.uri], deps);
   let outcomes: FileOutcome[] = [];
   try {
-    deps.setIndexing('re-indexing');
+    deps.setIndexing({ done: 0, total: 1 });
     const res = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `AI Library: re-indexing ${libraryPath}` },
+      { location: vscode.ProgressLocation.Window, title: `AI Library: re-indexing ${libraryPath}` },
       () => deps.client.index({ path: libraryPath }),
     );
     outcomes = res.files.map((r) => fromResult(r.file_path, r));

@@ -349,6 +349,7 @@ function renderHistory(): void {
   fresh.dataset.ui = 'new';
   header.append(el('h2', undefined, 'Conversations'), fresh, back);
   historyPanel.append(header);
+  if (state.history.note) historyPanel.append(el('p', 'muted history-note', state.history.note));
   const { items, error, loading } = state.history;
   if (error) {
     historyPanel.append(el('div', 'error', error));
@@ -728,6 +729,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       return;
     case 'attachContext':
       dispatch(action);
+      input.focus();
+      return;
+    case 'focusInput':
       input.focus();
       return;
     case 'insertAck':

@@ -50,7 +50,8 @@ export interface ChatState {
   /** The turn being streamed, if any: the stop button shows and the input waits. */
   activeTurnId: string | null;
   panel: 'chat' | 'history';
-  history: { items: ConversationSummary[]; error: string | null; loading: boolean };
+  /** `note`: why the list may look short (conversations are kept per developer). */
+  history: { items: ConversationSummary[]; error: string | null; loading: boolean; note?: string | null };
   draft: string;
   /** A short confirmation (copied, inserted) or its failure. */
   notice: { ok: boolean; message: string } | null;
@@ -203,7 +204,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'extractiveNote':
       return updateTurn(state, action.turnId, (t) => ({ ...t, note: action.text, noteAction: action.action ?? null }));
     case 'history':
-      return { ...state, history: { items: action.conversations, error: action.error, loading: false } };
+      return { ...state, history: { items: action.conversations, error: action.error, loading: false, note: action.note ?? null } };
     case 'conversationLoaded':
       return loadConversation(state, action.conversation);
     case 'conversationDeleted': {
@@ -236,6 +237,8 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       return { ...state, draft: action.text };
     case 'ui/dismissNotice':
       return { ...state, notice: null };
+    case 'focusInput':
+      return state;
   }
 }
 
