@@ -288,7 +288,7 @@ describe('ApiClient errors', () => {
     const err = await client().health().catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 401, code: 'unauthorized' });
     const failure = describeFailure(err, { serverUrl: baseUrl });
-    expect(failure.message).toContain('AI Library: Set Server Token');
+    expect(failure.message).toMatch(/server token/);
     expect(failure.actions).toEqual(['setServerToken']);
   });
 
