@@ -91,10 +91,10 @@ const KNOWN_UPWARD: Record<string, string> = {
   'routes/health.ts -> answers/claude.ts': 'resolveCredential to report whether Claude has a key; no step of issue 15 yet',
 };
 
-function serverFiles(dir: string): string[] {
+function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return serverFiles(full);
+    if (entry.isDirectory()) return tsFiles(full);
     return entry.name.endsWith('.ts') ? [full] : [];
   });
 }
@@ -149,7 +149,7 @@ interface Breach {
 function breaches(): { found: Breach[]; unassigned: string[] } {
   const found: Breach[] = [];
   const unassigned: string[] = [];
-  for (const file of serverFiles(SERVER)) {
+  for (const file of tsFiles(SERVER)) {
     const from = rel(file);
     const fromLayer = layerOf(from);
     if (fromLayer === undefined) {
@@ -204,5 +204,29 @@ describe('server layers (docs/architecture.md)', () => {
     expect(layerOf('stores/embedded.ts')?.private).toBe(true);
     expect(layerOf('stores/vector-store.ts')?.name).toBe('ports');
     expect(found.length).toBeGreaterThanOrEqual(Object.keys(KNOWN_UPWARD).length);
+  });
+});
+
+/** The other side of the wire: what the extension, its webview and shared/ may import (docs/architecture.md). */
+describe('extension and shared/ boundaries (docs/architecture.md)', () => {
+  const repoRel = (file: string) => path.relative(ROOT, file).split(path.sep).join('/');
+  const edges = (dir: string) =>
+    tsFiles(path.join(ROOT, dir)).flatMap((file) => specifiers(file).map((spec) => ({ from: repoRel(file), spec, to: resolve(file, spec) })));
+
+  it('shared/ imports only shared/ and packages, never vscode', () => {
+    const bad = edges('shared').filter((e) => e.spec === 'vscode' || (e.to !== undefined && !e.to.startsWith('shared/')));
+    expect(bad.map((e) => `${e.from} -> ${e.spec}`)).toEqual([]);
+  });
+
+  it('the extension never imports server/', () => {
+    const bad = edges('extension').filter((e) => e.to?.startsWith('server/') === true);
+    expect(bad.map((e) => `${e.from} -> ${e.spec}`)).toEqual([]);
+  });
+
+  it('the API client, the error wording and the webview run without vscode', () => {
+    const vscodeFree = (from: string) => from === 'extension/api-client.ts' || from === 'extension/errors.ts' || from.startsWith('extension/webview/');
+    const all = edges('extension');
+    expect(all.some((e) => e.from === 'extension/extension.ts' && e.spec === 'vscode')).toBe(true);
+    expect(all.filter((e) => vscodeFree(e.from) && e.spec === 'vscode').map((e) => e.from)).toEqual([]);
   });
 });
