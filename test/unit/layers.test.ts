@@ -60,7 +60,7 @@ const LAYERS: Layer[] = [
 const KNOWN_UPWARD: Record<string, string> = {
   // Fusion lives in retrieval/ but both stores fuse: issue 15 step 3 (one fusion module the stores use).
   'stores/embedded.ts -> retrieval/rrf.ts': 'reciprocalRankFusion for hybrid search; issue 15 step 3',
-  'stores/qdrant.ts -> retrieval/rrf.ts': 'reciprocalRankFusion for hybrid search; issue 15 step 3',
+  'stores/qdrant.ts -> retrieval/rrf.ts': 'RRF_K for Qdrant\'s server-side fusion; issue 15 step 3',
   // Store administration reaches the concrete stores: issue 15 step 3 (a StoreAdmin port per adapter).
   'snapshots.ts -> stores/embedded.ts': 'embedded snapshots open the store file; issue 15 step 3 (StoreAdmin)',
   'snapshots.ts -> stores/qdrant.ts': 'Qdrant snapshots use the Qdrant client; issue 15 step 3 (StoreAdmin)',
@@ -146,8 +146,9 @@ interface Breach {
   why: string;
 }
 
-function breaches(): { found: Breach[]; unassigned: string[] } {
+function breaches(): { found: Breach[]; unassigned: string[]; checked: number } {
   const found: Breach[] = [];
+  let checked = 0;
   const unassigned: string[] = [];
   for (const file of tsFiles(SERVER)) {
     const from = rel(file);
@@ -166,6 +167,7 @@ function breaches(): { found: Breach[]; unassigned: string[] } {
       const to = target.slice('server/'.length);
       const toLayer = layerOf(to);
       if (toLayer === undefined) continue; // reported once as unassigned when its own file is visited
+      checked++;
       const pair = `${from} -> ${to}`;
       if (toLayer.level > fromLayer.level) {
         found.push({ pair, why: `${fromLayer.name} (${fromLayer.level}) imports up into ${toLayer.name} (${toLayer.level})` });
@@ -174,11 +176,11 @@ function breaches(): { found: Breach[]; unassigned: string[] } {
       }
     }
   }
-  return { found, unassigned };
+  return { found, unassigned, checked };
 }
 
 describe('server layers (docs/architecture.md)', () => {
-  const { found, unassigned } = breaches();
+  const { found, unassigned, checked } = breaches();
 
   it('places every server file in a layer', () => {
     // A new directory or top-level file needs a row (or a path in a row) in LAYERS and in the doc's table.
@@ -197,13 +199,21 @@ describe('server layers (docs/architecture.md)', () => {
     expect(gone).toEqual([]);
   });
 
+  it('is mirrored in docs/architecture.md (every layer path and every known breach is named there)', () => {
+    const doc = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+    const layerPaths = LAYERS.flatMap((l) => l.paths);
+    const breachFiles = Object.keys(KNOWN_UPWARD).flatMap((pair) => pair.split(' -> '));
+    expect([...layerPaths, ...breachFiles].filter((p) => !doc.includes(`\`${p}\``))).toEqual([]);
+  });
+
   it('checks real imports (the parser sees the files it should)', () => {
     // Guards against a broken resolver making every check pass vacuously.
     const indexer = specifiers(path.join(SERVER, 'indexing/indexer.ts'));
     expect(indexer).toContain('../stores/vector-store.js');
     expect(layerOf('stores/embedded.ts')?.private).toBe(true);
     expect(layerOf('stores/vector-store.ts')?.name).toBe('ports');
-    expect(found.length).toBeGreaterThanOrEqual(Object.keys(KNOWN_UPWARD).length);
+    // Hundreds of imports between server/ files today; a broken resolver would see none.
+    expect(checked).toBeGreaterThan(200);
   });
 });
 
