@@ -1,0 +1,242 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The layer rules of docs/architecture.md ("What may import what"), checked on
+ * every import of every `server/**\/*.ts` file: a file imports its own layer or
+ * a lower one, never a higher one, and reaches an adapter only from the
+ * adapter's own directory (everyone else goes through the port and the factory).
+ * Keep LAYERS and the doc's table the same.
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const SERVER = path.join(ROOT, 'server');
+
+interface Layer {
+  level: number;
+  name: string;
+  /** Paths relative to server/: `dir/` covers everything below it, `file.ts` one file. The longest match wins. */
+  paths: string[];
+  /** Adapters: importable only from files under the same top-level directory of server/. */
+  private?: boolean;
+}
+
+const LAYERS: Layer[] = [
+  {
+    level: 1,
+    name: 'foundation',
+    // http/app-env.ts and indexing/library-paths.ts are leaves (they import only shared/) that many layers read.
+    paths: ['config/', 'storage/', 'logger.ts', 'reliability/', 'text/', 'http/app-env.ts', 'indexing/library-paths.ts'],
+  },
+  {
+    level: 2,
+    name: 'ports',
+    paths: ['embedders/embedder.ts', 'embedders/embedder-decorator.ts', 'stores/vector-store.ts', 'answers/chat-model.ts'],
+  },
+  { level: 3, name: 'adapters', paths: ['embedders/', 'stores/', 'answers/claude.ts'], private: true },
+  { level: 3, name: 'factories', paths: ['embedders/create-embedder.ts', 'stores/create-store.ts'] },
+  { level: 4, name: 'retrieval', paths: ['retrieval/'] },
+  { level: 5, name: 'taxonomy', paths: ['taxonomy/'] },
+  { level: 6, name: 'indexing', paths: ['indexing/'] },
+  {
+    level: 7,
+    name: 'services',
+    paths: ['answers/', 'usage/', 'auth/', 'jobs/', 'observability/', 'reliability/dependency-health.ts'],
+  },
+  { level: 8, name: 'composition', paths: ['services.ts'] },
+  { level: 9, name: 'store operations', paths: ['snapshots.ts', 'migrate.ts', 'backup/'] },
+  { level: 10, name: 'http edge', paths: ['http/'] },
+  { level: 11, name: 'routes', paths: ['routes/', 'mcp/'] },
+  { level: 12, name: 'app', paths: ['app.ts'] },
+  { level: 13, name: 'entry points', paths: ['main.ts', 'cli.ts', 'cli/'] },
+];
+
+/**
+ * Imports that break the rules today, `from -> to` relative to server/, each with
+ * the step of issue 15 that removes it. This list only shrinks: a new breach fails,
+ * and so does an entry whose import is gone (delete the line).
+ */
+const KNOWN_UPWARD: Record<string, string> = {
+  // Fusion lives in retrieval/ but both stores fuse: issue 15 step 3 (one fusion module the stores use).
+  'stores/embedded.ts -> retrieval/rrf.ts': 'reciprocalRankFusion for hybrid search; issue 15 step 3',
+  'stores/qdrant.ts -> retrieval/rrf.ts': 'RRF_K for Qdrant\'s server-side fusion; issue 15 step 3',
+  // Store administration reaches the concrete stores: issue 15 step 3 (a StoreAdmin port per adapter).
+  'snapshots.ts -> stores/embedded.ts': 'embedded snapshots open the store file; issue 15 step 3 (StoreAdmin)',
+  'snapshots.ts -> stores/qdrant.ts': 'Qdrant snapshots use the Qdrant client; issue 15 step 3 (StoreAdmin)',
+  'backup/backup.ts -> stores/embedded.ts': 'backup copies the embedded store; issue 15 step 3 (StoreAdmin)',
+  'backup/backup.ts -> stores/qdrant.ts': 'backup snapshots Qdrant; issue 15 step 3 (StoreAdmin)',
+  'backup/restore.ts -> stores/qdrant.ts': 'restore uploads a Qdrant snapshot; issue 15 step 3 (StoreAdmin)',
+  'cli/migrate-command.ts -> stores/qdrant.ts': 'migrate talks to Qdrant directly; issue 15 step 3 (StoreAdmin)',
+  // Domain errors extend HttpError or use its body: issue 15 step 2 (DomainError { code } in a leaf, one mapper).
+  'answers/ask-service.ts -> http/errors.ts': 'AnswerError extends HttpError, toHttpError for stream errors; issue 15 step 2',
+  'answers/conversations.ts -> http/errors.ts': 'ConversationNotFoundError extends HttpError; issue 15 step 2',
+  'usage/usage-meter.ts -> http/errors.ts': 'BudgetExhaustedError extends HttpError; issue 15 step 2',
+  'taxonomy/catalog.ts -> http/errors.ts': 'throws HttpError(404) for an unknown document; issue 15 step 2',
+  'auth/middleware.ts -> http/errors.ts': 'errorBody for 401 answers; issue 15 step 2',
+  'auth/loopback-guard.ts -> http/errors.ts': 'errorBody for 403/421 answers; issue 15 step 2',
+  'auth/roles.ts -> http/errors.ts': 'throws HttpError(403); issue 15 step 2',
+  'auth/upload-rules.ts -> http/errors.ts': 'throws HttpError for refused uploads; issue 15 step 2',
+  'http/errors.ts -> embedders/resilience.ts': 'the mapper knows the embedder adapters\' error classes; issue 15 step 2 (codes from shared/)',
+  // Text helpers live in the adapters and indexing/: issue 15 step 4 (server/text/).
+  'retrieval/rerank.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
+  'answers/confidence.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
+  'answers/context.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
+  'answers/terms.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
+  'embedders/mistral.ts -> indexing/tokens.ts': 'estimateTokens/charsForTokens; issue 15 step 4 (server/text/)',
+  'taxonomy/reclassify.ts -> indexing/chunker.ts': 'parseFrontMatter; issue 15 step 4 (server/text/)',
+  'taxonomy/tree.ts -> indexing/chunker.ts': 'parseFrontMatter; issue 15 step 4 (server/text/)',
+  // Not named by issue 15; listed in docs/architecture.md under "What remains".
+  'usage/recording-embedder.ts -> embedders/mistral.ts': 'metering wraps the Mistral adapter (token limit, truncation); no step of issue 15 yet',
+  'routes/health.ts -> answers/claude.ts': 'resolveCredential to report whether Claude has a key; no step of issue 15 yet',
+};
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return tsFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** Relative to server/, forward slashes. */
+function rel(file: string): string {
+  return path.relative(SERVER, file).split(path.sep).join('/');
+}
+
+function layerOf(file: string): Layer | undefined {
+  let best: { layer: Layer; length: number } | undefined;
+  for (const layer of LAYERS) {
+    for (const p of layer.paths) {
+      const matches = p.endsWith('/') ? file.startsWith(p) : file === p;
+      if (matches && (best === undefined || p.length > best.length)) best = { layer, length: p.length };
+    }
+  }
+  return best?.layer;
+}
+
+function topDir(file: string): string {
+  const slash = file.indexOf('/');
+  return slash === -1 ? '' : file.slice(0, slash);
+}
+
+// Static imports and re-exports start a line (a doc comment's lines start with `*`);
+// their clause holds no quote or semicolon, so `[^'";]*` spans multi-line braces.
+const STATIC_IMPORT = /^\s*(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
+const DYNAMIC_IMPORT = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/** Every module specifier of a file: imports, `import type`, re-exports and dynamic `import()`. */
+function specifiers(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  for (const m of text.matchAll(STATIC_IMPORT)) found.push(m[1] ?? m[2] ?? '');
+  for (const m of text.matchAll(DYNAMIC_IMPORT)) found.push(m[1] ?? '');
+  return found.filter((s) => s !== '');
+}
+
+/** The imported `.ts` file (relative to the repo root) of a relative specifier; packages give undefined. */
+function resolve(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  const target = path.resolve(path.dirname(from), specifier).replace(/\.js$/, '.ts');
+  return path.relative(ROOT, target).split(path.sep).join('/');
+}
+
+interface Breach {
+  pair: string;
+  why: string;
+}
+
+function breaches(): { found: Breach[]; unassigned: string[]; checked: number } {
+  const found: Breach[] = [];
+  let checked = 0;
+  const unassigned: string[] = [];
+  for (const file of tsFiles(SERVER)) {
+    const from = rel(file);
+    const fromLayer = layerOf(from);
+    if (fromLayer === undefined) {
+      unassigned.push(from);
+      continue;
+    }
+    for (const spec of specifiers(file)) {
+      const target = resolve(file, spec);
+      if (target === undefined) continue;
+      if (!target.startsWith('server/')) {
+        if (!target.startsWith('shared/')) found.push({ pair: `${from} -> ${target}`, why: 'server/ imports only shared/ outside itself' });
+        continue;
+      }
+      const to = target.slice('server/'.length);
+      const toLayer = layerOf(to);
+      if (toLayer === undefined) continue; // reported once as unassigned when its own file is visited
+      checked++;
+      const pair = `${from} -> ${to}`;
+      if (toLayer.level > fromLayer.level) {
+        found.push({ pair, why: `${fromLayer.name} (${fromLayer.level}) imports up into ${toLayer.name} (${toLayer.level})` });
+      } else if (toLayer.private === true && topDir(to) !== topDir(from)) {
+        found.push({ pair, why: `reaches into an adapter from outside ${topDir(to)}/: use its port and factory` });
+      }
+    }
+  }
+  return { found, unassigned, checked };
+}
+
+describe('server layers (docs/architecture.md)', () => {
+  const { found, unassigned, checked } = breaches();
+
+  it('places every server file in a layer', () => {
+    // A new directory or top-level file needs a row (or a path in a row) in LAYERS and in the doc's table.
+    expect(unassigned).toEqual([]);
+  });
+
+  it('has no import that runs back up the layers beyond the known ones', () => {
+    const fresh = found.filter((b) => !(b.pair in KNOWN_UPWARD)).map((b) => `${b.pair}: ${b.why}`);
+    expect(fresh).toEqual([]);
+  });
+
+  it('lists only known upward imports that still exist (the list only shrinks)', () => {
+    const present = new Set(found.map((b) => b.pair));
+    const gone = Object.keys(KNOWN_UPWARD).filter((pair) => !present.has(pair));
+    // Each of these was removed: delete its line from KNOWN_UPWARD and from docs/architecture.md.
+    expect(gone).toEqual([]);
+  });
+
+  it('is mirrored in docs/architecture.md (every layer path and every known breach is named there)', () => {
+    const doc = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+    const layerPaths = LAYERS.flatMap((l) => l.paths);
+    const breachFiles = Object.keys(KNOWN_UPWARD).flatMap((pair) => pair.split(' -> '));
+    expect([...layerPaths, ...breachFiles].filter((p) => !doc.includes(`\`${p}\``))).toEqual([]);
+  });
+
+  it('checks real imports (the parser sees the files it should)', () => {
+    // Guards against a broken resolver making every check pass vacuously.
+    const indexer = specifiers(path.join(SERVER, 'indexing/indexer.ts'));
+    expect(indexer).toContain('../stores/vector-store.js');
+    expect(layerOf('stores/embedded.ts')?.private).toBe(true);
+    expect(layerOf('stores/vector-store.ts')?.name).toBe('ports');
+    // Hundreds of imports between server/ files today; a broken resolver would see none.
+    expect(checked).toBeGreaterThan(200);
+  });
+});
+
+/** The other side of the wire: what the extension, its webview and shared/ may import (docs/architecture.md). */
+describe('extension and shared/ boundaries (docs/architecture.md)', () => {
+  const repoRel = (file: string) => path.relative(ROOT, file).split(path.sep).join('/');
+  const edges = (dir: string) =>
+    tsFiles(path.join(ROOT, dir)).flatMap((file) => specifiers(file).map((spec) => ({ from: repoRel(file), spec, to: resolve(file, spec) })));
+
+  it('shared/ imports only shared/ and packages, never vscode', () => {
+    const bad = edges('shared').filter((e) => e.spec === 'vscode' || (e.to !== undefined && !e.to.startsWith('shared/')));
+    expect(bad.map((e) => `${e.from} -> ${e.spec}`)).toEqual([]);
+  });
+
+  it('the extension never imports server/', () => {
+    const bad = edges('extension').filter((e) => e.to?.startsWith('server/') === true);
+    expect(bad.map((e) => `${e.from} -> ${e.spec}`)).toEqual([]);
+  });
+
+  it('the API client, the error wording and the webview run without vscode', () => {
+    const vscodeFree = (from: string) => from === 'extension/api-client.ts' || from === 'extension/errors.ts' || from.startsWith('extension/webview/');
+    const all = edges('extension');
+    expect(all.some((e) => e.from === 'extension/extension.ts' && e.spec === 'vscode')).toBe(true);
+    expect(all.filter((e) => vscodeFree(e.from) && e.spec === 'vscode').map((e) => e.from)).toEqual([]);
+  });
+});
