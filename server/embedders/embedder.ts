@@ -1,5 +1,11 @@
 import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 
+/**
+ * Id prefix of the weight-free local embedders (local.ts): lexical, not
+ * semantic, so fusion trusts their ranking less (retrieval/fusion.ts).
+ */
+export const LOCAL_EMBEDDER_FAMILY = 'local-hash-';
+
 /** Turns text into vectors. One file per implementation beside this one. */
 export interface Embedder {
   /** Names the vector space: vectors of different ids must never be mixed in one store. */

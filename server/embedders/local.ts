@@ -1,8 +1,6 @@
-import type { Embedder } from './embedder.js';
+import { LOCAL_EMBEDDER_FAMILY, type Embedder } from './embedder.js';
 
 export const LOCAL_DIMENSION = 1024;
-/** Every version of this embedder's id starts so (retrieval/fusion.ts weighs them as lexical). */
-export const LOCAL_EMBEDDER_FAMILY = 'local-hash-';
 
 /** Feature weights: whole words carry most meaning; trigrams rescue typos and inflections. */
 const WORD_WEIGHT = 1.0;

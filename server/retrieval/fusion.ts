@@ -1,10 +1,10 @@
 import type { FusionWeights } from '../stores/vector-store.js';
-import { LOCAL_EMBEDDER_FAMILY } from '../embedders/local.js';
+import { LOCAL_EMBEDDER_FAMILY } from '../embedders/embedder.js';
 
 /**
- * Weighted reciprocal rank fusion: each side adds `weight / (k + rank)`.
- * How much the dense side deserves depends on what the embedder knows. The
- * local embedder hashes words and character n-grams: it is lexical, so its
+ * The weights of the normalised score fusion (stores/score-fusion.ts). How
+ * much the dense side deserves depends on what the embedder knows. The local
+ * embedder hashes words and character n-grams: it is lexical, so its
  * ranking mostly repeats BM25's with more noise, and at equal weight that
  * noise outvotes BM25 on the documents only one side found (measured with
  * `npm run eval`, docs/retrieval.md). A semantic model (Mistral, TEI) finds

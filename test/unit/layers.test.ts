@@ -59,8 +59,6 @@ const LAYERS: Layer[] = [
  */
 const KNOWN_UPWARD: Record<string, string> = {
   // Fusion lives in retrieval/ but both stores fuse: issue 15 step 3 (one fusion module the stores use).
-  'stores/embedded.ts -> retrieval/rrf.ts': 'reciprocalRankFusion for hybrid search; issue 15 step 3',
-  'stores/qdrant.ts -> retrieval/rrf.ts': 'RRF_K for Qdrant\'s server-side fusion; issue 15 step 3',
   // Store administration reaches the concrete stores: issue 15 step 3 (a StoreAdmin port per adapter).
   'snapshots.ts -> stores/embedded.ts': 'embedded snapshots open the store file; issue 15 step 3 (StoreAdmin)',
   'snapshots.ts -> stores/qdrant.ts': 'Qdrant snapshots use the Qdrant client; issue 15 step 3 (StoreAdmin)',
