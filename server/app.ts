@@ -5,10 +5,11 @@ import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from './auth/middleware.js';
 import { loopbackGuard } from './auth/loopback-guard.js';
 import { adminOnly } from './auth/roles.js';
+import { DomainError } from './errors/domain-error.js';
 import { RateLimiter, rateLimit } from './http/rate-limit.js';
 import { MCP_ENDPOINT } from '../shared/mcp.js';
 import { mcpRoutes } from './mcp/mcp-route.js';
-import { HttpError, errorBody, sendError, toHttpError } from './http/errors.js';
+import { errorBody, sendError, toHttpError } from './http/errors.js';
 import type { AppEnv } from './http/app-env.js';
 import type { Logger } from './logger.js';
 import { observeRequests } from './observability/http.js';
@@ -67,7 +68,7 @@ export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}; see README "HTTP API"`), 404));
   app.onError((err, c) => {
     const httpError = toHttpError(err, services.disk);
-    if (httpError.status >= 500 && !(err instanceof HttpError)) logger.error({ err, route: c.req.path, request_id: c.get('requestId') }, 'request failed');
+    if (httpError.status >= 500 && !(err instanceof DomainError)) logger.error({ err, route: c.req.path, request_id: c.get('requestId') }, 'request failed');
     return sendError(c, httpError);
   });
   return app;

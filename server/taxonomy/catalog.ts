@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { DocumentResponse, TaxonomyResponse } from '../../shared/api.js';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 import { resolveInLibrary } from '../indexing/library-paths.js';
 import type { VectorStore } from '../stores/vector-store.js';
 import type { Taxonomy } from './taxonomy.js';
@@ -50,13 +50,13 @@ export class LibraryCatalog {
     const { rel, abs } = resolveInLibrary(this.libraryRoot, requested);
     const file = await this.store.getFile(rel);
     if (!file) {
-      throw new HttpError(404, 'not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy, or index it with POST /api/library/index {"path": "${rel}"}`);
+      throw new DomainError('not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy, or index it with POST /api/library/index {"path": "${rel}"}`);
     }
     let content: string;
     try {
       content = await readFile(abs, 'utf8');
     } catch {
-      throw new HttpError(404, 'not_found', `path: "${rel}" was indexed but is no longer in the library; re-index with POST /api/library/index {"all": true}`);
+      throw new DomainError('not_found', `path: "${rel}" was indexed but is no longer in the library; re-index with POST /api/library/index {"all": true}`);
     }
     return {
       ...toDocumentSummary(file, titleFromText(content, rel)),
