@@ -105,6 +105,7 @@ export function toHttpError(err: unknown, disk?: DiskSpace): HttpError {
   return reply('internal', 'internal error; the server log has the details');
 }
 
-export function sendError(c: Context, err: HttpError): Response {
-  return c.json(errorBody(err.code, err.message), err.status);
+/** The JSON error answer for `code`, with that code's status. */
+export function errorResponse(c: Context, code: ErrorCode, message: string): Response {
+  return c.json(errorBody(code, message), STATUS_BY_CODE[code]);
 }
