@@ -23,6 +23,8 @@ import type {
   StatsResponse,
   TaxonomyResponse,
 } from '../shared/api.js';
+import { isRecord } from '../shared/guards.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
 
 /**
  * Typed as the shared constant's literal, so a rename there fails to compile
@@ -67,10 +69,6 @@ export class ApiError extends Error {
   }
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 // Light shape checks: enough to fail with a clear message when the server is an
 // older or different service, without duplicating every field of shared/api.ts.
 const isSearchResponse = (v: unknown): v is SearchResponse => isRecord(v) && Array.isArray(v.results);
@@ -87,18 +85,10 @@ export const isAskResponse = (v: unknown): v is AskResponse =>
   isRecord(v) && typeof v.answer === 'string' && Array.isArray(v.sources) && typeof v.conversation_id === 'string' && isMode(v.mode);
 const isSources = (v: unknown): v is AnswerSource[] => Array.isArray(v) && v.every((s) => isRecord(s) && typeof s.file_path === 'string');
 
-/** Seconds from a Retry-After header (delta-seconds or an HTTP date), or null. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
-  if (value === null || value.trim() === '') return null;
-  const seconds = Number(value.trim());
-  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
-}
-
 /** Turns a non-2xx response into an ApiError, using the server's `{error:{code,message}}` when present. */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
-  const retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+  const retryAfter = retryAfterMs === null ? null : Math.ceil(retryAfterMs / 1000);
   let text = '';
   try {
     text = await res.text();

@@ -4,8 +4,9 @@
  * activation; each feature reports its own failure with a fix.
  */
 import * as vscode from 'vscode';
+import { isRecord } from '../shared/guards.js';
 import type { FailureAction } from '../shared/webview-protocol.js';
-import { ApiClient, SECRET_ANTHROPIC_KEY, SECRET_SERVER_TOKEN, isRecord, type SecretName } from './api-client.js';
+import { ApiClient, SECRET_ANTHROPIC_KEY, SECRET_SERVER_TOKEN, type SecretName } from './api-client.js';
 import { CHAT_VIEW, ChatViewProvider } from './chat-view.js';
 import { ASK_SELECTION, askAboutSelection } from './commands/ask-selection.js';
 import { FIND_SIMILAR, findSimilarToSelection, showSimilar, type SimilarDeps } from './commands/find-similar.js';

@@ -5,10 +5,11 @@ import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from './auth/middleware.js';
 import { loopbackGuard } from './auth/loopback-guard.js';
 import { adminOnly } from './auth/roles.js';
+import { DomainError } from './errors/domain-error.js';
 import { RateLimiter, rateLimit } from './http/rate-limit.js';
 import { MCP_ENDPOINT } from '../shared/mcp.js';
 import { mcpRoutes } from './mcp/mcp-route.js';
-import { HttpError, errorBody, sendError, toHttpError } from './http/errors.js';
+import { errorResponse, toHttpError } from './http/errors.js';
 import type { AppEnv } from './http/app-env.js';
 import type { Logger } from './logger.js';
 import { observeRequests } from './observability/http.js';
@@ -48,7 +49,7 @@ export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
       bodyLimit({
         maxSize: api.max_body_bytes,
         onError: (c) =>
-          c.json(errorBody('payload_too_large', `the body is larger than ${api.max_body_bytes} bytes (api.max_body_bytes); send smaller files or raise the limit`), 413),
+          errorResponse(c, 'payload_too_large', `the body is larger than ${api.max_body_bytes} bytes (api.max_body_bytes); send smaller files or raise the limit`),
       }),
     );
   }
@@ -64,11 +65,11 @@ export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
   app.route('/api/library', jobRoutes(services));
   app.route('/', answerRoutes(services, logger));
   app.route('/', mcpRoutes(services, limiter, logger));
-  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}; see README "HTTP API"`), 404));
+  app.notFound((c) => errorResponse(c, 'not_found', `no route ${c.req.method} ${c.req.path}; see README "HTTP API"`));
   app.onError((err, c) => {
     const httpError = toHttpError(err, services.disk);
-    if (httpError.status >= 500 && !(err instanceof HttpError)) logger.error({ err, route: c.req.path, request_id: c.get('requestId') }, 'request failed');
-    return sendError(c, httpError);
+    if (httpError.status >= 500 && !(err instanceof DomainError)) logger.error({ err, route: c.req.path, request_id: c.get('requestId') }, 'request failed');
+    return errorResponse(c, httpError.code, httpError.message);
   });
   return app;
 }

@@ -105,7 +105,6 @@ export async function createServices(config: Config): Promise<Services> {
     conversations,
     breaker: new CircuitBreaker({ name: 'Claude', ...breakerSettingsFrom(config), classify: claudeOutcome }),
     usage,
-    disk,
     wrapModel: (model) => new InstrumentedChatModel(model, metrics),
   });
   metrics.observeCircuitBreakers(() => {

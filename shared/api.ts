@@ -4,6 +4,7 @@
  * get the same static types.
  */
 import { z } from 'zod';
+import type { ErrorCode } from './error-codes.js';
 
 export const CONTENT_TYPES = ['markdown', 'code', 'text'] as const;
 export const ContentTypeSchema = z.enum(CONTENT_TYPES);
@@ -264,7 +265,7 @@ export interface PublicHealthResponse {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: ErrorCode; message: string };
 }
 
 // ---- Answers (POST /api/query/ask) ----

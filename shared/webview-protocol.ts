@@ -4,6 +4,7 @@
  * The host owns every server call; the webview only renders and asks.
  */
 import type { AnswerMode, AnswerSource, AskResponse, Conversation, ConversationSummary } from './api.js';
+import { isRecord } from './guards.js';
 
 /** What a failure offers to do about it; the webview shows each as a button. */
 export const FAILURE_ACTIONS = ['openSettings', 'retry', 'setServerToken', 'setAnthropicKey', 'showLog', 'showIndexStatus'] as const;
@@ -109,10 +110,6 @@ export type FromWebview =
   | { type: 'insertCode'; code: string }
   | { type: 'runAction'; action: FailureAction }
   | { type: 'slashCommand'; command: Extract<SlashCommand, 'similar' | 'index'> };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isLine(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;

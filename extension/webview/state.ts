@@ -4,6 +4,7 @@
  * persists, so a reloaded webview comes back as it was.
  */
 import type { AnswerMode, AnswerSource, AskResponse, Citation, Conversation, ConversationSummary } from '../../shared/api.js';
+import { isRecord } from '../../shared/guards.js';
 import {
   STOPPED_CODE,
   isFailureAction,
@@ -240,10 +241,6 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case 'focusInput':
       return state;
   }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function restoreTurn(v: unknown): ChatTurn | null {

@@ -1,7 +1,7 @@
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AnswerMode, AskRequest, AskResponse, AskStreamEvent, Citation, ConversationTurn, Usage } from '../../shared/api.js';
+import type { ErrorCode } from '../../shared/error-codes.js';
 import type { Config } from '../config/settings.js';
-import { HttpError, toHttpError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 import { CircuitBreaker, ProviderUnavailableError, type CallOutcome } from '../reliability/circuit-breaker.js';
 import type { SearchService } from '../retrieval/search.js';
 import { ChatModelError, type ChatErrorKind, type ChatModel, type ChatResult, type ChatTurn, type NativeCitation } from './chat-model.js';
@@ -12,7 +12,6 @@ import { buildQuestionPrompt, OUTPUT_SYSTEM_PROMPT, toContextBlocks, toRetrieved
 import { ConversationNotFoundError, DEFAULT_DEVELOPER, HISTORY_TURNS, newConversationId, type ConversationStore } from './conversations.js';
 import { claudeUnavailableNote, extractiveAnswer, NOTHING_FOUND } from './extractive.js';
 import { condenseQuestion, conversationTopic, fuseResults, ownQuery, termQuery, type ContextualQuery } from './follow-up.js';
-import type { DiskSpace } from '../reliability/disk-space.js';
 
 /** The seed's "top 10 matching chunks". */
 export const DEFAULT_ASK_RESULTS = 10;
@@ -30,49 +29,47 @@ export interface AskContext {
  * An answer that failed. When text had already streamed, `partial` holds it
  * (saved to the conversation with `incomplete: true`) so nothing shown is lost.
  */
-export class AnswerError extends HttpError {
+export class AnswerError extends DomainError {
   override name = 'AnswerError';
   constructor(
-    status: ContentfulStatusCode,
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly retryAfter: string | null = null,
     readonly partial: AskResponse | null = null,
     options?: { cause?: unknown },
   ) {
-    super(status, code, message);
-    if (options && 'cause' in options) this.cause = options.cause;
+    super(code, message, options);
   }
 
   withPartial(partial: AskResponse): AnswerError {
-    return new AnswerError(this.status, this.code, this.message, this.retryAfter, partial, { cause: this.cause });
+    return new AnswerError(this.code, this.message, this.retryAfter, partial, { cause: this.cause });
   }
 }
 
-const STATUS_BY_KIND: Record<ChatErrorKind, { status: ContentfulStatusCode; code: string }> = {
-  auth: { status: 401, code: 'anthropic_unauthorized' },
-  permission: { status: 403, code: 'anthropic_forbidden' },
-  rate_limit: { status: 429, code: 'rate_limited' },
-  overloaded: { status: 503, code: 'overloaded' },
-  timeout: { status: 504, code: 'upstream_timeout' },
-  connection: { status: 502, code: 'upstream_unreachable' },
-  interrupted: { status: 502, code: 'stream_interrupted' },
-  bad_request: { status: 502, code: 'upstream_rejected' },
-  upstream: { status: 502, code: 'upstream_error' },
-  aborted: { status: 400, code: 'cancelled' },
+const CODE_BY_KIND: Record<ChatErrorKind, ErrorCode> = {
+  auth: 'anthropic_unauthorized',
+  permission: 'anthropic_forbidden',
+  rate_limit: 'rate_limited',
+  overloaded: 'overloaded',
+  timeout: 'upstream_timeout',
+  connection: 'upstream_unreachable',
+  interrupted: 'stream_interrupted',
+  bad_request: 'upstream_rejected',
+  upstream: 'upstream_error',
+  aborted: 'cancelled',
 };
 
-export function toAnswerError(e: unknown, disk?: DiskSpace): AnswerError {
+/**
+ * Any failure while answering as an AnswerError: Claude's by its kind, a
+ * DomainError keeping its code. Anything else is a bug here, so its details
+ * stay in the log (`cause`); the HTTP layer maps store and disk failures
+ * itself before it calls this (routes/answers.ts).
+ */
+export function toAnswerError(e: unknown): AnswerError {
   if (e instanceof AnswerError) return e;
-  if (e instanceof ChatModelError) {
-    const { status, code } = STATUS_BY_KIND[e.kind];
-    return new AnswerError(status, code, e.message, e.retryAfter, null, { cause: e });
-  }
-  if (e instanceof HttpError) return new AnswerError(e.status, e.code, e.message, null, null, { cause: e });
-  // Store and embedder failures keep their API meaning (503 with the reason) instead of a bare 500.
-  const mapped = toHttpError(e, disk);
-  if (mapped.code !== 'internal') return new AnswerError(mapped.status, mapped.code, mapped.message, null, null, { cause: e });
-  return new AnswerError(500, 'internal', 'internal error while answering; the server log has the details', null, null, { cause: e });
+  if (e instanceof ChatModelError) return new AnswerError(CODE_BY_KIND[e.kind], e.message, e.retryAfter, null, { cause: e });
+  if (e instanceof DomainError) return new AnswerError(e.code, e.message, null, null, { cause: e });
+  return new AnswerError('internal', 'internal error while answering; the server log has the details', null, null, { cause: e });
 }
 
 /**
@@ -126,8 +123,6 @@ export interface AskServiceDeps {
   usage?: AnswerUsage;
   /** Decorates every model picked for a request (metrics), whichever way it was picked. */
   wrapModel?: (model: ChatModel) => ChatModel;
-  /** Names the folder a disk-full error hit (saving the conversation); absent, the message is generic. */
-  disk?: DiskSpace;
 }
 
 interface Prepared {
@@ -329,7 +324,7 @@ export class AskService {
     } catch (e) {
       settled = true;
       this.breaker.record(e);
-      const failure = toAnswerError(e, this.deps.disk);
+      const failure = toAnswerError(e);
       if (text === '' && claudeIsDown(e)) {
         yield* this.extractiveFallback(p, e.message);
         return;
@@ -381,6 +376,6 @@ export class AskService {
     for await (const event of this.stream(req, ctx)) {
       if (event.event === 'done') return event.data;
     }
-    throw new AnswerError(500, 'internal', 'the answer ended without a result; the server log has the details');
+    throw new AnswerError('internal', 'the answer ended without a result; the server log has the details');
   }
 }

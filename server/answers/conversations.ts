@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api.js';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/private-files.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
 
@@ -49,9 +49,10 @@ const ConversationSchema = z.object({
   history: z.array(TurnSchema),
 });
 
-export class ConversationNotFoundError extends HttpError {
+export class ConversationNotFoundError extends DomainError {
+  override name = 'ConversationNotFoundError';
   constructor(id: string) {
-    super(404, 'not_found', `conversation "${id}" not found; list conversations with GET /api/conversations, or ask without conversation_id to start a new one`);
+    super('not_found', `conversation "${id}" not found; list conversations with GET /api/conversations, or ask without conversation_id to start a new one`);
   }
 }
 
@@ -81,7 +82,7 @@ export class ConversationStore {
 
   private folder(developer: string): string {
     if (!DEVELOPER_PATTERN.test(developer) || developer === '.' || developer === '..') {
-      throw new HttpError(400, 'invalid_request', `developer: "${developer}" must be 1-64 letters, digits, dot, dash or underscore`);
+      throw new DomainError('invalid_request', `developer: "${developer}" must be 1-64 letters, digits, dot, dash or underscore`);
     }
     return path.join(this.root, developer);
   }
@@ -160,7 +161,7 @@ export class ConversationStore {
   /** Appends a turn, creating the conversation on its first turn. */
   async appendTurn(id: string, turn: ConversationTurn, developer = DEFAULT_DEVELOPER): Promise<Conversation> {
     const file = this.file(developer, id);
-    if (!file) throw new HttpError(400, 'invalid_request', 'conversation_id: must be an id returned by an earlier answer');
+    if (!file) throw new DomainError('invalid_request', 'conversation_id: must be an id returned by an earlier answer');
     return this.exclusive(file, async () => {
       const existing = await this.read(file);
       const now = turn.created_at;

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
+import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { errorBody } from '../http/errors.js';
 import { isLoopbackHost, localPort } from './middleware.js';
 import type { TokenStore } from './token-store.js';
 
@@ -38,22 +38,16 @@ export function loopbackGuard(tokens: TokenStore, corsOrigins: readonly string[]
     const host = parseHostHeader(hostHeader);
     const port = localPort(c);
     if (host === null || !isLoopbackHost(host.name) || (port !== null && host.port !== port)) {
-      return c.json(
-        errorBody(
-          'misdirected_request',
-          `Host "${hostHeader.slice(0, 100)}" is not this server: without tokens it answers only requests addressed to 127.0.0.1, localhost or [::1]${port === null ? '' : ` on port ${port}`}; use http://127.0.0.1${port === null ? '' : `:${port}`} ${FIX}`,
-        ),
-        421,
+      throw new DomainError(
+        'misdirected_request',
+        `Host "${hostHeader.slice(0, 100)}" is not this server: without tokens it answers only requests addressed to 127.0.0.1, localhost or [::1]${port === null ? '' : ` on port ${port}`}; use http://127.0.0.1${port === null ? '' : `:${port}`} ${FIX}`,
       );
     }
     const origin = c.req.header('origin');
     if (origin !== undefined && !allowedOrigins.has(origin) && !isOwnOrigin(origin, port)) {
-      return c.json(
-        errorBody(
-          'forbidden_origin',
-          `Origin "${origin.slice(0, 100)}" may not call this server: without tokens it refuses requests from web pages other than api.cors_origins; call it from curl, the editor or an MCP client, add the page to api.cors_origins, ${FIX}`,
-        ),
-        403,
+      throw new DomainError(
+        'forbidden_origin',
+        `Origin "${origin.slice(0, 100)}" may not call this server: without tokens it refuses requests from web pages other than api.cors_origins; call it from curl, the editor or an MCP client, add the page to api.cors_origins, ${FIX}`,
       );
     }
     return next();

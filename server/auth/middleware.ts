@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { DomainError } from '../errors/domain-error.js';
 import { LOCAL_DEVELOPER, type AppEnv, type Developer } from '../http/app-env.js';
-import { errorBody } from '../http/errors.js';
 import type { TokenStore } from './token-store.js';
 
 const SET_TOKEN_HINT = 'set a token with "AI Library: Set Server Token" or send Authorization: Bearer <token>';
@@ -54,9 +54,10 @@ export function localPort(c: Context<AppEnv>): number | null {
   return typeof port === 'number' ? port : null;
 }
 
-function unauthorized(c: Context<AppEnv>, message: string): Response {
+/** The refusal to throw; the app's error handler answers it (401), keeping the challenge header set here. */
+function unauthorized(c: Context<AppEnv>, message: string): DomainError {
   c.header('WWW-Authenticate', 'Bearer realm="ai-library"');
-  return c.json(errorBody('unauthorized', message), 401);
+  return new DomainError('unauthorized', message);
 }
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
@@ -86,7 +87,7 @@ export function authenticate(tokens: TokenStore): MiddlewareHandler<AppEnv> {
     if (tokens.count() === 0) {
       const peer = remoteAddress(c);
       if (peer !== null && !isLoopbackAddress(peer)) {
-        return unauthorized(
+        throw unauthorized(
           c,
           `this server has no tokens yet, so it only answers requests from its own machine; an operator creates one with "npm run token -- create <name>", then ${SET_TOKEN_HINT}`,
         );
@@ -96,13 +97,13 @@ export function authenticate(tokens: TokenStore): MiddlewareHandler<AppEnv> {
       return;
     }
     const header = c.req.header('authorization');
-    if (header === undefined || header.trim() === '') return unauthorized(c, `this server needs a token: ${SET_TOKEN_HINT}`);
+    if (header === undefined || header.trim() === '') throw unauthorized(c, `this server needs a token: ${SET_TOKEN_HINT}`);
     const match = BEARER.exec(header);
     const token = match?.[1];
-    if (token === undefined) return unauthorized(c, `the Authorization header is not "Bearer <token>": ${SET_TOKEN_HINT}`);
+    if (token === undefined) throw unauthorized(c, `the Authorization header is not "Bearer <token>": ${SET_TOKEN_HINT}`);
     const developer = tokens.verify(token);
     // Never echo the presented token: it may be a real one pasted into the wrong server.
-    if (!developer) return unauthorized(c, `the token was not accepted (mistyped, revoked or from another server): ${SET_TOKEN_HINT}`);
+    if (!developer) throw unauthorized(c, `the token was not accepted (mistyped, revoked or from another server): ${SET_TOKEN_HINT}`);
     c.set('developer', developer);
     await next();
   };

@@ -1,16 +1,15 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, Developer } from '../http/app-env.js';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 
 /**
  * The caller, who must be an admin to do `action` (e.g. "a full re-index").
- * Throws 403 so the app's error handler answers it like any other API error.
+ * Throws `forbidden` so the app's error handler answers it like any other API error.
  */
 export function requireAdmin(c: Context<AppEnv>, action: string): Developer {
   const developer = c.get('developer');
   if (!developer.admin) {
-    throw new HttpError(
-      403,
+    throw new DomainError(
       'forbidden',
       `${action} needs an admin token, and "${developer.name}" is not an admin; ask an operator to do it, or for a token created with "npm run token -- create <name> --admin"`,
     );

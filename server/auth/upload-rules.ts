@@ -1,6 +1,6 @@
 import type { IndexResponse, UploadRequest } from '../../shared/api.js';
 import type { Developer } from '../http/app-env.js';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { LibraryIndexer } from '../indexing/indexer.js';
 import { mayModify } from './roles.js';
 
@@ -20,8 +20,7 @@ export interface UploadDeps {
 export async function uploadAs(deps: UploadDeps, developer: Developer, req: UploadRequest): Promise<IndexResponse> {
   const bytes = Buffer.byteLength(req.content, 'utf8');
   if (bytes > deps.maxFileBytes) {
-    throw new HttpError(
-      413,
+    throw new DomainError(
       'payload_too_large',
       `content: the file is ${bytes} bytes, more than library.max_file_bytes (${deps.maxFileBytes}); index a smaller file or ask an operator to raise library.max_file_bytes`,
     );

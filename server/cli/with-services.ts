@@ -1,9 +1,7 @@
-import { ConfigError, loadConfig } from '../config/settings.js';
-import { HttpError } from '../http/errors.js';
-import { LibraryPathError } from '../indexing/library-paths.js';
-import { ProviderUnavailableError } from '../reliability/circuit-breaker.js';
+import { loadConfig } from '../config/settings.js';
+import { DomainError } from '../errors/domain-error.js';
+import { toHttpError } from '../http/errors.js';
 import { createServices, type Services } from '../services.js';
-import { EmbedderMismatchError, StoreUnavailableError } from '../stores/vector-store.js';
 
 /** Runs a CLI action with the server's services; known failures print one line, not a stack. */
 export async function withServices(action: (services: Services) => Promise<number>): Promise<number> {
@@ -12,13 +10,12 @@ export async function withServices(action: (services: Services) => Promise<numbe
     services = await createServices(loadConfig());
     return await action(services);
   } catch (e) {
-    // Errors written for people (HttpError carries the API's own messages) print as one line.
-    const known = [ConfigError, EmbedderMismatchError, StoreUnavailableError, LibraryPathError, ProviderUnavailableError, HttpError];
-    if (known.some((k) => e instanceof k) && e instanceof Error) {
-      console.error(`ai-library: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    // The API's own mapper: an error written for people prints its message as one line, as the
+    // API would answer it; anything else is a bug and keeps its stack.
+    const failure = toHttpError(e, services?.disk);
+    if (failure.code === 'internal' && !(e instanceof DomainError)) throw e;
+    console.error(`ai-library: ${failure.message}`);
+    return 1;
   } finally {
     await services?.close();
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
+import { isRecord } from '../../shared/guards.js';
 import { SettingsSchema, type Settings } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
@@ -54,10 +55,6 @@ export function expandVariables(value: unknown, env: Env): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandVariables(v, env)]));
   }
   return value;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Applies the overrides and returns which variable set which key, for error messages. */

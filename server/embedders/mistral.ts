@@ -8,6 +8,8 @@ import {
   UnexpectedClientError,
 } from '@mistralai/mistralai/models/errors';
 import type { EmbeddingResponse } from '@mistralai/mistralai/models/components';
+import { isRecord } from '../../shared/guards.js';
+import { parseRetryAfter } from '../../shared/retry-after.js';
 import { ConfigError, type Env } from '../config/settings.js';
 import { charsForTokens, estimateTokens } from '../indexing/tokens.js';
 import type { BreakerSettings, CircuitBreaker } from '../reliability/circuit-breaker.js';
@@ -20,9 +22,7 @@ import {
   EmbedderTimeoutError,
   Resilience,
   honoursRetryAfter,
-  isRecord,
   isRetryableStatus,
-  parseRetryAfter,
   redact,
   summariseBody,
   toVectors,

@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
+import { isRecord } from '../../shared/guards.js';
 import { CircuitBreaker, type BreakerSettings, type CallOutcome } from '../reliability/circuit-breaker.js';
 
 /**
@@ -59,20 +60,6 @@ export function isRetryableStatus(status: number): boolean {
 /** Retry-After is only meaningful on these (RFC 9110 §10.2.3). */
 export function honoursRetryAfter(status: number): boolean {
   return status === 429 || status === 503;
-}
-
-/**
- * Parses Retry-After as delay-seconds or an HTTP-date; null when absent or
- * unreadable, so the caller falls back to exponential backoff.
- */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
-  if (value === null || value === undefined) return null;
-  const text = value.trim();
-  if (text === '') return null;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - now);
 }
 
 export interface ResilienceOptions {
@@ -295,8 +282,4 @@ export function summariseBody(body: string, max = 300): string {
   }
   text = text.replace(/\s+/g, ' ');
   return text.length > max ? `${text.slice(0, max)}…` : text || '(empty body)';
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,3 +1,5 @@
+import { isRecord } from '../../shared/guards.js';
+import { parseRetryAfter } from '../../shared/retry-after.js';
 import { ConfigError } from '../config/settings.js';
 import type { BreakerSettings, CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { Embedder } from './embedder.js';
@@ -8,9 +10,7 @@ import {
   EmbedderResponseError,
   Resilience,
   honoursRetryAfter,
-  isRecord,
   isRetryableStatus,
-  parseRetryAfter,
   summariseBody,
   toVectors,
   type RetryPolicy,

@@ -1,20 +1,21 @@
 import type { Context } from 'hono';
 import type { ZodType, ZodTypeDef } from 'zod';
-import { HttpError, describeZodError } from './errors.js';
+import { DomainError } from '../errors/domain-error.js';
+import { describeZodError } from './errors.js';
 
 /** Reads a JSON body: 415 for another media type, 400 for bad JSON or a bad field. */
 export async function readJson(c: Context): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new HttpError(415, 'unsupported_media_type', 'send the body as JSON with the header Content-Type: application/json');
+    throw new DomainError('unsupported_media_type', 'send the body as JSON with the header Content-Type: application/json');
   }
   const text = await c.req.text();
-  if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'the body is empty; send a JSON object');
+  if (text.trim() === '') throw new DomainError('invalid_json', 'the body is empty; send a JSON object');
   try {
     return JSON.parse(text);
   } catch (e) {
     const detail = e instanceof Error ? e.message : 'parse error';
-    throw new HttpError(400, 'invalid_json', `the body is not valid JSON (${detail})`);
+    throw new DomainError('invalid_json', `the body is not valid JSON (${detail})`);
   }
 }
 
@@ -24,6 +25,6 @@ export async function readBody<T>(c: Context, schema: ZodType<T, ZodTypeDef, unk
 
 export function parseWith<T>(schema: ZodType<T, ZodTypeDef, unknown>, value: unknown): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, 'invalid_request', describeZodError(parsed.error));
+  if (!parsed.success) throw new DomainError('invalid_request', describeZodError(parsed.error));
   return parsed.data;
 }

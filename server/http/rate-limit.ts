@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { LRUCache } from 'lru-cache';
 import type { Settings } from '../config/schema.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from './app-env.js';
-import { HttpError, errorBody } from './errors.js';
 
 export type Limits = Settings['limits'];
 export type Budget = 'ask' | 'index' | 'request';
@@ -68,10 +68,9 @@ export class RateLimiter {
 }
 
 /** The 429 for a refused take, the same over HTTP and MCP: which budget, its setting, and when to retry. */
-export function rateLimitedError(limiter: RateLimiter, budget: Budget, retryAfterSeconds: number): HttpError {
+export function rateLimitedError(limiter: RateLimiter, budget: Budget, retryAfterSeconds: number): DomainError {
   const { setting, what } = BUDGETS[budget];
-  return new HttpError(
-    429,
+  return new DomainError(
     'rate_limited',
     `too many ${what}: limits.${setting} allows ${limiter.perMinute(budget)} per minute per developer; retry in ${retryAfterSeconds} s (or ask an operator to raise limits.${setting})`,
   );
@@ -92,9 +91,8 @@ export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
     const budget = budgetFor(c.req.method, c.req.path);
     const decision = limiter.take(c.get('developer').name, budget);
     if (!decision.allowed) {
-      const err = rateLimitedError(limiter, budget, decision.retryAfterSeconds);
       c.header('Retry-After', String(decision.retryAfterSeconds));
-      return c.json(errorBody(err.code, err.message), err.status);
+      throw rateLimitedError(limiter, budget, decision.retryAfterSeconds);
     }
     await next();
   };
@@ -103,8 +101,7 @@ export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
 /** The schemas cap queries at 4000 characters; `limits.max_query_chars` may set a lower bound per server. */
 export function checkQueryLength(text: string, field: string, limits: Limits): void {
   if (text.length > limits.max_query_chars) {
-    throw new HttpError(
-      400,
+    throw new DomainError(
       'invalid_request',
       `${field}: is ${text.length} characters, more than limits.max_query_chars (${limits.max_query_chars}); shorten it`,
     );

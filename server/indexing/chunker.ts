@@ -1,4 +1,5 @@
 import { parseDocument } from 'yaml';
+import { isRecord } from '../../shared/guards.js';
 import type { Chunk, ChunkingOptions } from './chunk.js';
 import { chunkMarkdown, frontMatter } from './chunk-markdown.js';
 import { chunkSource } from './chunk-source.js';
@@ -27,10 +28,6 @@ export interface FrontMatter {
   data: Record<string, unknown>;
   /** 1-based line where the body starts: 1 without front matter. */
   bodyStartLine: number;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -11,9 +11,9 @@ import {
 } from '../../shared/mcp.js';
 import { AnswerError } from '../answers/ask-service.js';
 import { uploadAs } from '../auth/upload-rules.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { Developer } from '../http/app-env.js';
 import { parseWith } from '../http/body.js';
-import { HttpError } from '../http/errors.js';
 import { checkQueryLength, takeOrThrow, type RateLimiter } from '../http/rate-limit.js';
 import type { Services } from '../services.js';
 import { formatAnswer, formatDocument, formatIndexed, formatSearch, formatTaxonomy } from './format.js';
@@ -60,7 +60,7 @@ function lineRange(content: string, start: number | undefined, end: number | und
   const total = lines.length;
   const first = start ?? 1;
   if (total > 0 && first > total) {
-    throw new HttpError(400, 'invalid_request', `start_line: is ${first}, after the document's last line (${total}); ask for lines 1-${total}`);
+    throw new DomainError('invalid_request', `start_line: is ${first}, after the document's last line (${total}); ask for lines 1-${total}`);
   }
   const last = Math.min(end ?? total, total);
   const whole = first === 1 && last === total;
@@ -147,7 +147,7 @@ export function libraryTools(services: Services, limiter: RateLimiter): LibraryT
         const res = await uploadAs({ indexer: services.indexer, maxFileBytes: library.max_file_bytes }, developer, req);
         const result = res.files[0];
         if (!result || (result.status !== 'indexed' && result.status !== 'unchanged')) {
-          throw new HttpError(422, 'not_indexed', `file_path: "${result?.file_path ?? req.file_path}" was not indexed: ${result?.reason ?? result?.status ?? 'no result'}`);
+          throw new DomainError('not_indexed', `file_path: "${result?.file_path ?? req.file_path}" was not indexed: ${result?.reason ?? result?.status ?? 'no result'}`);
         }
         return { text: formatIndexed(result), structured: { ...result } };
       },
@@ -168,7 +168,7 @@ export function libraryTools(services: Services, limiter: RateLimiter): LibraryT
         for await (const event of services.answers.stream(req, { developer: developer.name, apiKey, signal })) {
           if (event.event === 'done') answer = event.data;
         }
-        if (!answer) throw new AnswerError(500, 'internal', 'the answer ended without a result; the server log has the details');
+        if (!answer) throw new AnswerError('internal', 'the answer ended without a result; the server log has the details');
         return { text: formatAnswer(answer), structured: { ...answer } };
       },
     }),

@@ -1,5 +1,6 @@
 import type { SearchMode, SearchRequest, SearchResponse, SearchResult, SimilarRequest } from '../../shared/api.js';
 import type { Embedder } from '../embedders/embedder.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { FusionWeights, ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
 import { fusionWeights } from './fusion.js';
 import { dedupeByContent, rerank } from './rerank.js';
@@ -12,9 +13,12 @@ const MIN_CANDIDATES = 30;
 /** Told the mode and duration of each completed search (metrics); `similar` is Find Similar. */
 export type SearchObserver = (mode: SearchMode | 'similar', seconds: number) => void;
 
-/** A search's missing piece (an unknown chunk id); the API answers 404. */
-export class NotFoundError extends Error {
+/** A search's missing piece (an unknown chunk id). */
+export class NotFoundError extends DomainError {
   override name = 'NotFoundError';
+  constructor(message: string) {
+    super('not_found', message);
+  }
 }
 
 function baseScore(mode: SearchMode): (p: ScoredPoint) => number {

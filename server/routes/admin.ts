@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { Services } from '../services.js';
 import { SnapshotError, SnapshotNotFoundError, createSnapshots, type Snapshots } from '../snapshots.js';
 
@@ -8,8 +8,8 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (e instanceof SnapshotNotFoundError) throw new HttpError(404, 'not_found', e.message);
-    if (e instanceof SnapshotError) throw new HttpError(400, 'invalid_snapshot', e.message);
+    if (e instanceof SnapshotNotFoundError) throw new DomainError('not_found', e.message);
+    if (e instanceof SnapshotError) throw new DomainError('invalid_snapshot', e.message);
     throw e;
   }
 }

@@ -5,7 +5,7 @@ import { AnswerError, toAnswerError, type AskContext } from '../answers/ask-serv
 import { ConversationNotFoundError } from '../answers/conversations.js';
 import type { AppEnv } from '../http/app-env.js';
 import { readBody } from '../http/body.js';
-import { errorBody } from '../http/errors.js';
+import { errorBody, STATUS_BY_CODE, toHttpError } from '../http/errors.js';
 import { checkQueryLength } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
@@ -17,12 +17,23 @@ function wantsEventStream(c: Context): boolean {
 function answerErrorResponse(c: Context, err: AnswerError): Response {
   if (err.retryAfter) c.header('Retry-After', err.retryAfter);
   const body = err.partial ? { ...errorBody(err.code, err.message), partial: err.partial } : errorBody(err.code, err.message);
-  return c.json(body, err.status);
+  return c.json(body, STATUS_BY_CODE[err.code]);
 }
 
 /** Internal failures keep their detail in the log; the client gets the generic message. */
 function logIfInternal(logger: Logger | undefined, err: AnswerError, route: string): void {
-  if (err.status >= 500 && err.code === 'internal') logger?.error({ err: err.cause ?? err, route }, 'answer failed');
+  if (err.code === 'internal') logger?.error({ err: err.cause ?? err, route }, 'answer failed');
+}
+
+/**
+ * A failure after the stream began, for its `error` event: store, embedder and
+ * disk failures (saving the conversation) keep their API meaning through the
+ * app's one mapper instead of a bare `internal`.
+ */
+function streamFailure(e: unknown, services: Services): AnswerError {
+  if (e instanceof AnswerError) return e;
+  const mapped = toHttpError(e, services.disk);
+  return mapped.code === 'internal' ? toAnswerError(e) : new AnswerError(mapped.code, mapped.message, null, null, { cause: e });
 }
 
 /**
@@ -45,7 +56,7 @@ export function answerRoutes(services: Services, logger?: Logger): Hono<AppEnv> 
     if (!wantsEventStream(c)) {
       try {
         for await (const event of events) if (event.event === 'done') return c.json(event.data);
-        throw new AnswerError(500, 'internal', 'the answer ended without a result; the server log has the details');
+        throw new AnswerError('internal', 'the answer ended without a result; the server log has the details');
       } catch (e) {
         if (!(e instanceof AnswerError)) throw e;
         logIfInternal(logger, e, c.req.path);
@@ -76,7 +87,7 @@ export function answerRoutes(services: Services, logger?: Logger): Hono<AppEnv> 
       try {
         for await (const event of events) await send(event);
       } catch (e) {
-        const err = toAnswerError(e, services.disk);
+        const err = streamFailure(e, services);
         logIfInternal(logger, err, c.req.path);
         await send({ event: 'error', data: { code: err.code, message: err.message, partial: err.partial } });
       }

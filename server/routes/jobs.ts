@@ -1,21 +1,21 @@
 import { Hono } from 'hono';
 import type { IndexJobList } from '../../shared/api.js';
 import { mayModify } from '../auth/roles.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { HttpError } from '../http/errors.js';
 import type { Services } from '../services.js';
 
 const DEFAULT_LIST = 20;
 const MAX_LIST = 200;
 
-function jobNotFound(id: string): HttpError {
-  return new HttpError(404, 'not_found', `no index job ${id}; GET /api/library/jobs lists recent ones (finished jobs are kept, the oldest dropped)`);
+function jobNotFound(id: string): DomainError {
+  return new DomainError('not_found', `no index job ${id}; GET /api/library/jobs lists recent ones (finished jobs are kept, the oldest dropped)`);
 }
 
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined || raw === '') return DEFAULT_LIST;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIST) throw new HttpError(400, 'invalid_request', `limit: must be a whole number from 1 to ${MAX_LIST}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIST) throw new DomainError('invalid_request', `limit: must be a whole number from 1 to ${MAX_LIST}`);
   return n;
 }
 
@@ -46,7 +46,7 @@ export function jobRoutes(services: Services): Hono<AppEnv> {
     const developer = c.get('developer');
     // Stopping someone's re-index is undoing their request: theirs to stop, or an admin's.
     if (!mayModify(developer, job.requested_by)) {
-      throw new HttpError(403, 'forbidden', `index job ${id} was started by ${job.requested_by ?? 'the server'}; only they or an admin may cancel it`);
+      throw new DomainError('forbidden', `index job ${id} was started by ${job.requested_by ?? 'the server'}; only they or an admin may cancel it`);
     }
     const result = services.jobs.cancel(id);
     switch (result.outcome) {
@@ -58,10 +58,9 @@ export function jobRoutes(services: Services): Hono<AppEnv> {
         // Cooperative: it stops before its next file; poll GET /jobs/:id for "cancelled".
         return c.json(result.job, 202);
       case 'finished':
-        throw new HttpError(409, 'job_finished', `index job ${id} already ended (${result.job.state}); there is nothing to cancel`);
+        throw new DomainError('job_finished', `index job ${id} already ended (${result.job.state}); there is nothing to cancel`);
       case 'elsewhere':
-        throw new HttpError(
-          409,
+        throw new DomainError(
           'job_elsewhere',
           `index job ${id} runs in another process (pid ${result.owner.pid}, e.g. "npm run index"); stop it there (Ctrl-C cancels it cleanly)`,
         );

@@ -2,9 +2,9 @@ import { Hono, type Context } from 'hono';
 import { IndexRequestSchema, type IndexJob, type IndexJobAccepted, type IndexRequest, type StatsResponse } from '../../shared/api.js';
 import { requireAdmin } from '../auth/roles.js';
 import { uploadAs } from '../auth/upload-rules.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
 import { parseWith, readJson } from '../http/body.js';
-import { HttpError } from '../http/errors.js';
 import { normalizeRelativePath } from '../indexing/library-paths.js';
 import type { FileRecord } from '../stores/vector-store.js';
 import type { Services } from '../services.js';
@@ -31,10 +31,10 @@ function jobAccepted(c: Context<AppEnv>, submitted: { job: IndexJob; existing: b
 /** A union's own error says little; pick the variant by its key so the message names the field. */
 function parseIndexRequest(body: unknown): IndexRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, 'invalid_request', 'body: must be a JSON object: {"all": true}, {"path": "..."} or {"file_path": "...", "content": "..."}');
+    throw new DomainError('invalid_request', 'body: must be a JSON object: {"all": true}, {"path": "..."} or {"file_path": "...", "content": "..."}');
   }
   if (!('all' in body) && !('path' in body) && !('file_path' in body)) {
-    throw new HttpError(400, 'invalid_request', 'body: give one of {"all": true}, {"path": "..."} or {"file_path": "...", "content": "..."}');
+    throw new DomainError('invalid_request', 'body: give one of {"all": true}, {"path": "..."} or {"file_path": "...", "content": "..."}');
   }
   return parseWith(IndexRequestSchema, body);
 }

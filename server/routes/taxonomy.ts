@@ -1,14 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { Hono } from 'hono';
 import { mayModify } from '../auth/roles.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { HttpError } from '../http/errors.js';
 import { resolveInLibrary } from '../indexing/library-paths.js';
 import type { Services } from '../services.js';
 
 function requiredPath(requested: string | undefined): string {
   if (requested === undefined || requested.trim() === '') {
-    throw new HttpError(400, 'invalid_request', 'path: is required, e.g. /api/library/documents?path=guides/searching.md');
+    throw new DomainError('invalid_request', 'path: is required, e.g. /api/library/documents?path=guides/searching.md');
   }
   return requested;
 }
@@ -29,12 +29,12 @@ export function taxonomyRoutes(services: Services): Hono<AppEnv> {
     const { rel, abs } = resolveInLibrary(libraryRoot, requiredPath(c.req.query('path')));
     const file = await services.store.getFile(rel);
     if (!file) {
-      throw new HttpError(404, 'not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy`);
+      throw new DomainError('not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy`);
     }
     const developer = c.get('developer');
     if (!mayModify(developer, file.contributor)) {
       const owner = file.contributor === null ? 'was not contributed through the API' : `was contributed by "${file.contributor}"`;
-      throw new HttpError(403, 'forbidden', `path: "${rel}" ${owner}; only its contributor or an admin may delete it`);
+      throw new DomainError('forbidden', `path: "${rel}" ${owner}; only its contributor or an admin may delete it`);
     }
     // The file goes first, so a concurrent re-index cannot bring the document back.
     await rm(abs, { force: true });
@@ -43,7 +43,7 @@ export function taxonomyRoutes(services: Services): Hono<AppEnv> {
     const result = res.files[0];
     // 200 only when the chunks are gone: a document still found by search was not deleted.
     if (result?.status !== 'deleted') {
-      throw new HttpError(500, 'delete_failed', `path: "${rel}" was removed from disk but its chunks could not be removed (${result?.reason ?? result?.status ?? 'no result'}); retry the DELETE`);
+      throw new DomainError('delete_failed', `path: "${rel}" was removed from disk but its chunks could not be removed (${result?.reason ?? result?.status ?? 'no result'}); retry the DELETE`);
     }
     return c.json({ deleted: rel, chunks: result.chunks });
   });

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
+import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { HttpError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { isMonth } from '../usage/usage-meter.js';
@@ -18,7 +18,7 @@ export function usageRoutes(services: Services, logger: Logger): Hono<AppEnv> {
   app.get('/usage', (c) => {
     const month = c.req.query('month');
     if (month !== undefined && !isMonth(month)) {
-      throw new HttpError(400, 'invalid_request', `month: "${month}" is not a month; use YYYY-MM, e.g. ${new Date().toISOString().slice(0, 7)}`);
+      throw new DomainError('invalid_request', `month: "${month}" is not a month; use YYYY-MM, e.g. ${new Date().toISOString().slice(0, 7)}`);
     }
     return c.json(services.usage.report(month));
   });

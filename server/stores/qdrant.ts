@@ -2,6 +2,7 @@ import { QdrantClient, QdrantClientTimeoutError, type Schemas } from '@qdrant/js
 import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
 import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
+import { isRecord } from '../../shared/guards.js';
 import type { PROFILES } from '../config/schema.js';
 import { ConfigError, type Config } from '../config/settings.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
@@ -208,10 +209,6 @@ export function insecureKeyWarning(endpoint: QdrantEndpoint, apiKey: string | un
   const loopback = host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
   if (!apiKey || endpoint.origin.startsWith('https:') || loopback) return null;
   return `vector.api_key is sent unencrypted to ${endpoint.baseUrl}; use an https:// QDRANT_URL (or keep Qdrant on a private network)`;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isNumber(v: unknown): v is number {

@@ -1,5 +1,5 @@
 import type { DocumentResponse, TaxonomyResponse } from '../../shared/api.js';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 import { readInLibrary, resolveInLibrary } from '../indexing/library-paths.js';
 import type { VectorStore } from '../stores/vector-store.js';
 import type { Taxonomy } from './taxonomy.js';
@@ -49,12 +49,12 @@ export class LibraryCatalog {
     const { rel } = resolveInLibrary(this.libraryRoot, requested);
     const file = await this.store.getFile(rel);
     if (!file) {
-      throw new HttpError(404, 'not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy, or index it with POST /api/library/index {"path": "${rel}"}`);
+      throw new DomainError('not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy, or index it with POST /api/library/index {"path": "${rel}"}`);
     }
     // Through the one library read (library-paths.ts): a link that leaves the library reads as absent.
     const bytes = await readInLibrary(this.libraryRoot, rel);
     if (bytes === null) {
-      throw new HttpError(404, 'not_found', `path: "${rel}" was indexed but is no longer in the library; re-index with POST /api/library/index {"all": true}`);
+      throw new DomainError('not_found', `path: "${rel}" was indexed but is no longer in the library; re-index with POST /api/library/index {"all": true}`);
     }
     const content = bytes.toString('utf8');
     return {

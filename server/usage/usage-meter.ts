@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Usage } from '../../shared/api.js';
 import type { Config } from '../config/settings.js';
-import { HttpError } from '../http/errors.js';
+import { DomainError } from '../errors/domain-error.js';
 import { Pricing, type TokenUsage } from './pricing.js';
 import { currentDeveloper } from './usage-scope.js';
 import { USAGE_FILE, UsageStore, emptyTotals, type UsageProvider, type UsageRow, type UsageTotals } from './usage-store.js';
@@ -59,11 +59,11 @@ const stderrLogger: UsageLogger = {
   warn: (_fields, message) => console.error(`ai-library: ${message}`),
 };
 
-/** Paid work refused because the month's budget is spent; the API answers 503 with the message. */
-export class BudgetExhaustedError extends HttpError {
+/** Paid work refused because the month's budget is spent (a dependency paused: the API answers 503). */
+export class BudgetExhaustedError extends DomainError {
   override name = 'BudgetExhaustedError';
   constructor(message: string) {
-    super(503, 'budget_exhausted', message);
+    super('budget_exhausted', message);
   }
 }
 

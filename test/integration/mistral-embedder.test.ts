@@ -8,7 +8,7 @@ import { CachedEmbedder } from '../../server/embedders/cached.js';
 import { createEmbedder } from '../../server/embedders/create-embedder.js';
 import { embedInBatches } from '../../server/embedders/embedder.js';
 import { MistralEmbedder, resolveMistralApiKey, type MistralEmbedderOptions } from '../../server/embedders/mistral.js';
-import { EmbedderResponseError, EmbedderTimeoutError, parseRetryAfter } from '../../server/embedders/resilience.js';
+import { EmbedderResponseError, EmbedderTimeoutError } from '../../server/embedders/resilience.js';
 import { MeteredMistralEmbedder } from '../../server/usage/recording-embedder.js';
 import { billedTokens, fakeVector, MistralFake } from '../fakes/mistral-fake.js';
 
@@ -261,18 +261,6 @@ describe('Mistral API key resolution', () => {
     const c = config({});
     c.env = { ...c.env, MISTRAL_API_KEY: undefined };
     expect(() => createEmbedder(c)).toThrow('Mistral API key not found');
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it('reads seconds and HTTP dates, and ignores junk', () => {
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(parseRetryAfter('1', now)).toBe(1000);
-    expect(parseRetryAfter(' 2.5 ', now)).toBe(2500);
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:03 GMT', now)).toBe(3000);
-    expect(parseRetryAfter('Wed, 31 Dec 2025 23:59:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter('soon', now)).toBeNull();
-    expect(parseRetryAfter(null, now)).toBeNull();
   });
 });
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnswerSource, AskResponse, AskStreamEvent } from '../../shared/api.js';
-import { ApiClient, ApiError, SECRET_ANTHROPIC_KEY, SECRET_SERVER_TOKEN, parseRetryAfter, readSse, type SecretName, type SseMessage } from '../../extension/api-client.js';
+import { ApiClient, ApiError, SECRET_ANTHROPIC_KEY, SECRET_SERVER_TOKEN, readSse, type SecretName, type SseMessage } from '../../extension/api-client.js';
 import { describeFailure } from '../../extension/errors.js';
 
 // ---- helpers ----
@@ -335,12 +335,5 @@ describe('ApiClient errors', () => {
   it('refuses a 200 with an unexpected shape, naming the endpoint', async () => {
     reply(200, JSON.stringify({ hello: 'world' }), { 'content-type': 'application/json' });
     await expect(client().stats()).rejects.toMatchObject({ code: 'bad_response', message: expect.stringContaining('/api/library/stats') });
-  });
-
-  it('parses Retry-After as seconds or an HTTP date', () => {
-    expect(parseRetryAfter('12')).toBe(12);
-    expect(parseRetryAfter(new Date(10_000 + 5_000).toUTCString(), 10_000)).toBe(5);
-    expect(parseRetryAfter(null)).toBeNull();
-    expect(parseRetryAfter('soon')).toBeNull();
   });
 });

@@ -87,7 +87,7 @@ describe('AskService', () => {
 
   it('throws before any text without saving; after text with the partial answer saved', async () => {
     const early = service(new ScriptedModel([new ChatModelError('auth', 'Anthropic rejected the API key: fix it')]));
-    await expect(early.ask({ question: 'How long are backups kept?' })).rejects.toMatchObject({ status: 401, partial: null });
+    await expect(early.ask({ question: 'How long are backups kept?' })).rejects.toMatchObject({ code: 'anthropic_unauthorized', partial: null });
     expect(await conversations.list()).toEqual([]);
 
     const late = service(new ScriptedModel([{ type: 'text', text: 'Fourteen ' }, new ChatModelError('interrupted', 'dropped')]));
@@ -146,7 +146,7 @@ describe('AskService', () => {
   it('stops when the reader cancels during the rewrite, instead of answering for nobody', async () => {
     const first = await service(null).ask({ question: 'How long are backups kept?' });
     const cancelled = new ScriptedModel([new ChatModelError('aborted', 'the request was cancelled')]);
-    await expect(service(cancelled).ask({ question: 'And restores?', conversation_id: first.conversation_id })).rejects.toMatchObject({ status: 400, code: 'cancelled' });
+    await expect(service(cancelled).ask({ question: 'And restores?', conversation_id: first.conversation_id })).rejects.toMatchObject({ code: 'cancelled' });
   });
 
   it('quotes extractively without a model, and skips the model when nothing was retrieved', async () => {

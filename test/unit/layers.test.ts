@@ -27,7 +27,7 @@ const LAYERS: Layer[] = [
     level: 1,
     name: 'foundation',
     // http/app-env.ts and indexing/library-paths.ts are leaves (they import only shared/) that many layers read.
-    paths: ['config/', 'storage/', 'logger.ts', 'reliability/', 'text/', 'http/app-env.ts', 'indexing/library-paths.ts'],
+    paths: ['config/', 'storage/', 'logger.ts', 'reliability/', 'text/', 'errors/', 'http/app-env.ts', 'indexing/library-paths.ts'],
   },
   {
     level: 2,
@@ -67,14 +67,6 @@ const KNOWN_UPWARD: Record<string, string> = {
   'backup/restore.ts -> stores/qdrant.ts': 'restore uploads a Qdrant snapshot; issue 15 step 3 (StoreAdmin)',
   'cli/migrate-command.ts -> stores/qdrant.ts': 'migrate talks to Qdrant directly; issue 15 step 3 (StoreAdmin)',
   // Domain errors extend HttpError or use its body: issue 15 step 2 (DomainError { code } in a leaf, one mapper).
-  'answers/ask-service.ts -> http/errors.ts': 'AnswerError extends HttpError, toHttpError for stream errors; issue 15 step 2',
-  'answers/conversations.ts -> http/errors.ts': 'ConversationNotFoundError extends HttpError; issue 15 step 2',
-  'usage/usage-meter.ts -> http/errors.ts': 'BudgetExhaustedError extends HttpError; issue 15 step 2',
-  'taxonomy/catalog.ts -> http/errors.ts': 'throws HttpError(404) for an unknown document; issue 15 step 2',
-  'auth/middleware.ts -> http/errors.ts': 'errorBody for 401 answers; issue 15 step 2',
-  'auth/loopback-guard.ts -> http/errors.ts': 'errorBody for 403/421 answers; issue 15 step 2',
-  'auth/roles.ts -> http/errors.ts': 'throws HttpError(403); issue 15 step 2',
-  'auth/upload-rules.ts -> http/errors.ts': 'throws HttpError for refused uploads; issue 15 step 2',
   'http/errors.ts -> embedders/resilience.ts': 'the mapper knows the embedder adapters\' error classes; issue 15 step 2 (codes from shared/)',
   // Text helpers live in the adapters and indexing/: issue 15 step 4 (server/text/).
   'retrieval/rerank.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
