@@ -176,9 +176,15 @@ async function codeRows(claims: Claims): Promise<Row[]> {
   return rows;
 }
 
+/** `EVAL_SETS=docs` or `EVAL_SETS=code` runs one set (code includes Find Similar); unset runs both. */
+function wanted(set: 'docs' | 'code'): boolean {
+  const only = process.env.EVAL_SETS;
+  return only === undefined || only === '' || only.split(',').includes(set);
+}
+
 export async function run(): Promise<SectionResult> {
   const claims = new Claims();
-  const rows = [...(await docsRows(claims)), ...(await codeRows(claims))];
+  const rows = [...(wanted('docs') ? await docsRows(claims) : []), ...(wanted('code') ? await codeRows(claims) : [])];
   const notes = claims.failed.length === 0 ? '' : `\n\nNot met:\n${claims.failed.map((f) => `- ${f}`).join('\n')}`;
   return { title: 'Retrieval (embedded store, local embedder)', table: table(rows) + notes, passed: claims.failed.length === 0 };
 }

@@ -64,7 +64,9 @@ function packRegions(doc: Doc, regions: readonly Region[], opts: ChunkingOptions
     const runStart = run[0]?.span.from;
     if (size >= limits.minChars || (runStart !== undefined && span.to - runStart > limits.maxChars)) flush();
     run.push({ span, path: region.path });
-    if (size >= limits.minChars) flush();
+    // A run of small declarations is merged only until it has min_tokens of substance:
+    // growing it further would bury each function in its neighbours.
+    if (span.to - (run[0]?.span.from ?? span.from) >= limits.minChars) flush();
   }
   flush();
   return out;

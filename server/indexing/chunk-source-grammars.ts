@@ -88,6 +88,21 @@ const fieldFunction: Rule = (node) => {
   return value && FUNCTION_VALUES.has(value.type) ? { label: signature('', value, name) } : null;
 };
 
+/**
+ * `Runner.prototype.run = function (fn) {…}`, `exports.lookup = (name) => …`,
+ * `module.exports = class Base {…}`: CommonJS and prototype-style code
+ * declares by assignment. Named by the assigned path; any other assignment is
+ * code like the rest of the top level.
+ */
+const assigned: Rule = (node) => {
+  const value = field(node, 'right');
+  const name = text(field(node, 'left'));
+  if (!value || !name) return null;
+  if (FUNCTION_VALUES.has(value.type)) return { label: signature('function', value, name) };
+  if (value.type === 'class') return { label: `class ${text(field(value, 'name')) || name}`, body: field(value, 'body') };
+  return null;
+};
+
 const exported: Rule = (node) => {
   const declaration = field(node, 'declaration');
   if (declaration) return tsRules[declaration.type]?.(declaration) ?? null;
@@ -118,11 +133,12 @@ const tsRules: Readonly<Record<string, Rule>> = {
   field_definition: fieldFunction,
   export_statement: exported,
   ambient_declaration: unwrap(() => tsRules, firstNamed),
-  // `namespace X {}` parses as an expression statement.
-  expression_statement: unwrap(() => tsRules, (node) => {
+  // `namespace X {}` and `Runner.prototype.run = function …` parse as expression statements.
+  expression_statement: (node) => {
     const child = firstNamed(node);
-    return child?.type === 'internal_module' ? child : null;
-  }),
+    if (child?.type === 'internal_module') return tsRules.internal_module?.(child) ?? null;
+    return child?.type === 'assignment_expression' ? assigned(child) : null;
+  },
 };
 
 const C_COMMENTS = ['comment', 'line_comment', 'block_comment'];

@@ -211,6 +211,53 @@ describe('chunkSource: JavaScript', () => {
   });
 });
 
+describe('chunkSource: JavaScript declared by assignment', () => {
+  it('chunks prototype methods, exports and assigned classes as declarations, named by what they assign', async () => {
+    const text = [
+      "'use strict';",
+      "const Base = require('./base');",
+      '',
+      '/**',
+      ' * Runs the suite.',
+      ' */',
+      'Runner.prototype.run = function (fn, opts) {',
+      '  return fn(opts);',
+      '};',
+      '',
+      'exports.lookup = (name) => name.trim();',
+      '',
+      'module.exports = class Reporter extends Base {',
+      '  done() {}',
+      '};',
+      '',
+      'Runner.immediately = global.setImmediate;',
+    ].join('\n');
+    const chunks = await chunkSource(text, 'javascript', WHOLE);
+    expect(outline(chunks)).toEqual([
+      '1-2 (module header)',
+      '4-9 function Runner.prototype.run(fn, opts)',
+      '11-11 function exports.lookup(name)',
+      '13-15 class Reporter',
+      '17-17 (top level)',
+    ]);
+    expectExactLines(text, chunks);
+  });
+});
+
+describe('chunkSource: merging small declarations', () => {
+  it('stops a merged run once it reaches min_tokens, so each function stays near its own size', async () => {
+    // Six 4-line functions of ~100 characters each: min_tokens 40 (~160 characters) takes two per chunk.
+    const text = Array.from({ length: 6 }, (_, i) => [`function step${i}(input) {`, `  const value = input.items[${i}] ?? null;`, '  return value === null ? 0 : value.total;', '}', ''].join('\n')).join('\n');
+    const chunks = await chunkSource(text, 'javascript', { min_tokens: 40, max_tokens: 400, overlap_tokens: 0 });
+    expect(outline(chunks)).toEqual([
+      '1-9 function step0(input), function step1(input)',
+      '11-19 function step2(input), function step3(input)',
+      '21-29 function step4(input), function step5(input)',
+    ]);
+    expectExactLines(text, chunks);
+  });
+});
+
 describe('chunkSource: JavaScript classes', () => {
   it('names methods, accessors and arrow-function fields of a class it splits', async () => {
     const text = [
