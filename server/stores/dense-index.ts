@@ -103,10 +103,10 @@ export class DenseIndex {
 
   /**
    * Adds or replaces vectors; a zero or non-finite vector has no direction and
-   * is only removed. `threads` 0 lets usearch use every core (bulk builds); a
-   * single write keeps to one so requests keep the other.
+   * is only removed. usearch spreads a batch over every core: the event loop
+   * waits for the call either way, so one thread would only make it wait longer.
    */
-  upsert(rowids: readonly number[], vectors: readonly Float32Array[], threads = 1): void {
+  upsert(rowids: readonly number[], vectors: readonly Float32Array[]): void {
     if (rowids.length === 0) return;
     // The last vector given for a rowid wins; usearch refuses a key twice in one call.
     const latest = new Map<number, Float32Array>();
@@ -124,7 +124,7 @@ export class DenseIndex {
       }
     }
     if (n === 0) return;
-    this.index.add(BigUint64Array.from(keys), data.subarray(0, n * d), threads);
+    this.index.add(BigUint64Array.from(keys), data.subarray(0, n * d), 0);
   }
 
   remove(rowids: readonly number[]): void {

@@ -454,6 +454,8 @@ export interface EmbeddedStoreOptions {
   exactBelow?: number;
   /** A filter matching at most this many chunks is scored exactly (DEFAULT_EXACT_FILTER_ROWS). */
   exactFilterRows?: number;
+  /** false: never open the dense index, always scan exactly (a reference for tests and the bench). */
+  denseIndex?: boolean;
 }
 
 /** Where the dense index is: absent (exact scans), being opened, or serving. */
@@ -483,12 +485,14 @@ export class EmbeddedStore implements VectorStore {
   private readonly keywordRowBudget: number;
   private readonly exactBelow: number;
   private readonly exactFilterRows: number;
+  private readonly useDenseIndex: boolean;
 
   constructor(dbFile: string, options: EmbeddedStoreOptions = {}) {
     this.location = path.resolve(dbFile);
     this.keywordRowBudget = options.keywordRowBudget ?? DEFAULT_KEYWORD_ROW_BUDGET;
     this.exactBelow = options.exactBelow ?? DEFAULT_EXACT_BELOW;
     this.exactFilterRows = options.exactFilterRows ?? DEFAULT_EXACT_FILTER_ROWS;
+    this.useDenseIndex = options.denseIndex ?? true;
     try {
       fs.mkdirSync(path.dirname(this.location), { recursive: true });
       this.db = openDatabase(this.location);
@@ -627,7 +631,7 @@ export class EmbeddedStore implements VectorStore {
   private refresh(index: DenseIndex, rowids: readonly number[]): void {
     const current = this.vectorsOf(rowids);
     index.remove(rowids.filter((r) => !current.has(r)));
-    index.upsert([...current.keys()], [...current.values()], 0);
+    index.upsert([...current.keys()], [...current.values()]);
   }
 
   /**
@@ -661,7 +665,7 @@ export class EmbeddedStore implements VectorStore {
    */
   prepareIndex(): Promise<void> {
     this.ready();
-    if (this.dense !== null) return Promise.resolve();
+    if (this.dense !== null || !this.useDenseIndex) return Promise.resolve();
     this.denseOpening ??= this.openDense().finally(() => {
       this.denseOpening = null;
     });
@@ -734,6 +738,7 @@ export class EmbeddedStore implements VectorStore {
    * null when searches must scan exactly (no graph yet, or too far behind).
    */
   private denseForSearch(): { index: DenseIndex; behindFrom: number | null } | null {
+    if (!this.useDenseIndex) return null;
     if (this.dense === null) {
       void this.prepareIndex().catch(() => {
         // The exact scan keeps answering; the next search tries again.
