@@ -86,9 +86,7 @@ const OVERFETCH_GROWTH = 8;
 const OVERFETCH_ROUNDS = 3;
 /** Vectors read from SQLite per step while building or catching up; the event loop runs between steps. */
 const BUILD_STEP = 512;
-/** Another process's changes up to this many are applied to the graph within the search that notices them. */
-const SYNC_APPLY_LIMIT = 2_000;
-/** Beyond SYNC_APPLY_LIMIT and up to this many, searches also score the changed rows exactly while the graph catches up. */
+/** While the graph catches up with up to this many changed rows, searches also score those rows exactly; beyond, they scan exactly. */
 const PENDING_MERGE_LIMIT = 20_000;
 /** A changed graph is saved this long after its first unsaved change (and at close); the log covers the gap. */
 const SAVE_DELAY_MS = 5 * 60_000;
@@ -475,11 +473,9 @@ export class EmbeddedStore implements VectorStore {
   private dense: DenseIndex | null = null;
   private denseGeneration = 0;
   private denseOpening: Promise<void> | null = null;
-  /** A background replay of another process's changes into `dense`. */
+  /** The background replay of logged changes (any process's, this one's too) into `dense`. */
   private catchingUp: Promise<void> | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
-  /** `PRAGMA data_version` when the graph was last synced: it moves only when another connection commits. */
-  private dataVersion = -1;
   private closed = false;
 
   private readonly keywordRowBudget: number;
@@ -596,10 +592,6 @@ export class EmbeddedStore implements VectorStore {
       throw new Error(`embedded store ${this.location} is not initialised; call init(embedder) before using it`);
     }
     return { embedder: this.embedder };
-  }
-
-  private readDataVersion(): number {
-    return num(row(this.stmt('PRAGMA data_version').get(), 'data_version'), 'data_version');
   }
 
   // -- the dense index ---------------------------------------------------------
@@ -727,15 +719,15 @@ export class EmbeddedStore implements VectorStore {
     }
     this.dense = index;
     this.denseGeneration = generation;
-    this.dataVersion = this.readDataVersion();
     if (rebuilt) this.saveDense();
     else if (replayed > 0) this.scheduleSave();
   }
 
   /**
-   * The graph to search, brought up to date with other processes' writes, and
-   * the generation it reflects (changes logged after it must be scored exactly);
-   * null when searches must scan exactly (no graph yet, or too far behind).
+   * The graph to search and, when it lags the log, the generation it reflects
+   * (the rows changed after it are scored exactly beside its candidates while
+   * it catches up in the background); null when searches must scan exactly
+   * (no graph yet, or too far behind).
    */
   private denseForSearch(): { index: DenseIndex; behindFrom: number | null } | null {
     if (!this.useDenseIndex) return null;
@@ -746,26 +738,27 @@ export class EmbeddedStore implements VectorStore {
       return null;
     }
     const index = this.dense;
-    if (this.catchingUp === null && this.readDataVersion() !== this.dataVersion) {
-      this.dataVersion = this.readDataVersion();
-      if (this.generation() !== this.denseGeneration) {
-        if (this.denseGeneration < this.prunedThrough()) {
-          // Another process pruned changes this graph never saw: only a rebuild is right.
-          this.dense = null;
-          return this.denseForSearch();
-        }
-        if (this.pendingChanges(this.denseGeneration, SYNC_APPLY_LIMIT + 1) <= SYNC_APPLY_LIMIT) {
-          this.denseGeneration = this.replay(index, this.denseGeneration, SYNC_APPLY_LIMIT + 1);
-          this.scheduleSave();
-        } else {
-          this.catchingUp = this.catchUp(index).finally(() => {
-            this.catchingUp = null;
-          });
-        }
-      }
+    if (this.generation() === this.denseGeneration) return { index, behindFrom: null };
+    if (this.denseGeneration < this.prunedThrough()) {
+      // Another process pruned changes this graph never saw: only a rebuild is right.
+      this.dense = null;
+      return this.denseForSearch();
     }
-    if (this.catchingUp === null) return { index, behindFrom: null };
+    this.startCatchUp();
     return this.pendingChanges(this.denseGeneration, PENDING_MERGE_LIMIT + 1) <= PENDING_MERGE_LIMIT ? { index, behindFrom: this.denseGeneration } : null;
+  }
+
+  /**
+   * Replays the log into the graph in batches between other work. Writes only
+   * log (in their transaction, by trigger): the graph's slow inserts stay out
+   * of the write path and are batched over every core.
+   */
+  private startCatchUp(): void {
+    const index = this.dense;
+    if (index === null || this.catchingUp !== null) return;
+    this.catchingUp = this.catchUp(index).finally(() => {
+      this.catchingUp = null;
+    });
   }
 
   private async catchUp(index: DenseIndex): Promise<void> {
@@ -776,25 +769,6 @@ export class EmbeddedStore implements VectorStore {
       if (reached === this.denseGeneration) break;
       this.denseGeneration = reached;
     }
-    this.dataVersion = this.readDataVersion();
-    this.scheduleSave();
-  }
-
-  /**
-   * After this process's own write: a graph that was in step before it takes
-   * the change at once (the vectors are at hand); one that was not catches up
-   * from the log like any other change.
-   */
-  private afterVectorWrite(before: number, after: number, upserts: Array<{ rowid: number; vector: Float32Array }>, removals: number[]): void {
-    if (after === before) return;
-    const index = this.dense;
-    if (index === null || this.catchingUp !== null || this.denseGeneration !== before) return;
-    index.remove(removals);
-    index.upsert(
-      upserts.map((u) => u.rowid),
-      upserts.map((u) => u.vector),
-    );
-    this.denseGeneration = after;
     this.scheduleSave();
   }
 
@@ -906,7 +880,7 @@ export class EmbeddedStore implements VectorStore {
    * Writes one point inside the caller's transaction. `keepCreatedAt`: an
    * existing id keeps its first `created_at` (re-indexing); migration copies it.
    */
-  private writePoint(point: StoredPoint, keepCreatedAt: boolean): number {
+  private writePoint(point: StoredPoint, keepCreatedAt: boolean): void {
     this.checkVector(point.vector, `point ${point.id} (${point.payload.file_path}#${point.payload.chunk_index})`);
     const params = payloadToParams(point.payload);
     const existing = this.stmt('SELECT rowid, created_at FROM chunks WHERE id = ?').get(point.id);
@@ -929,7 +903,6 @@ export class EmbeddedStore implements VectorStore {
       this.stmt(`UPDATE chunks SET ${ftsSets} WHERE rowid = @rowid AND (${changed})`).run({ ...ftsParams, rowid });
     }
     this.stmt('INSERT OR REPLACE INTO chunk_vectors(rowid, embedding) VALUES (?, ?)').run(rowid, vectorBlob(point.vector));
-    return rowid;
   }
 
   private writeFileRecord(file: FileRecord): void {
@@ -967,46 +940,37 @@ export class EmbeddedStore implements VectorStore {
       if (ids.has(p.id)) throw new Error(`replaceFile(${file.file_path}): point id ${p.id} appears twice; point ids must be unique per file`);
       ids.add(p.id);
     }
-    const upserts: Array<{ rowid: number; vector: Float32Array }> = [];
     const removals: number[] = [];
-    // The graph changes only after the commit (better-sqlite3 is synchronous, so no search runs in between); a rollback leaves it as it was.
-    const [before, after] = this.db.transaction(() => {
-      const first = this.generation();
+    this.db.transaction(() => {
       // New version first, then the stale rows: the file is never empty, even inside the transaction.
-      for (const p of points) upserts.push({ rowid: this.writePoint(p, true), vector: p.vector });
+      for (const p of points) this.writePoint(p, true);
       const stale = this.fileRowids(file.file_path).filter((r) => !ids.has(r.id));
       for (const r of stale) removals.push(r.rowid);
       this.deleteRowids(removals);
       this.writeFileRecord(file);
-      return [first, this.generation()] as const;
     })();
-    this.afterVectorWrite(before, after, upserts, removals);
+    this.startCatchUp();
   }
 
   async deleteFile(filePath: string): Promise<number> {
     this.ready();
     const removals: number[] = [];
-    const [before, after] = this.db.transaction(() => {
-      const first = this.generation();
+    this.db.transaction(() => {
       for (const r of this.fileRowids(filePath)) removals.push(r.rowid);
       this.deleteRowids(removals);
       this.stmt('DELETE FROM files WHERE file_path = ?').run(filePath);
-      return [first, this.generation()] as const;
     })();
-    this.afterVectorWrite(before, after, [], removals);
+    this.startCatchUp();
     return removals.length;
   }
 
   async upsertPoints(points: StoredPoint[], files: FileRecord[]): Promise<void> {
     this.ready();
-    const upserts: Array<{ rowid: number; vector: Float32Array }> = [];
-    const [before, after] = this.db.transaction(() => {
-      const first = this.generation();
-      for (const p of points) upserts.push({ rowid: this.writePoint(p, false), vector: p.vector });
+    this.db.transaction(() => {
+      for (const p of points) this.writePoint(p, false);
       for (const f of files) this.writeFileRecord(f);
-      return [first, this.generation()] as const;
     })();
-    this.afterVectorWrite(before, after, upserts, []);
+    this.startCatchUp();
   }
 
   async setTaxonomy(filePath: string, taxonomy: TaxonomyPath, confidence: number): Promise<void> {
