@@ -121,22 +121,39 @@ async function verifyStore(dataDir: string, allowed: (filePath: string) => strin
   return result;
 }
 
-/** The dense index (saved file + replayed log, or a rebuild) answers as an exact scan of the same file. */
+/**
+ * The dense index (saved file + replayed log, or a rebuild) answers as an exact
+ * scan of the same file does, up to the graph's approximation: a graph missing
+ * the rows the killed run wrote, or holding rows it deleted, would miss most of
+ * them (the re-rank reads SQLite, so scores are exact either way).
+ */
 async function expectDenseIndexExact(dbFile: string, store: EmbeddedStore): Promise<void> {
   const embedder = new LocalEmbedder();
   await store.prepareIndex();
+  expect(store.denseIndexState()).toBe('ready');
   const exact = new EmbeddedStore(dbFile, { denseIndex: false });
+  let found = 0;
+  let wanted = 0;
   try {
     await exact.init({ id: embedder.id, dimension: embedder.dimension });
-    for (const q of ['document topic', 'the new text of part 2', 'sentence 5 about topic 40', 'old text']) {
+    for (const q of ['document topic', 'the new text of part 2', 'sentence 5 about topic 40', 'old text', 'new document 17', 'part 1 sentence 3']) {
       const v = embedder.embedOne(q);
-      const got = await store.search({ mode: 'dense', vector: v, limit: 10 });
-      const truth = await exact.search({ mode: 'dense', vector: v, limit: 10 });
-      expect(got.map((h) => h.dense?.toFixed(5))).toEqual(truth.map((h) => h.dense?.toFixed(5)));
+      const got = (await store.search({ mode: 'dense', vector: v, limit: 10 })).map((h) => h.dense?.toFixed(5));
+      const truth = (await exact.search({ mode: 'dense', vector: v, limit: 10 })).map((h) => h.dense?.toFixed(5));
+      expect(got).toHaveLength(truth.length);
+      wanted += truth.length;
+      for (const score of truth) {
+        const at = got.indexOf(score);
+        if (at !== -1) {
+          got.splice(at, 1);
+          found += 1;
+        }
+      }
     }
   } finally {
     await exact.close();
   }
+  expect(found / wanted).toBeGreaterThanOrEqual(0.9);
 }
 
 describe('crash safety: SIGKILL during indexing leaves every file at its old or its new version', () => {
