@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: prints numbers, asserts nothing. Measures, on the embedded
- * default with the local embedder:
- *  - indexing throughput (chunk + embed + classify + store) through the real indexer;
- *  - server-side search latency (hybrid, dense, keyword) at 10k and 100k chunks;
- *  - recall@10 of the dense coarse pass + exact re-rank against exact brute force;
+ * default:
+ *  - indexing throughput (chunk + embed + classify + store + dense index) with the local embedder, through the real indexer;
+ *  - at 100k and 300k chunks of clustered 1024-dim vectors (`-- --scale 1m` adds 1M):
+ *    write time, HNSW build time, reopen time, server-side dense / hybrid / filtered
+ *    p50 and p95, recall@10 against exact search, RSS, and the same queries
+ *    through usearch alone on the same graph as the yardstick;
  *  - load: 20 developers over HTTP (search, similar, ask, upload): throughput and p50/p95 per route;
  *  - peak RSS.
  * BENCH_SIZES=10000,100000 and BENCH_QUERIES=200 change the sizes; BENCH_LOAD_SECONDS=60 the load run.
@@ -14,19 +16,23 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChunkPayload } from '../shared/api.js';
 import { loadConfig } from '../server/config/settings.js';
-import { LocalEmbedder } from '../server/embedders/local.js';
 import { md5, pointId } from '../server/indexing/point-id.js';
-import { SearchService } from '../server/retrieval/search.js';
-import { cosine } from '../server/retrieval/vector-math.js';
 import { createServices } from '../server/services.js';
 import { EmbeddedStore } from '../server/stores/embedded.js';
 import { benchDevelopers } from './developers.js';
+import { readSavedIndex } from '../server/stores/dense-index-file.js';
+import { exactSearch, Index, MetricKind, ScalarKind, type BatchMatches } from 'usearch';
 import { benchLoad } from './load.js';
 import type { StoredPoint } from '../server/stores/vector-store.js';
 import { mulberry32 } from './random.js';
 
-const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const scaleArg = process.argv.indexOf('--scale');
+const SCALES: Record<string, number[]> = { default: [100_000, 300_000], '1m': [100_000, 300_000, 1_000_000], '1m-only': [1_000_000] };
+const scale = scaleArg === -1 ? 'default' : (process.argv[scaleArg + 1] ?? '');
+if (SCALES[scale] === undefined) throw new Error(`bench: --scale "${scale}" is unknown; use ${Object.keys(SCALES).join(', ')}`);
+const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : SCALES[scale]!;
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
+const RECALL_QUERIES = 100;
 const repoRoot = process.cwd();
 
 /** A Zipf-like vocabulary: a few words are common, most are rare, as in real docs. */
@@ -57,7 +63,7 @@ const sampler = setInterval(() => {
 }, 50);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-async function benchIndexing(): Promise<void> {
+async function benchIndexing(withGraph: boolean): Promise<void> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'ailib-bench-idx-'));
   const corpus = makeCorpus(1);
   const docs = 1000;
@@ -68,10 +74,12 @@ async function benchIndexing(): Promise<void> {
   }
   const config = loadConfig({ CONFIG_DIR: path.join(repoRoot, 'configs'), LIBRARY_PATH: path.join(root, 'library'), DATA_DIR: path.join(root, 'data') }, root);
   const services = await createServices(config);
+  // As the server does at start: the (empty) graph is open, so every write below also maintains it.
+  if (withGraph) await services.store.prepareIndex?.();
   const started = performance.now();
   const res = await services.indexer.indexAll();
   const seconds = (performance.now() - started) / 1000;
-  console.log(`indexing: ${res.summary.indexed} files, ${res.summary.chunks} chunks in ${seconds.toFixed(2)} s = ${(res.summary.chunks / seconds).toFixed(0)} chunks/s`);
+  console.log(`indexing${withGraph ? ', dense index maintained' : ', SQLite only (as the CLI)'}: ${res.summary.indexed} files, ${res.summary.chunks} chunks in ${seconds.toFixed(2)} s = ${(res.summary.chunks / seconds).toFixed(0)} chunks/s`);
   const again = performance.now();
   const second = await services.indexer.indexAll();
   console.log(`re-index (all unchanged): ${second.summary.unchanged} files in ${((performance.now() - again) / 1000).toFixed(2)} s`);
@@ -79,27 +87,114 @@ async function benchIndexing(): Promise<void> {
   rmSync(root, { recursive: true, force: true });
 }
 
+/**
+ * Vectors shaped like real embeddings (docs/… and the team's measuring notes):
+ * 1024 dims, points drawn around 1,000 gaussian centres and L2-normalised;
+ * queries drawn the same way, never stored. Seeded, so the truth pass can draw
+ * the same vectors again instead of holding them all.
+ */
+const DIM = 1024;
+const CENTRES = 1000;
+/** Noise per point relative to its centre (≈ cosine 0.75 to the centre). */
+const SPREAD = 0.9;
+
+function clusteredVectors(seed: number) {
+  const rand = mulberry32(seed);
+  let spare: number | null = null;
+  const gauss = (): number => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = rand();
+    const m = Math.sqrt(-2 * Math.log(u));
+    const a = 2 * Math.PI * rand();
+    spare = m * Math.sin(a);
+    return m * Math.cos(a);
+  };
+  const centres = new Float32Array(CENTRES * DIM);
+  for (let i = 0; i < centres.length; i++) centres[i] = gauss() / Math.sqrt(DIM);
+  return (): Float32Array => {
+    const c = Math.floor(rand() * CENTRES) * DIM;
+    const v = new Float32Array(DIM);
+    let n = 0;
+    for (let j = 0; j < DIM; j++) {
+      const x = centres[c + j]! + (SPREAD * gauss()) / Math.sqrt(DIM);
+      v[j] = x;
+      n += x * x;
+    }
+    n = Math.sqrt(n);
+    for (let j = 0; j < DIM; j++) v[j]! /= n;
+    return v;
+  };
+}
+
+const PER_FILE = 50;
+const BENCH_EMBEDDER = { id: 'bench-clustered-1024', dimension: DIM };
+
+/** Exact top-10 ids per query, streaming the stored vectors page by page through usearch's exact (brute-force) kernel. */
+async function exactTruth(store: EmbeddedStore, queries: Float32Array[], k: number): Promise<Array<Set<string>>> {
+  const best = queries.map(() => [] as Array<{ id: string; s: number }>);
+  const flat = new Float32Array(queries.length * DIM);
+  queries.forEach((q, i) => flat.set(q, i * DIM));
+  for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+    const page: { points: StoredPoint[]; next: string | null } = await store.scroll(cursor, 5000);
+    const data = new Float32Array(page.points.length * DIM);
+    page.points.forEach((p, i) => data.set(p.vector, i * DIM));
+    const found = exactSearch(data, flat, DIM, Math.min(k, page.points.length), MetricKind.Cos, 0) as BatchMatches;
+    for (let q = 0; q < queries.length; q++) {
+      const m = found.get(q);
+      m.keys.forEach((key, j) => best[q]!.push({ id: page.points[Number(key)]!.id, s: 1 - m.distances[j]! }));
+      best[q]!.sort((a, b) => b.s - a.s);
+      best[q]!.length = Math.min(best[q]!.length, k);
+    }
+    cursor = page.next;
+  }
+  return best.map((b) => new Set(b.map((x) => x.id)));
+}
+
+function recallAt10(found: string[][], truth: Array<Set<string>>): number {
+  let hits = 0;
+  found.forEach((ids, q) => (hits += ids.slice(0, 10).filter((id) => truth[q]!.has(id)).length));
+  return hits / (truth.length * 10);
+}
+
+async function timed(queries: number, run: (q: number) => Promise<unknown>): Promise<number[]> {
+  for (let q = 0; q < Math.min(10, queries); q++) await run(q); // warm
+  const times: number[] = [];
+  for (let q = 0; q < queries; q++) {
+    const t = performance.now();
+    await run(q);
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
+const ms = (times: number[]) => `p50 ${percentile(times, 50).toFixed(2)} / p95 ${percentile(times, 95).toFixed(2)} ms`;
+
 async function benchSearch(size: number): Promise<void> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'ailib-bench-search-'));
-  const store = new EmbeddedStore(path.join(root, 'bench.sqlite'));
-  const embedder = new LocalEmbedder();
-  await store.init({ id: embedder.id, dimension: embedder.dimension });
+  const dbFile = path.join(root, 'bench.sqlite');
+  let store = new EmbeddedStore(dbFile);
+  await store.init(BENCH_EMBEDDER);
   const corpus = makeCorpus(size);
-  const perFile = 50;
+  const draw = clusteredVectors(size);
   const now = new Date().toISOString();
   const texts: string[] = [];
   const loadStart = performance.now();
-  for (let f = 0; f * perFile < size; f++) {
+  for (let f = 0; f * PER_FILE < size; f++) {
     const filePath = `bench/area${f % 20}/file${f}.md`;
     const points: StoredPoint[] = [];
-    for (let i = 0; i < perFile && f * perFile + i < size; i++) {
+    for (let i = 0; i < PER_FILE && f * PER_FILE + i < size; i++) {
       const content = corpus.chunkText();
       if (texts.length < 2000) texts.push(content);
       const hash = md5(content);
       const payload: ChunkPayload = {
         file_path: filePath,
         content,
-        content_type: 'markdown',
+        content_type: f % 4 === 0 ? 'code' : 'markdown',
         language: null,
         section: `Section ${i}`,
         start_line: i * 10 + 1,
@@ -113,68 +208,98 @@ async function benchSearch(size: number): Promise<void> {
         created_at: now,
         updated_at: now,
       };
-      points.push({ id: pointId(filePath, i, hash), vector: embedder.embedOne(content), payload });
+      points.push({ id: pointId(filePath, i, hash), vector: draw(), payload });
     }
     await store.replaceFile(
-      { file_path: filePath, file_hash: filePath, chunk_count: points.length, content_type: 'markdown', taxonomy: points[0]!.payload.taxonomy, confidence: 0.5, contributor: null, indexed_at: now },
+      { file_path: filePath, file_hash: filePath, chunk_count: points.length, content_type: points[0]!.payload.content_type, taxonomy: points[0]!.payload.taxonomy, confidence: 0.5, contributor: null, indexed_at: now },
       points,
     );
   }
-  console.log(`\n${size} chunks: loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
-  const search = new SearchService(store, embedder);
-  const queries = Array.from({ length: QUERIES }, (_, i) => {
+  console.log(`\n${size} chunks (clustered ${DIM}-dim): written to SQLite in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
+  let t = performance.now();
+  await store.prepareIndex();
+  console.log(`  HNSW build from SQLite (background, ${os.cpus().length} threads): ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  const queryVectors = Array.from({ length: QUERIES }, () => draw());
+  const queryTexts = queryVectors.map(() => {
     const source = texts[Math.floor(corpus.rand() * texts.length)]!.split(' ');
     const start = Math.floor(corpus.rand() * Math.max(1, source.length - 6));
-    return i % 2 === 0 ? source.slice(start, start + 4).join(' ') : `${corpus.word()} ${corpus.word()} ${corpus.word()}`;
+    return source.slice(start, start + 4).join(' ');
   });
-  for (const mode of ['hybrid', 'dense', 'keyword'] as const) {
-    for (const q of queries.slice(0, 10)) await search.search({ query: q, mode }); // warm caches
-    const times: number[] = [];
-    for (const q of queries) {
-      const t = performance.now();
-      await search.search({ query: q, mode, n_results: 10 });
-      times.push(performance.now() - t);
-    }
-    console.log(`  search ${mode.padEnd(7)} p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`);
-  }
-  const filtered: number[] = [];
-  for (const q of queries) {
-    const t = performance.now();
-    await search.search({ query: q, filters: { taxonomy: 'area2' } });
-    filtered.push(performance.now() - t);
-  }
-  console.log(`  search hybrid, taxonomy filter p50 ${percentile(filtered, 50).toFixed(1)} ms, p95 ${percentile(filtered, 95).toFixed(1)} ms`);
 
-  // RSS of the serving process at this size, before the bench's own bookkeeping below.
-  console.log(`  RSS after load and searches: ${mb(process.memoryUsage().rss)}`);
+  // Reopen: the graph saved by close() is loaded (or mapped) and checked against SQLite; then the first dense answer.
+  await store.close();
+  t = performance.now();
+  store = new EmbeddedStore(dbFile);
+  await store.init(BENCH_EMBEDDER);
+  await store.prepareIndex();
+  await store.search({ mode: 'dense', vector: queryVectors[0]!, limit: 10 });
+  console.log(`  reopen to first indexed answer: ${((performance.now() - t) / 1000).toFixed(2)} s (graph ${store.denseIndexState()})`);
 
-  // Recall of the coarse pass: exact cosine over every stored vector is the truth,
-  // streamed page by page so the bench itself does not hold every vector.
-  const recallQueries = queries.slice(0, 50).map((q) => embedder.embedOne(q));
-  const truth = recallQueries.map(() => [] as Array<{ id: string; s: number }>);
-  for (let cursor: string | null = null, first = true; first || cursor; first = false) {
-    const page: { points: StoredPoint[]; next: string | null } = await store.scroll(cursor, 2000);
-    for (const p of page.points) {
-      recallQueries.forEach((qv, qi) => {
-        const top = truth[qi]!;
-        const s = cosine(qv, p.vector);
-        if (top.length < 10 || s > top[top.length - 1]!.s) {
-          top.push({ id: p.id, s });
-          top.sort((a, b) => b.s - a.s);
-          if (top.length > 10) top.pop();
-        }
-      });
-    }
-    cursor = page.next;
+  const dense = await timed(QUERIES, (q) => store.search({ mode: 'dense', vector: queryVectors[q]!, limit: 10 }));
+  const hybrid = await timed(QUERIES, (q) => store.search({ mode: 'hybrid', vector: queryVectors[q]!, text: queryTexts[q]!, limit: 10 }));
+  const filteredDense = await timed(QUERIES, (q) => store.search({ mode: 'dense', vector: queryVectors[q]!, limit: 10, filters: { taxonomy: 'area2' } }));
+  const filteredHybrid = await timed(QUERIES, (q) =>
+    store.search({ mode: 'hybrid', vector: queryVectors[q]!, text: queryTexts[q]!, limit: 10, filters: { taxonomy: 'area2', content_type: 'markdown' } }),
+  );
+  const selective = await timed(QUERIES, (q) =>
+    store.search({ mode: 'hybrid', vector: queryVectors[q]!, text: queryTexts[q]!, limit: 10, filters: { file_path: `bench/area${q % 20}/` } }),
+  );
+  console.log(`  dense                               ${ms(dense)}`);
+  console.log(`  hybrid                              ${ms(hybrid)}`);
+  console.log(`  dense, taxonomy filter (20 %)       ${ms(filteredDense)}`);
+  console.log(`  hybrid, taxonomy + type (15 %)      ${ms(filteredHybrid)}`);
+  console.log(`  hybrid, folder filter (5 %)         ${ms(selective)}`);
+  console.log(`  RSS after reopen and searches: ${mb(process.memoryUsage().rss)}`);
+
+  const recallQueries = queryVectors.slice(0, RECALL_QUERIES);
+  const truth = await exactTruth(store, recallQueries, 10);
+  const found: string[][] = [];
+  for (const q of recallQueries) found.push((await store.search({ mode: 'dense', vector: q, limit: 10 })).map((p) => p.id));
+  const filterTruthStore = new EmbeddedStore(dbFile, { denseIndex: false });
+  await filterTruthStore.init(BENCH_EMBEDDER);
+  let filteredSame = 0;
+  for (const q of recallQueries.slice(0, 20)) {
+    const filters = { taxonomy: 'area2', content_type: 'markdown' as const };
+    const got = (await store.search({ mode: 'dense', vector: q, limit: 10, filters })).map((p) => p.id);
+    const exact = (await filterTruthStore.search({ mode: 'dense', vector: q, limit: 10, filters })).map((p) => p.id);
+    filteredSame += got.filter((id) => exact.includes(id)).length;
   }
-  let hits = 0;
-  for (const [qi, qv] of recallQueries.entries()) {
-    const got = new Set((await store.search({ mode: 'dense', vector: qv, limit: 10 })).map((p) => p.id));
-    hits += truth[qi]!.filter((t) => got.has(t.id)).length;
+  await filterTruthStore.close();
+  console.log(`  dense recall@10 vs exact: ${recallAt10(found, truth).toFixed(3)}; filtered (taxonomy + type) vs exact filtered: ${(filteredSame / 200).toFixed(3)}`);
+
+  // The yardstick: the same queries through usearch alone, on the same graph file mapped read-only (no SQLite, no re-rank).
+  const saved = readSavedIndex(dbFile);
+  if (saved !== null) {
+    const raw = new Index({ dimensions: DIM, metric: MetricKind.Cos, quantization: ScalarKind.I8, connectivity: 32, expansion_add: 128, expansion_search: 320, multi: false });
+    t = performance.now();
+    raw.view(path.join(root, saved.file));
+    const viewMs = performance.now() - t;
+    const int8 = (v: Float32Array) => {
+      let m = 0;
+      for (const x of v) m = Math.max(m, Math.abs(x));
+      return Int8Array.from(v, (x) => Math.round((x / m) * 127));
+    };
+    const q8 = queryVectors.map(int8);
+    const rawTimes = await timed(QUERIES, async (q) => raw.search(q8[q]!, 10, 1));
+    const ids = await idsByRowid(store, recallQueries.map((_, q) => [...raw.search(q8[q]!, 10, 1).keys].map(Number)));
+    console.log(`  yardstick: usearch alone, same graph memory-mapped (opened in ${viewMs.toFixed(0)} ms): ${ms(rawTimes)}, recall@10 ${recallAt10(ids, truth).toFixed(3)}`);
   }
-  console.log(`  dense recall@10 vs exact: ${(hits / (recallQueries.length * 10)).toFixed(3)}`);
   await store.close();
   rmSync(root, { recursive: true, force: true });
+}
+
+/** The point ids behind usearch keys (SQLite rowids), read straight from the bench's database. */
+async function idsByRowid(store: EmbeddedStore, rowids: number[][]): Promise<string[][]> {
+  const byRowid = new Map<number, string>();
+  // The bench writes every row once, in order, so rowids run 1..N in scroll order.
+  for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+    const page: { points: StoredPoint[]; next: string | null } = await store.scroll(cursor, 5000);
+    let r = cursor === null ? 0 : Number(cursor);
+    for (const p of page.points) byRowid.set(++r, p.id);
+    cursor = page.next;
+  }
+  return rowids.map((list) => list.map((r) => byRowid.get(r) ?? ''));
 }
 
 console.log(`AI Library bench — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
@@ -183,7 +308,8 @@ if (process.argv.includes('--developers')) {
   clearInterval(sampler);
   process.exit(await benchDevelopers());
 }
-await benchIndexing();
+await benchIndexing(false);
+await benchIndexing(true);
 for (const size of SIZES) await benchSearch(size);
 await benchLoad();
 clearInterval(sampler);

@@ -60,6 +60,12 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
     logger.info({ url: `http://${host}:${info.port}`, store: services.store.kind, embedder: services.embedder.id }, 'AI Library server listening');
   });
+  // Searches scan exactly (slower, never wrong) until the saved dense index is loaded or rebuilt.
+  const indexStarted = performance.now();
+  services.store
+    .prepareIndex?.()
+    .then(() => logger.info({ seconds: Number(((performance.now() - indexStarted) / 1000).toFixed(2)) }, 'dense index ready'))
+    .catch((err: unknown) => logger.warn({ err }, 'dense index unavailable; dense search scans exactly'));
   server.on('error', (err: NodeJS.ErrnoException) => {
     const hint = err.code === 'EADDRINUSE' ? `port ${port} is in use; stop the other server or set API_PORT` : err.message;
     console.error(`ai-library: cannot listen on ${host}:${port}: ${hint}`);

@@ -77,6 +77,12 @@ export interface VectorStore {
   /** Creates what is missing; refuses (EmbedderMismatchError) a store built with another embedder. */
   init(embedder: EmbedderInfo): Promise<void>;
   /**
+   * Stores with an in-process search index: starts opening it in the
+   * background (searches stay exact and correct meanwhile); resolves when it
+   * serves. The server calls it at start; one-shot commands never need it.
+   */
+  prepareIndex?(): Promise<void>;
+  /**
    * Makes `points` the file's whole content: new points are written before the
    * file's other points are removed, so a search never sees the file missing.
    */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbedderInfo } from '../../server/embedders/embedder.js';
-import { BinaryIndex } from '../../server/stores/binary-index.js';
+import { DenseIndex } from '../../server/stores/dense-index.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { EmbeddedStore } from '../../server/stores/embedded.js';
 import { buildFtsQuery, identifierIndexText, identifierParts } from '../../server/stores/fts-query.js';
@@ -156,7 +156,7 @@ describe('EmbeddedStore specifics', () => {
     expect((await store.getFile(API_DOC.path))?.indexed_at).toBe(later.indexedAt);
   });
 
-  it('reopens from disk with everything, including the coarse index', async () => {
+  it('reopens from disk with everything, including the dense index', async () => {
     const store = await openStore();
     await indexDocs(store);
     const stats = await store.stats();
@@ -316,34 +316,44 @@ describe('fuseScores (normalised score fusion)', () => {
   });
 });
 
-describe('BinaryIndex', () => {
-  it('keeps slots consistent through swap-removes and honours allowed/excluded', () => {
+describe('DenseIndex', () => {
+  it('replaces, removes and finds vectors by rowid; a zero vector is never indexed', () => {
     const dim = 70;
-    const index = new BinaryIndex(dim, 0);
+    const index = DenseIndex.create(dim);
     const vectors = new Map<number, Float32Array>();
-    for (let r = 1; r <= 50; r++) {
-      vectors.set(r, unitVector(r, dim));
-      index.upsert(r, vectors.get(r)!);
-    }
-    for (const r of [1, 17, 50, 23]) {
-      expect(index.remove(r)).toBe(true);
-      vectors.delete(r);
-    }
-    expect(index.remove(17)).toBe(false);
+    for (let r = 1; r <= 50; r++) vectors.set(r, unitVector(r, dim));
+    index.upsert([...vectors.keys()], [...vectors.values()]);
+    index.remove([1, 17, 50, 23, 999]);
+    for (const r of [1, 17, 50, 23]) vectors.delete(r);
     expect(index.size).toBe(46);
-    for (const [r, v] of vectors) expect(index.candidates(v, 1)).toEqual([r]);
+    for (const [r, v] of vectors) expect(index.search(v, 1)).toEqual([r]);
     const q = vectors.get(5)!;
-    expect(index.candidates(q, 3, { excluded: new Set([5]) })).not.toContain(5);
-    expect(index.candidates(q, 10, { allowed: [2, 3, 17, 999] }).sort()).toEqual([2, 3]);
-    index.upsert(5, unitVector(999, dim));
+    index.upsert([5, 5], [unitVector(998, dim), unitVector(999, dim)]);
     expect(index.size).toBe(46);
-    expect(index.candidates(q, 1)).not.toEqual([5]);
-    expect(() => index.upsert(7, new Float32Array(3))).toThrow(/3 dimensions/);
+    expect(index.search(unitVector(999, dim), 1)).toEqual([5]);
+    expect(index.search(q, 1)).not.toEqual([5]);
+    index.upsert([60], [new Float32Array(dim)]);
+    expect(index.size).toBe(46);
+    expect(index.search(new Float32Array(dim), 5)).toEqual([]);
+    expect(() => index.upsert([7], [new Float32Array(3)])).toThrow(/3 dimensions/);
+  });
+
+  it('loads only a whole file of the size it was saved with', () => {
+    const dim = 16;
+    const index = DenseIndex.create(dim);
+    index.upsert([1, 2, 3], [unitVector(1, dim), unitVector(2, dim), unitVector(3, dim)]);
+    const file = path.join(tempDir(), 'x.usearch');
+    const bytes = index.save(file);
+    expect(DenseIndex.load(file, dim, bytes).search(unitVector(2, dim), 1)).toEqual([2]);
+    expect(() => DenseIndex.load(file, dim, bytes + 1)).toThrow(/bytes/);
+    expect(() => DenseIndex.load(file, dim * 2, bytes)).toThrow(/int8/);
+    fs.writeFileSync(file, Buffer.alloc(bytes, 7));
+    expect(() => DenseIndex.load(file, dim, bytes)).toThrow(/dense index/);
   });
 });
 
 // ---------------------------------------------------------------------------
-// Recall of the coarse pass + exact re-rank against exact brute force.
+// Recall of the HNSW pass + exact re-rank against exact brute force.
 
 const RECALL_DIM = 1024;
 const RECALL_POINTS = 5000;
@@ -392,6 +402,8 @@ async function measureRecall(make: (rnd: () => number) => Float32Array): Promise
       });
       await store.replaceFile(fileOf(doc, points), points);
     }
+    await store.prepareIndex();
+    expect(store.denseIndexState()).toBe('ready');
     let hits = 0;
     let filteredHits = 0;
     for (let q = 0; q < RECALL_QUERIES; q++) {
@@ -413,7 +425,7 @@ async function measureRecall(make: (rnd: () => number) => Float32Array): Promise
   }
 }
 
-describe('EmbeddedStore dense recall (coarse codes + exact re-rank vs brute force)', () => {
+describe('EmbeddedStore dense recall (HNSW + exact re-rank vs brute force)', () => {
   it('≥ 0.98 recall@10 on sparse signed feature-hashing vectors', async () => {
     const recall = await measureRecall((rnd) => sparseSigned(rnd));
     expect(recall.plain).toBeGreaterThanOrEqual(0.98);

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEmbedder } from '../../server/embedders/local.js';
+import { readSavedIndex } from '../../server/stores/dense-index-file.js';
 import { EmbeddedStore } from '../../server/stores/embedded.js';
 import { bundleEntry } from '../helpers/bundle.js';
 import { checkStoreIntegrity, fileHashes, md5 } from '../helpers/store-integrity.js';
@@ -15,12 +16,17 @@ import { REPO_ROOT } from '../helpers/temp-env.js';
  * SIGKILLed at several points, from start-up to mid-run. After every kill the
  * store file must hold, for each file, either its old or its new version
  * (never a mix, never chunks without their file), and a final run must finish
- * the work.
+ * the work. The dense index file beside the store follows: the kills land
+ * between its save and the CLI's writes (the CLI only logs them), and in the
+ * server while it builds and saves the index; each time it must load or be
+ * rebuilt and answer as an exact scan does.
  */
 
 const FILES = 240;
 let CLI = '';
+let MAIN = '';
 let cleanupBundle = () => {};
+let cleanupMain = () => {};
 
 /**
  * When to kill a run: a delay after spawn (the bundle takes over a second to
@@ -46,9 +52,9 @@ interface RunResult {
   stderr: string;
 }
 
-function runIndexer(env: NodeJS.ProcessEnv, kill: KillPoint | null): Promise<RunResult> {
+function runIndexer(env: NodeJS.ProcessEnv, kill: KillPoint | null, command: string[] = [CLI, 'index', '--all']): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'index', '--all'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, command, { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let indexed = 0;
     let killed = false;
@@ -85,7 +91,9 @@ async function verifyStore(dataDir: string, allowed: (filePath: string) => strin
   expect(integrity.counts.fts).toBe(integrity.counts.chunks);
 
   const embedder = new LocalEmbedder();
-  const store = new EmbeddedStore(dbFile);
+  // exactBelow 0: this small store's dense searches go through the index, not the exact scan.
+  const store = new EmbeddedStore(dbFile, { exactBelow: 0 });
+  let result: { atVersion: Map<string, number>; files: number };
   try {
     await store.init({ id: embedder.id, dimension: embedder.dimension });
     const atVersion = new Map<string, number>();
@@ -102,10 +110,52 @@ async function verifyStore(dataDir: string, allowed: (filePath: string) => strin
     expect(await store.count()).toBe(integrity.counts.chunks);
     if (files.length > 0) await store.search({ mode: 'hybrid', text: 'document topic', vector: embedder.embedOne('document topic'), limit: 5 });
     expect(fileHashes(dbFile).size).toBe(files.length);
-    return { atVersion, files: files.length };
+    await expectDenseIndexExact(dbFile, store);
+    result = { atVersion, files: files.length };
   } finally {
     await store.close();
   }
+  // close() saved the index: the JSON beside the store names a whole file.
+  const saved = readSavedIndex(dbFile);
+  if (saved !== null) expect(statSync(path.join(dataDir, saved.file)).size).toBe(saved.bytes);
+  return result;
+}
+
+/**
+ * The dense index (saved file + replayed log, or a rebuild) answers as an exact
+ * scan of the same file does, up to the graph's approximation: a graph missing
+ * the rows the killed run wrote, or holding rows it deleted, would miss most of
+ * them (the re-rank reads SQLite, so scores are exact either way).
+ */
+async function expectDenseIndexExact(dbFile: string, store: EmbeddedStore): Promise<void> {
+  const embedder = new LocalEmbedder();
+  await store.prepareIndex();
+  expect(store.denseIndexState()).toBe('ready');
+  const exact = new EmbeddedStore(dbFile, { denseIndex: false });
+  let found = 0;
+  let wanted = 0;
+  try {
+    await exact.init({ id: embedder.id, dimension: embedder.dimension });
+    // Most chunks share their words: queries naming one document (spread over the library, so over the runs that wrote them) tell them apart.
+    const queries = ['document topic', ...[3, 61, 122, 185, 239].map((i) => `text of document ${i}, part 1, sentence 2`)];
+    for (const q of queries) {
+      const v = embedder.embedOne(q);
+      const got = (await store.search({ mode: 'dense', vector: v, limit: 10 })).map((h) => h.dense?.toFixed(5));
+      const truth = (await exact.search({ mode: 'dense', vector: v, limit: 10 })).map((h) => h.dense?.toFixed(5));
+      expect(got).toHaveLength(truth.length);
+      wanted += truth.length;
+      for (const score of truth) {
+        const at = got.indexOf(score);
+        if (at !== -1) {
+          got.splice(at, 1);
+          found += 1;
+        }
+      }
+    }
+  } finally {
+    await exact.close();
+  }
+  expect(found / wanted).toBeGreaterThanOrEqual(0.9);
 }
 
 describe('crash safety: SIGKILL during indexing leaves every file at its old or its new version', () => {
@@ -120,6 +170,9 @@ describe('crash safety: SIGKILL during indexing leaves every file at its old or 
     const bundle = await bundleEntry('cli');
     CLI = bundle.file;
     cleanupBundle = bundle.cleanup;
+    const main = await bundleEntry('main');
+    MAIN = main.file;
+    cleanupMain = main.cleanup;
     expect(existsSync(CLI)).toBe(true);
     root = mkdtempSync(path.join(os.tmpdir(), 'ailib-crash-'));
     library = path.join(root, 'library');
@@ -140,12 +193,14 @@ describe('crash safety: SIGKILL during indexing leaves every file at its old or 
       DATA_DIR: dataDir,
       SESSIONS_PATH: path.join(root, 'sessions'),
       LOG_LEVEL: 'silent',
+      API_PORT: '0',
     };
   }, 120_000);
 
   afterAll(() => {
     if (root) rmSync(root, { recursive: true, force: true });
     cleanupBundle();
+    cleanupMain();
   });
 
   async function killRuns(allowed: (filePath: string) => string[]): Promise<RunResult[]> {
@@ -171,7 +226,7 @@ describe('crash safety: SIGKILL during indexing leaves every file at its old or 
     const { atVersion, files } = await verifyStore(dataDir, (f) => [oldHash.get(f) ?? 'unknown file']);
     expect(files).toBe(FILES);
     expect([...atVersion.values()].reduce((a, b) => a + b, 0)).toBe(FILES);
-  }, 180_000);
+  }, 300_000);
 
   it('re-index over changed content: every file is old or new after each kill, all new after a final run', async () => {
     for (let i = 0; i < FILES; i++) writeFileSync(path.join(library, rel(i)), content(i, 'new'));
@@ -188,5 +243,19 @@ describe('crash safety: SIGKILL during indexing leaves every file at its old or 
     expect(final.code, final.stderr.slice(-2000)).toBe(0);
     const done = await verifyStore(dataDir, (f) => [newHash.get(f) ?? 'unknown file']);
     expect(done.files).toBe(FILES);
-  }, 180_000);
+  }, 300_000);
+
+  it('SIGKILL of the server while it builds, saves and maintains the dense index leaves it loadable or rebuildable', async () => {
+    // Nothing saved: the server rebuilds at start, saves, then keeps it up to date while its startup job re-indexes.
+    for (const name of readdirSync(dataDir)) if (name.includes('.dense')) rmSync(path.join(dataDir, name));
+    for (let i = 0; i < FILES; i += 3) writeFileSync(path.join(library, rel(i)), content(i, 'old'));
+    const either = (f: string) => [oldHash.get(f) ?? 'unknown file', newHash.get(f) ?? 'unknown file'];
+    for (const afterMs of [700, 1200, 1800, 2600, 3500]) {
+      const run = await runIndexer(env, { afterMs }, [MAIN]);
+      expect(run.killed, run.stderr.slice(-2000)).toBe(true);
+      await verifyStore(dataDir, either);
+      // Leftovers of a save the kill interrupted are gone once the index has been opened again.
+      expect(readdirSync(dataDir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    }
+  }, 300_000);
 });

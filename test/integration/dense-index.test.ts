@@ -1,0 +1,250 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ContentType, SearchFilters } from '../../shared/api.js';
+import { readSavedIndex } from '../../server/stores/dense-index-file.js';
+import { EmbeddedStore } from '../../server/stores/embedded.js';
+import type { StoredPoint } from '../../server/stores/vector-store.js';
+import { CONTRACT_EMBEDDER, CONTRACT_DIM, fileOf, normalise, pointsOf, seededRandom, taxonomy, type DocSpec } from '../contract/vector-store.contract.js';
+
+/**
+ * The embedded store's HNSW graph against its own exact scan, on the same
+ * SQLite file: filtered results must equal exact filtered ones, another
+ * connection's writes and deletes must show at once, and a saved graph must be
+ * reused only when it matches the database.
+ */
+
+const FOLDERS = ['docs/guides', 'docs/api', 'src/server', 'src/client', 'notes'];
+const TYPES: ContentType[] = ['markdown', 'code', 'text'];
+const LEVEL1 = ['engineering', 'operations', 'product'];
+const LEVEL2 = ['backend', 'frontend', null];
+const FILES = 60;
+const PER_FILE = 50;
+
+/** Clustered vectors (40 centres), so neighbours are close as with real embeddings. */
+function clustered(seed: number): () => Float32Array {
+  const rnd = seededRandom(seed);
+  const centres = Array.from({ length: 40 }, () => Float32Array.from({ length: CONTRACT_DIM }, () => rnd() * 2 - 1));
+  return () => {
+    const c = centres[Math.floor(rnd() * centres.length)]!;
+    return normalise(Float32Array.from(c, (x) => x + (rnd() * 2 - 1) * 0.8));
+  };
+}
+
+function docAt(f: number): DocSpec {
+  return {
+    path: `${FOLDERS[f % FOLDERS.length]}/file-${f}.${f % 3 === 1 ? 'ts' : 'md'}`,
+    type: TYPES[f % TYPES.length]!,
+    taxonomy: taxonomy(LEVEL1[f % LEVEL1.length]!, LEVEL2[Math.floor(f / 3) % LEVEL2.length]!),
+    indexedAt: '2026-01-01T00:00:00.000Z',
+    chunks: Array.from({ length: PER_FILE }, (_, i) => ({ section: `s${i}`, content: `chunk ${f}-${i} about topic ${(f * 7 + i) % 13}` })),
+  };
+}
+
+async function fill(store: EmbeddedStore, draw: () => Float32Array, files: number[]): Promise<void> {
+  for (const f of files) {
+    const doc = docAt(f);
+    const points = pointsOf(doc).map((p) => ({ ...p, vector: draw() }));
+    await store.replaceFile(fileOf(doc, points), points);
+  }
+}
+
+let dir: string;
+let file: string;
+const open: EmbeddedStore[] = [];
+
+async function openStore(options: ConstructorParameters<typeof EmbeddedStore>[1] = {}): Promise<EmbeddedStore> {
+  const store = new EmbeddedStore(file, options);
+  open.push(store);
+  await store.init(CONTRACT_EMBEDDER);
+  return store;
+}
+
+/** A store on the same file that always scans exactly: the truth. */
+const exactStore = () => openStore({ denseIndex: false });
+/** The graph for everything: no exact shortcut for small stores or selective filters. */
+const graphStore = () => openStore({ exactBelow: 0, exactFilterRows: 0 });
+
+async function dense(store: EmbeddedStore, vector: Float32Array, limit: number, filters?: SearchFilters, excludeFilePath?: string) {
+  return store.search({ mode: 'dense', vector, limit, filters, excludeFilePath });
+}
+
+/** Same scores in the same order (ids may swap only between equal scores). */
+function expectSameRanking(got: Array<{ id: string; dense: number | null }>, exact: Array<{ id: string; dense: number | null }>): void {
+  expect(got.map((h) => h.dense?.toFixed(5))).toEqual(exact.map((h) => h.dense?.toFixed(5)));
+  const strictlyAbove = exact.filter((h) => (h.dense ?? 0) > (exact[exact.length - 1]?.dense ?? 0) + 1e-5).map((h) => h.id);
+  expect(got.map((h) => h.id)).toEqual(expect.arrayContaining(strictlyAbove));
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ailib-dense-'));
+  file = path.join(dir, 'library.sqlite');
+});
+
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('dense index: filters stay exact', () => {
+  it('random filters give the same results through the graph as an exact filtered scan', async () => {
+    const draw = clustered(7);
+    const graph = await graphStore();
+    await fill(
+      graph,
+      draw,
+      Array.from({ length: FILES }, (_, f) => f),
+    );
+    await graph.prepareIndex();
+    expect(graph.denseIndexState()).toBe('ready');
+    const exact = await exactStore();
+    const paths = Array.from({ length: FILES }, (_, f) => docAt(f).path);
+    const queries = Array.from({ length: 40 }, draw);
+
+    const filters = fc.record(
+      {
+        taxonomy: fc.constantFrom(...LEVEL1, 'engineering/backend', 'product/frontend', 'operations/backend', 'nothing/here'),
+        content_type: fc.oneof(fc.constantFrom(...TYPES), fc.subarray(TYPES, { minLength: 1 })),
+        file_path: fc.constantFrom(...FOLDERS.map((f) => `${f}/`), 'docs/', ...paths.slice(0, 5)),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        filters,
+        fc.option(fc.constantFrom(...paths), { nil: undefined }),
+        fc.nat({ max: queries.length - 1 }),
+        fc.constantFrom(1, 10, 30),
+        async (f, exclude, q, limit) => {
+          const got = await dense(graph, queries[q]!, limit, f, exclude);
+          const truth = await dense(exact, queries[q]!, limit, f, exclude);
+          expectSameRanking(got, truth);
+          for (const h of got) {
+            if (exclude !== undefined) expect(h.payload.file_path).not.toBe(exclude);
+            if (f.taxonomy !== undefined) expect(`${h.payload.taxonomy.full_path}/`.startsWith(`${f.taxonomy}/`)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 150, seed: 1337 },
+    );
+  }, 180_000);
+});
+
+describe('dense index: writes', () => {
+  it('shows another connection’s uploads at once and never returns what it deleted', async () => {
+    const draw = clustered(11);
+    const server = await graphStore();
+    await fill(server, draw, [0, 1, 2, 3, 4, 5]);
+    await server.prepareIndex();
+    const cli = await openStore();
+
+    const target = draw();
+    const doc = docAt(40);
+    const points: StoredPoint[] = pointsOf(doc).map((p, i) => ({ ...p, vector: i === 7 ? target : draw() }));
+    await cli.replaceFile(fileOf(doc, points), points);
+    expect((await dense(server, target, 1))[0]?.id).toBe(points[7]!.id);
+
+    await cli.deleteFile(doc.path);
+    const after = await dense(server, target, 50);
+    expect(after.map((h) => h.payload.file_path)).not.toContain(doc.path);
+
+    // Its own writes too.
+    await server.replaceFile(fileOf(doc, points), points);
+    expect((await dense(server, target, 1))[0]?.id).toBe(points[7]!.id);
+    await server.deleteFile(doc.path);
+    expect((await dense(server, target, 50)).map((h) => h.payload.file_path)).not.toContain(doc.path);
+  });
+
+  it('stays exact while catching up with a large write by another process', async () => {
+    const draw = clustered(13);
+    const server = await graphStore();
+    await fill(server, draw, [0, 1]);
+    await server.prepareIndex();
+    const cli = await openStore();
+    // 2,500 changed rows: more than a search applies itself, so the graph catches up in the background.
+    await fill(
+      cli,
+      draw,
+      Array.from({ length: 50 }, (_, f) => f + 2),
+    );
+    const exact = await exactStore();
+    for (let q = 0; q < 10; q++) {
+      const query = draw();
+      expectSameRanking(await dense(server, query, 10), await dense(exact, query, 10));
+    }
+    // And after the background catch-up has had its turns.
+    for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 10));
+    const query = draw();
+    expectSameRanking(await dense(server, query, 10), await dense(exact, query, 10));
+  }, 120_000);
+});
+
+describe('dense index: saved beside the database', () => {
+  it('is saved at close, reused at open, replays writes made since, and never trusted when it does not match', async () => {
+    const draw = clustered(17);
+    const first = await graphStore();
+    await fill(first, draw, [0, 1, 2, 3]);
+    await first.prepareIndex();
+    await first.close();
+    const saved = readSavedIndex(file);
+    expect(saved?.count).toBe(4 * PER_FILE);
+    const indexFile = path.join(dir, saved!.file);
+    const savedAt = fs.statSync(indexFile).mtimeMs;
+
+    // A writer without the graph (the CLI) adds and deletes; the next open replays exactly that.
+    const cli = await openStore();
+    await fill(cli, draw, [4, 5]);
+    await cli.deleteFile(docAt(0).path);
+    await cli.close();
+    const second = await graphStore();
+    await second.prepareIndex();
+    const exact = await exactStore();
+    for (let q = 0; q < 10; q++) {
+      const query = draw();
+      expectSameRanking(await dense(second, query, 10), await dense(exact, query, 10));
+    }
+    expect(fs.statSync(indexFile).mtimeMs).toBe(savedAt);
+    await second.close();
+
+    // A torn file (usearch would crash on it) is rebuilt instead.
+    const now = readSavedIndex(file)!;
+    const bytes = fs.readFileSync(path.join(dir, now.file));
+    fs.writeFileSync(path.join(dir, now.file), bytes.subarray(0, bytes.length - 100));
+    const third = await graphStore();
+    await third.prepareIndex();
+    const query = draw();
+    expectSameRanking(await dense(third, query, 10), await dense(exact, query, 10));
+    await third.close();
+    // Rebuilt and saved whole (a multi-threaded build need not give the same bytes).
+    const rebuilt = readSavedIndex(file)!;
+    expect(fs.statSync(path.join(dir, rebuilt.file)).size).toBe(rebuilt.bytes);
+    expect(rebuilt.count).toBe(5 * PER_FILE);
+
+    // A saved graph of another database at the same path is never used.
+    fs.writeFileSync(path.join(dir, 'library.sqlite.dense.json'), JSON.stringify({ ...readSavedIndex(file), store_id: 'another-store' }));
+    const fourth = await graphStore();
+    await fourth.prepareIndex();
+    expect(readSavedIndex(file)?.store_id).not.toBe('another-store');
+    expectSameRanking(await dense(fourth, query, 10), await dense(exact, query, 10));
+    // Only the named file is left beside the database.
+    expect(fs.readdirSync(dir).filter((n) => n.includes('.dense-'))).toEqual([readSavedIndex(file)!.file]);
+  }, 120_000);
+
+  it('answers exactly before the graph is ready', async () => {
+    const draw = clustered(19);
+    const writer = await openStore();
+    await fill(writer, draw, [0, 1, 2, 3, 4, 5]);
+    const store = await graphStore();
+    expect(store.denseIndexState()).toBe('none');
+    const exact = await exactStore();
+    const query = draw();
+    const before = await dense(store, query, 10);
+    expect(store.denseIndexState()).toBe('opening');
+    expectSameRanking(before, await dense(exact, query, 10));
+    await store.prepareIndex();
+    expect(store.denseIndexState()).toBe('ready');
+    expectSameRanking(await dense(store, query, 10), await dense(exact, query, 10));
+  });
+});
