@@ -41,7 +41,9 @@ export const CHAT_CASES: ChatCase[] = [
     file: 'security/tokens-keys-and-access.md',
     section: 'Server tokens',
     quote: 'npm run token -- create alice',
-    within: 1,
+    // Two passages answer it: the production runbook's token step (library/operations/
+    // production-deployment.md) quotes the same command and may rank first.
+    within: 2,
     required: true,
   },
   {
