@@ -102,8 +102,26 @@ export class DenseIndex {
   }
 
   /**
-   * Adds or replaces vectors; a zero or non-finite vector has no direction and
-   * is only removed. usearch spreads a batch over every core: the event loop
+   * Keys the graph holds that no longer stand for their row: deleted rows, and
+   * rows whose vector changed after it was added. usearch's own `remove` can
+   * spin forever in native code (seen with usearch 2.25 after a few hundred
+   * upserts: the server stopped answering), so the graph is never edited in
+   * place: deleted keys are skipped at search time, and once this debt is a
+   * large share of the graph the store rebuilds it (embedded.ts). Candidates
+   * are re-ranked exactly from SQLite, so a stale vector costs recall only,
+   * never a wrong score or a deleted chunk.
+   */
+  get debt(): number {
+    return this.removed.size + this.stale;
+  }
+
+  private readonly removed = new Set<number>();
+  private stale = 0;
+
+  /**
+   * Adds vectors; a rowid the graph already holds keeps its old vector and
+   * counts as debt. A zero or non-finite vector has no direction and is only
+   * marked removed. usearch spreads a batch over every core: the event loop
    * waits for the call either way, so one thread would only make it wait longer.
    */
   upsert(rowids: readonly number[], vectors: readonly Float32Array[]): void {
@@ -111,15 +129,20 @@ export class DenseIndex {
     // The last vector given for a rowid wins; usearch refuses a key twice in one call.
     const latest = new Map<number, Float32Array>();
     rowids.forEach((r, i) => latest.set(r, vectors[i]!));
-    this.remove([...latest.keys()]);
     const d = this.dimension;
     const data = new Int8Array(latest.size * d);
     const keys: bigint[] = [];
     let n = 0;
     for (const [rowid, v] of latest) {
       if (v.length !== d) throw new RangeError(`DenseIndex: vector for rowid ${rowid} has ${v.length} dimensions, the index holds ${d}`);
+      const key = BigInt(rowid);
+      if (this.index.contains(key) === true) {
+        this.removed.delete(rowid);
+        this.stale += 1;
+        continue;
+      }
       if (toInt8(v, data, n * d)) {
-        keys.push(BigInt(rowid));
+        keys.push(key);
         n++;
       }
     }
@@ -128,8 +151,7 @@ export class DenseIndex {
   }
 
   remove(rowids: readonly number[]): void {
-    if (rowids.length === 0) return;
-    this.index.remove(BigUint64Array.from(rowids, (r) => BigInt(r)));
+    for (const r of rowids) if (this.index.contains(BigInt(r)) === true) this.removed.add(r);
   }
 
   /** Rowids of about the `count` nearest vectors by cosine, nearest first. */
@@ -137,11 +159,15 @@ export class DenseIndex {
     if (this.index.size() === 0) return [];
     const q = new Int8Array(this.dimension);
     if (!toInt8(query, q, 0)) return [];
-    const found = this.index.search(q, Math.max(1, Math.floor(count)), 1);
+    const wanted = Math.max(1, Math.floor(count));
+    const found = this.index.search(q, wanted + Math.min(this.removed.size, wanted), 1);
     const out: number[] = [];
     for (const key of found.keys) {
       // usearch pads a short answer with the all-ones key.
-      if (key !== 0xffffffffffffffffn) out.push(Number(key));
+      if (key === 0xffffffffffffffffn) continue;
+      const rowid = Number(key);
+      if (!this.removed.has(rowid)) out.push(rowid);
+      if (out.length === wanted) break;
     }
     return out;
   }

@@ -103,6 +103,9 @@ const OVERFETCH_ROUNDS = 4;
 const BUILD_STEP = 512;
 /** While the graph catches up with up to this many changed rows, searches also score those rows exactly; beyond, they scan exactly. */
 const PENDING_MERGE_LIMIT = 20_000;
+/** A graph whose deleted or changed keys (dense-index.ts `debt`) pass this many, and this share of it, is rebuilt. */
+const REBUILD_DEBT_MIN = 1_000;
+const REBUILD_DEBT_SHARE = 0.25;
 /** A changed graph is saved this long after its first unsaved change (and at close); the log covers the gap. */
 const SAVE_DELAY_MS = 5 * 60_000;
 
@@ -503,6 +506,8 @@ export class EmbeddedStore implements VectorStore {
   private denseOpening: Promise<void> | null = null;
   /** The background replay of logged changes (any process's, this one's too) into `dense`. */
   private catchingUp: Promise<void> | null = null;
+  /** The next open builds from SQLite instead of loading the saved graph (set when the graph's debt is too high). */
+  private rebuildNext = false;
   private saveTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -710,7 +715,9 @@ export class EmbeddedStore implements VectorStore {
     let index: DenseIndex | null = null;
     let generation = 0;
     let rebuilt = false;
-    const saved = readSavedIndex(this.location);
+    // After a rebuild was asked for, the saved graph carries the same debt: build afresh.
+    const saved = this.rebuildNext ? null : readSavedIndex(this.location);
+    this.rebuildNext = false;
     const current = this.generation();
     const usable =
       saved !== null &&
@@ -804,6 +811,16 @@ export class EmbeddedStore implements VectorStore {
       const reached = this.replay(index, this.denseGeneration, BUILD_STEP);
       if (reached === this.denseGeneration) break;
       this.denseGeneration = reached;
+    }
+    if (index.debt > Math.max(REBUILD_DEBT_MIN, index.size * REBUILD_DEBT_SHARE)) {
+      // Deleted and changed rows pile up in a graph that is never edited in place
+      // (dense-index.ts): build a fresh one from SQLite; searches scan exactly meanwhile.
+      this.dense = null;
+      this.rebuildNext = true;
+      void this.prepareIndex().catch(() => {
+        // The exact scan keeps answering; the next search tries again.
+      });
+      return;
     }
     this.scheduleSave();
   }
