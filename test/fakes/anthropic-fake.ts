@@ -220,7 +220,11 @@ export async function startAnthropicFake(options: { deltaDelayMs?: number } = {}
       const recorded: RecordedRequest = { method: req.method, path: req.url, headers: { ...req.headers }, body };
       requests.push(recorded);
       const results = searchResultsOf(body);
-      const script = queue.shift() ?? defaultAnswer(results, options.deltaDelayMs);
+      // A script that cites search results is meant for an answer: a request that carries none
+      // (e.g. the follow-up condense call, server/answers/follow-up.ts) gets the default instead.
+      const head = queue[0];
+      const citesResults = head !== undefined && head.kind === 'answer' && (head.citations?.length ?? 0) > 0;
+      const script = (citesResults && results.length === 0 ? undefined : queue.shift()) ?? defaultAnswer(results, options.deltaDelayMs);
       if (script.kind === 'status') {
         res.writeHead(script.status, { 'content-type': 'application/json', 'request-id': `req_fake_${++messageCounter}`, ...(script.headers ?? {}) });
         res.end(JSON.stringify({ type: 'error', error: { type: script.type, message: script.message }, request_id: `req_fake_${messageCounter}` }));
