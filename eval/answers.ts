@@ -1,3 +1,4 @@
+import type { SectionResult } from './section.js';
 import type { AskResponse } from '../shared/api.js';
 import type { Services } from '../server/services.js';
 import { markdownTable, withStarterLibrary } from './starter-library.js';
@@ -117,7 +118,7 @@ export async function runChatCases(services: Services, cases: ChatCase[] = CHAT_
 }
 
 /** The eval runner's entry: the answer set against a freshly indexed starter library. */
-export async function run(): Promise<{ title: string; table: string; passed: boolean }> {
+export async function run(): Promise<SectionResult> {
   const results = await withStarterLibrary((services) => runChatCases(services));
   const rows = results.map((r) => [
     r.case.after ? `${r.case.after} → ${r.case.question}` : r.case.question,

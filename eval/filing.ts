@@ -1,3 +1,4 @@
+import type { SectionResult } from './section.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { UNCATEGORIZED } from '../shared/api.js';
@@ -87,7 +88,7 @@ function share(n: number, of: number): string {
 }
 
 /** The eval runner's entry: filing accuracy on the labelled set, against a freshly indexed starter library. */
-export async function run(): Promise<{ title: string; table: string; passed: boolean }> {
+export async function run(): Promise<SectionResult> {
   const { cases, missing } = await withStarterLibrary((services) => filingCases(services));
   const inside = cases.filter((c) => c.label !== UNCATEGORIZED);
   const outsideCases = cases.filter((c) => c.label === UNCATEGORIZED);
