@@ -24,10 +24,16 @@ LOG_DIR="$TOOLS/logs"
 # npm_config_* and npm_lifecycle_* the outer run. An inner `npm install` takes them as
 # its own, and code-server's postinstall reads the Node version from the user agent,
 # so it refused "node/v20" even with Node 24 first on PATH (issue 10). Every inner
-# npm command runs through this, with none of the outer npm's variables.
+# npm command runs through this, with none of the outer npm's variables but the
+# machine's network settings (registry, proxy, CA), which the outer npm exports too.
 without_npm_env() {
   local unset=() name
-  while IFS= read -r name; do unset+=(-u "$name"); done < <(env | sed -n 's/^\([Nn][Pp][Mm]_[^=]*\)=.*/\1/p')
+  while IFS= read -r name; do
+    case "${name,,}" in
+      npm_config_registry | npm_config_cafile | npm_config_ca | npm_config_strict_ssl | npm_config_proxy | npm_config_https_proxy | npm_config_noproxy) ;;
+      *) unset+=(-u "$name") ;;
+    esac
+  done < <(env | sed -n 's/^\([Nn][Pp][Mm]_[^=]*\)=.*/\1/p')
   env "${unset[@]}" "$@"
 }
 # `source scripts/install-e2e.sh --functions-only` defines the helpers above and
