@@ -1,5 +1,5 @@
-import { tokenize } from '../embedders/local.js';
-import { queryTerms } from '../retrieval/rerank.js';
+import { tokenize } from '../text/tokenize.js';
+import { queryTerms } from '../text/query-terms.js';
 
 export const CONFIDENCE_WEIGHTS = { similarity: 0.7, diversity: 0.2, coverage: 0.1 } as const;
 /** When an answer cites nothing, judge it by the sources it most likely drew on. */

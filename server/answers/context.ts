@@ -1,6 +1,6 @@
 import type { AnswerSource, ContentType, SearchResult } from '../../shared/api.js';
-import { tokenize } from '../embedders/local.js';
-import { queryTerms } from '../retrieval/rerank.js';
+import { tokenize } from '../text/tokenize.js';
+import { queryTerms } from '../text/query-terms.js';
 import type { ContextBlock } from './chat-model.js';
 import { clamp01 } from './confidence.js';
 

@@ -11,7 +11,7 @@ import type { EmbeddingResponse } from '@mistralai/mistralai/models/components';
 import { isRecord } from '../../shared/guards.js';
 import { parseRetryAfter } from '../../shared/retry-after.js';
 import { ConfigError, type Env } from '../config/settings.js';
-import { charsForTokens, estimateTokens } from '../indexing/tokens.js';
+import { charsForTokens, estimateTokens } from '../text/token-estimate.js';
 import type { BreakerSettings, CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { Embedder } from './embedder.js';
 import {
