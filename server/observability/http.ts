@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
+import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import type { AppEnv, Developer } from '../http/app-env.js';
-import { requestContext, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import type { Metrics } from './metrics.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -10,8 +11,10 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /**
  * An incoming id is echoed only when it is a plain token: it ends up in logs
  * and a response header, so no spaces, quotes or control characters, and short.
+ * hono/request-id accepts word characters, `-` and `=`; this also lets
+ * through the `.` and `:` of tracing ids ("svc:span.1").
  */
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SANE_REQUEST_ID = /^[\w.:=-]{1,128}$/;
 
 /** Label for requests no route answered (404s), so junk paths cannot add series. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -24,6 +27,15 @@ const QUIET_ROUTES = new Set(['/health', '/metrics']);
 export function requestIdFrom(header: string | undefined): string {
   const candidate = header?.trim();
   return candidate && SANE_REQUEST_ID.test(candidate) ? candidate : randomUUID();
+}
+
+/**
+ * hono/request-id with our rule: sets `requestId` and echoes it in
+ * `x-request-id`. Its generator runs for any header hono's own check refused,
+ * so it gives that header a second look before making a fresh id.
+ */
+export function assignRequestId(): MiddlewareHandler<{ Variables: RequestIdVariables }> {
+  return requestId({ headerName: REQUEST_ID_HEADER, limitLength: 128, generator: (c) => requestIdFrom(c.req.header(REQUEST_ID_HEADER)) });
 }
 
 /**
@@ -45,19 +57,18 @@ export interface RequestObserverDeps {
 }
 
 /**
- * First middleware of the app: gives each request an id (echoed in
- * `x-request-id` and carried by every log line made while serving it), then
- * writes one structured log line and the HTTP metrics when it is answered.
- * Headers are never logged: they carry server tokens and Anthropic keys.
+ * Runs after `assignRequestId` and hono's `contextStorage` (app.ts), so the
+ * request id is set and every log line made while serving carries it
+ * (logger.ts); writes one structured log line and the HTTP metrics when the
+ * request is answered. Headers are never logged: they carry server tokens and
+ * Anthropic keys.
  */
 export function observeRequests({ logger, metrics }: RequestObserverDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
-    c.set('requestId', requestId);
     const started = performance.now();
     let failed = false;
     try {
-      await requestContext.run({ requestId }, next);
+      await next();
     } catch (error) {
       // Hono routes errors to onError; only something thrown past it lands here.
       failed = true;
@@ -69,13 +80,12 @@ export function observeRequests({ logger, metrics }: RequestObserverDeps): Middl
       const route = routePattern(c);
       metrics.httpRequests.inc({ method, route, status: String(status) });
       metrics.httpDuration.observe({ method, route }, seconds);
-      if (!failed) c.header(REQUEST_ID_HEADER, requestId);
       // Set by the auth middleware; unset when it refused the request or the route is outside /api.
       const developer: Developer | undefined = c.get('developer');
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : QUIET_ROUTES.has(route) ? 'debug' : 'info';
       logger[level](
         {
-          request_id: requestId,
+          request_id: c.get('requestId'),
           developer: developer?.name ?? null,
           method,
           route,

@@ -96,8 +96,13 @@ describe('structured request logs', () => {
     expect(requestLine(h, 'scrape-1')).toMatchObject({ level: 20, route: '/metrics' });
   });
 
-  it('logs a failure with its request id', async () => {
-    const spy = vi.spyOn(h.services.search, 'search').mockRejectedValueOnce(new Error('index exploded'));
+  it('logs a failure with its request id, and lines logged deep inside the request carry it too', async () => {
+    const spy = vi.spyOn(h.services.search, 'search').mockImplementationOnce(async () => {
+      // After an await, as a service's own log line would be: the request's context must survive it.
+      await new Promise((r) => setTimeout(r, 5));
+      h.logger.info('deep inside the search');
+      throw new Error('index exploded');
+    });
     try {
       const res = await postJson(`${h.url}/api/query/search`, { query: 'snapshot' }, { 'x-request-id': 'boom-1' });
       expect(res.status).toBe(500);
@@ -105,6 +110,7 @@ describe('structured request logs', () => {
     } finally {
       spy.mockRestore();
     }
+    expect(lines(h).find((l) => l.msg === 'deep inside the search')).toMatchObject({ request_id: 'boom-1' });
     const failure = lines(h).find((l) => l.msg === 'request failed');
     expect(failure).toMatchObject({ level: 50, request_id: 'boom-1', route: '/api/query/search' });
     expect(JSON.stringify(failure)).toContain('index exploded');
