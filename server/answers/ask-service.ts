@@ -14,7 +14,7 @@ import { ConversationNotFoundError, DEFAULT_DEVELOPER, HISTORY_TURNS, newConvers
 import { claudeUnavailableNote, extractiveAnswer, NOTHING_FOUND } from './extractive.js';
 import { condenseQuestion, conversationTopic, fuseResults, ownQuery, termQuery, type ContextualQuery } from './follow-up.js';
 
-/** The seed's "top 10 matching chunks". */
+/** Chunks retrieved per question (README "How it works", Answers): enough context for a cited answer at a bounded prompt size. */
 export const DEFAULT_ASK_RESULTS = 10;
 
 export interface AskContext {
@@ -147,7 +147,7 @@ function toChatTurns(history: ConversationTurn[]): ChatTurn[] {
 }
 
 /**
- * The seed's RAG flow (section 4.2): retrieve the top chunks, augment them as
+ * The answer flow (docs/architecture.md, "Path of an ask"): retrieve the top chunks, augment them as
  * search-result blocks, generate with Claude (or quote extractively without a
  * key), respond with citations and confidence, and save the turn.
  */
@@ -376,7 +376,7 @@ export class AskService {
     yield { event: 'done', data: response };
   }
 
-  /** The whole answer at once (the seed's JSON response). */
+  /** The whole answer at once: the JSON response of `POST /api/query/ask` without `Accept: text/event-stream`. */
   async ask(req: AskRequest, ctx: AskContext = {}): Promise<AskResponse> {
     for await (const event of this.stream(req, ctx)) {
       if (event.event === 'done') return event.data;

@@ -25,7 +25,7 @@ export function clamp01(x: number): number {
 }
 
 /**
- * The seed's confidence (section 4.2, step 4):
+ * An answer's confidence (README "How it works", Answers):
  *
  *   confidence = similarity × 0.7 + diversity × 0.2 + coverage × 0.1, clamped to 0..1
  *

@@ -10,7 +10,7 @@ import { KeyedMutex } from '../storage/keyed-mutex.js';
 
 /** Until server auth names the developer, everyone on one server shares this folder. */
 export const DEFAULT_DEVELOPER = 'local';
-/** The seed's "last 5 turns" of history sent with each question. */
+/** Turns of history sent with each question: enough for follow-ups, a bounded prompt (README "How it works", Answers). */
 export const HISTORY_TURNS = 5;
 const TITLE_CHARS = 80;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -93,7 +93,7 @@ export class IndexCancelledError extends Error {
 }
 
 /**
- * The seed's LibraryIndexer: reads library files, skips unchanged ones by MD5,
+ * The LibraryIndexer (README "How it works", Indexing): reads library files, skips unchanged ones by MD5,
  * chunks, embeds in batches, classifies and hands each file to the store as one
  * replacement (new chunks in, then stale ones out).
  */

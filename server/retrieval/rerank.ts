@@ -3,7 +3,7 @@ import { queryTerms } from '../text/query-terms.js';
 import { tokenize } from '../text/tokenize.js';
 
 /**
- * The seed's composite re-rank (section 4.2 d):
+ * The composite re-rank (README "How it works", Search):
  *   score = base + length_bonus + section_bonus + term_overlap + exact_bonus
  * - base (0..1): the retrieval score normalised by the best candidate's, so modes compare;
  * - length_bonus (≤ 0.05): favours chunks with enough substance over stray headings,
@@ -38,7 +38,7 @@ export function rerank(query: string, candidates: ScoredPoint[], base: (p: Score
   return ranked.sort((a, b) => b.score - a.score);
 }
 
-/** Keeps the best-scored copy of identical content (the seed's MD5 fingerprint dedupe). */
+/** Keeps the best-scored copy of identical content (by its MD5): a file indexed twice must not fill the results. */
 export function dedupeByContent(points: ScoredPoint[]): ScoredPoint[] {
   const seen = new Set<string>();
   const out: ScoredPoint[] = [];

@@ -68,7 +68,7 @@ const DIRS_KEY = 'file_dirs';
 const META_KEY = 'ai_library';
 
 /**
- * The seed's payload indexes (section 3.1), created right after the collection,
+ * The payload indexes filters need (docs/production.md, step 2), created right after the collection,
  * plus `file_dirs`: a keyword index can only match whole values, so a folder
  * filter ("docs/api/") matches one of the file's ancestor folders stored there.
  */
@@ -122,7 +122,7 @@ const metaSchema = z.object({ embedder_id: z.string(), dimension: z.number() });
 const PAYLOAD_WITHOUT_EXTRAS: Schemas['WithPayloadInterface'] = { exclude: [FILE_KEY, DIRS_KEY] };
 
 export interface QdrantStoreOptions {
-  /** `http(s)://host[:port][/prefix]`; a bare host ("qdrant", as in the seed's compose file) means http. */
+  /** `http(s)://host[:port][/prefix]`; a bare host ("qdrant", as in docker-compose.yml) means http. */
   url: string;
   /** Used when `url` names no port. */
   port?: number;
@@ -147,7 +147,7 @@ export interface QdrantEndpoint {
   port: number;
 }
 
-/** Normalises `vector.url` + `vector.port` the way the seed writes them (bare host, separate port). */
+/** Normalises `vector.url` + `vector.port` as settings.yaml and docker-compose.yml write them (bare host, separate port). */
 export function qdrantEndpoint(rawUrl: string, port = 6333): QdrantEndpoint {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl) ? rawUrl : `http://${rawUrl}`;
   let parsed: URL;
