@@ -4,6 +4,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api.js';
+import { isRecord } from '../../shared/guards.js';
 import { DomainError } from '../errors/domain-error.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/private-files.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
@@ -67,7 +68,7 @@ export function conversationTitle(question: string): string {
 }
 
 function isNotFound(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && 'code' in e && e.code === 'ENOENT';
+  return isRecord(e) && e.code === 'ENOENT';
 }
 
 /**
