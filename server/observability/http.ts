@@ -11,10 +11,8 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /**
  * An incoming id is echoed only when it is a plain token: it ends up in logs
  * and a response header, so no spaces, quotes or control characters, and short.
- * hono/request-id accepts word characters, `-` and `=`; this also lets
- * through the `.` and `:` of tracing ids ("svc:span.1").
  */
-const SANE_REQUEST_ID = /^[\w.:=-]{1,128}$/;
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Label for requests no route answered (404s), so junk paths cannot add series. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -30,12 +28,14 @@ export function requestIdFrom(header: string | undefined): string {
 }
 
 /**
- * hono/request-id with our rule: sets `requestId` and echoes it in
- * `x-request-id`. Its generator runs for any header hono's own check refused,
- * so it gives that header a second look before making a fresh id.
+ * hono/request-id sets `requestId` for the request, from our rule alone: with
+ * no header name it neither reads nor writes `x-request-id` itself (its check
+ * would refuse the `.` and `:` of tracing ids). `observeRequests` echoes the id
+ * on the final response, which also covers a handler that returns its own
+ * Response (the MCP transport), where headers set before it are dropped.
  */
 export function assignRequestId(): MiddlewareHandler<{ Variables: RequestIdVariables }> {
-  return requestId({ headerName: REQUEST_ID_HEADER, limitLength: 128, generator: (c) => requestIdFrom(c.req.header(REQUEST_ID_HEADER)) });
+  return requestId({ headerName: '', generator: (c) => requestIdFrom(c.req.header(REQUEST_ID_HEADER)) });
 }
 
 /**
@@ -59,9 +59,9 @@ export interface RequestObserverDeps {
 /**
  * Runs after `assignRequestId` and hono's `contextStorage` (app.ts), so the
  * request id is set and every log line made while serving carries it
- * (logger.ts); writes one structured log line and the HTTP metrics when the
- * request is answered. Headers are never logged: they carry server tokens and
- * Anthropic keys.
+ * (logger.ts); when the request is answered, echoes the id in `x-request-id`
+ * and writes one structured log line and the HTTP metrics. Headers are never
+ * logged: they carry server tokens and Anthropic keys.
  */
 export function observeRequests({ logger, metrics }: RequestObserverDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -80,12 +80,14 @@ export function observeRequests({ logger, metrics }: RequestObserverDeps): Middl
       const route = routePattern(c);
       metrics.httpRequests.inc({ method, route, status: String(status) });
       metrics.httpDuration.observe({ method, route }, seconds);
+      const requestId = c.get('requestId');
+      if (!failed) c.header(REQUEST_ID_HEADER, requestId);
       // Set by the auth middleware; unset when it refused the request or the route is outside /api.
       const developer: Developer | undefined = c.get('developer');
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : QUIET_ROUTES.has(route) ? 'debug' : 'info';
       logger[level](
         {
-          request_id: c.get('requestId'),
+          request_id: requestId,
           developer: developer?.name ?? null,
           method,
           route,

@@ -65,6 +65,19 @@ describe('structured request logs', () => {
     expect(line.duration_ms as number).toBeGreaterThanOrEqual(0);
   });
 
+  it('echoes the id on a response its handler built itself (the MCP transport)', async () => {
+    const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'test', version: '1' } } };
+    const res = await fetch(`${h.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-request-id': 'mcp-init-1' },
+      body: JSON.stringify(initialize),
+    });
+    await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('mcp-init-1');
+    expect(requestLine(h, 'mcp-init-1')).toMatchObject({ route: '/mcp', status: 200 });
+  });
+
   it('replaces an unusable request id with its own', async () => {
     const res = await fetch(`${h.url}/api/library/stats`, { headers: { 'x-request-id': 'two words "quoted" <script>' } });
     const id = res.headers.get('x-request-id') ?? '';
