@@ -75,11 +75,6 @@ export class CallPolicy {
     this.retry = options.retry ?? null;
   }
 
-  /** Calls holding a concurrency slot now (their retry waits included); 0 when unbounded. */
-  get activeCount(): number {
-    return this.limit?.activeCount ?? 0;
-  }
-
   /**
    * One logical call: waits for a slot, then makes up to `retries + 1`
    * attempts, each admitted by the breaker. The slot is kept while waiting to
