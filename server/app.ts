@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { contextStorage } from 'hono/context-storage';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from './auth/middleware.js';
@@ -12,7 +13,7 @@ import { mcpRoutes } from './mcp/mcp-route.js';
 import { errorResponse, toHttpError } from './http/errors.js';
 import type { AppEnv } from './http/app-env.js';
 import type { Logger } from './logger.js';
-import { observeRequests } from './observability/http.js';
+import { assignRequestId, observeRequests } from './observability/http.js';
 import { answerRoutes } from './routes/answers.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
@@ -23,14 +24,14 @@ import { queryRoutes } from './routes/query.js';
 import { taxonomyRoutes } from './routes/taxonomy.js';
 import { usageRoutes } from './routes/usage.js';
 import type { Services } from './services.js';
-import { usageScope } from './usage/usage-scope.js';
 
 /** The HTTP surface: routes validate and delegate; everything else lives in services. */
 export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { api } = services.config.settings;
-  // First, so every request (refused ones too) gets a request id, a log line and metrics.
-  app.use('*', observeRequests({ logger, metrics: services.metrics }));
+  // First, so every request (refused ones too) gets a request id, a log line and metrics;
+  // contextStorage lets the logger and usage metering read the request's Context anywhere below.
+  app.use('*', assignRequestId(), contextStorage(), observeRequests({ logger, metrics: services.metrics }));
   app.use('*', secureHeaders());
   // One limiter for both surfaces: a developer's budget is the same over HTTP and MCP.
   const limiter = new RateLimiter(services.config.settings.limits);
@@ -42,8 +43,6 @@ export function createApp(services: Services, logger: Logger): Hono<AppEnv> {
     // After CORS (preflights carry no token), before everything that costs work: who first, then how often.
     app.use(surface, authenticate(services.tokens));
     app.use(surface, rateLimit(limiter));
-    // Paid tokens spent while serving a request are charged to its developer.
-    app.use(surface, usageScope());
     app.use(
       surface,
       bodyLimit({

@@ -1,22 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { tryGetContext } from 'hono/context-storage';
 import pino from 'pino';
+import type { AppEnv } from './http/app-env.js';
 
 export type Logger = pino.Logger;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** The request a piece of work runs for; set by the request middleware, read by every log line. */
-export interface RequestContext {
-  requestId: string;
-}
-
-/**
- * Carries the request id through awaits, so a line logged deep inside a
- * service (an indexing failure, an answer error) names its request without
- * every call site passing it along.
- */
-export const requestContext = new AsyncLocalStorage<RequestContext>();
 
 /**
  * Keys that may carry a credential: the Authorization header (server tokens),
@@ -56,9 +45,12 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', de
   const options: pino.LoggerOptions = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // hono/context-storage carries the request's Context through awaits, so a line
+    // logged deep inside a service (an indexing failure, an answer error) names
+    // its request without every call site passing it along.
     mixin: () => {
-      const ctx = requestContext.getStore();
-      return ctx ? { request_id: ctx.requestId } : {};
+      const id: string | undefined = tryGetContext<AppEnv>()?.var.requestId;
+      return id === undefined ? {} : { request_id: id };
     },
   };
   return destination ? pino(options, destination) : pino(options);

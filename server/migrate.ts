@@ -8,6 +8,7 @@ import { ConfigError } from './config/settings.js';
 import type { EmbedderInfo } from './embedders/embedder.js';
 import { createStore } from './stores/create-store.js';
 import type { FileRecord, StoredPoint, VectorStore } from './stores/vector-store.js';
+import { isRecord } from '../shared/guards.js';
 
 /** One side of a migration; unset fields fall back to the settings. */
 export interface StoreSide {
@@ -156,10 +157,10 @@ export function firstDifference(a: unknown, b: unknown, at = ''): string | null 
     }
     return null;
   }
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
+  if (isRecord(a) && isRecord(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const k of [...keys].sort()) {
-      const d = firstDifference(Reflect.get(a, k), Reflect.get(b, k), at ? `${at}.${k}` : k);
+      const d = firstDifference(a[k], b[k], at ? `${at}.${k}` : k);
       if (d) return d;
     }
     return null;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AskService, claudeOutcome } from './answers/ask-service.js';
+import { AskService } from './answers/ask-service.js';
 import { ConversationStore } from './answers/conversations.js';
 import { TokenStore } from './auth/token-store.js';
 import type { Config } from './config/settings.js';
@@ -11,7 +11,7 @@ import { JobRunner } from './jobs/job-runner.js';
 import { JobStore } from './jobs/job-store.js';
 import { InstrumentedChatModel, InstrumentedEmbedder } from './observability/instrument.js';
 import { Metrics, type BreakerReading } from './observability/metrics.js';
-import { breakerSettingsFrom, CircuitBreaker } from './reliability/circuit-breaker.js';
+import { breakerSettingsFrom } from './reliability/circuit-breaker.js';
 import { DiskSpace } from './reliability/disk-space.js';
 import { SearchService } from './retrieval/search.js';
 import { createStore } from './stores/create-store.js';
@@ -103,7 +103,7 @@ export async function createServices(config: Config): Promise<Services> {
     config,
     search,
     conversations,
-    breaker: new CircuitBreaker({ name: 'Claude', ...breakerSettingsFrom(config), classify: claudeOutcome }),
+    breaker: breakerSettingsFrom(config),
     usage,
     wrapModel: (model) => new InstrumentedChatModel(model, metrics),
   });

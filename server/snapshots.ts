@@ -233,7 +233,7 @@ async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uin
 }
 
 /**
- * Qdrant: the seed's endpoints (section 9.3) — POST/GET /collections/{c}/snapshots,
+ * Qdrant's snapshot endpoints (docs/production.md, step 4) — POST/GET /collections/{c}/snapshots,
  * GET .../snapshots/{name} to download, PUT .../snapshots/recover {location}; a
  * local file is uploaded (POST .../snapshots/upload) since the server cannot read it.
  */

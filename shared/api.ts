@@ -22,7 +22,7 @@ export interface TaxonomyPath {
   level2: string | null;
 }
 
-/** What a store keeps beside each vector (the seed's payload, section 3.1). */
+/** What a store keeps beside each vector: what results show and filters match (docs/architecture.md). */
 export interface ChunkPayload {
   file_path: string;
   content: string;

@@ -2,7 +2,8 @@ import type { AnswerMode, AskRequest, AskResponse, AskStreamEvent, Citation, Con
 import type { ErrorCode } from '../../shared/error-codes.js';
 import type { Config } from '../config/settings.js';
 import { DomainError } from '../errors/domain-error.js';
-import { CircuitBreaker, ProviderUnavailableError, type CallOutcome } from '../reliability/circuit-breaker.js';
+import { CallPolicy, type Permit } from '../reliability/call-policy.js';
+import { ProviderUnavailableError, type BreakerSettings, type CallOutcome, type CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { SearchService } from '../retrieval/search.js';
 import { ChatModelError, type ChatErrorKind, type ChatModel, type ChatResult, type ChatTurn, type NativeCitation } from './chat-model.js';
 import { resolveCitations } from './citations.js';
@@ -13,7 +14,7 @@ import { ConversationNotFoundError, DEFAULT_DEVELOPER, HISTORY_TURNS, newConvers
 import { claudeUnavailableNote, extractiveAnswer, NOTHING_FOUND } from './extractive.js';
 import { condenseQuestion, conversationTopic, fuseResults, ownQuery, termQuery, type ContextualQuery } from './follow-up.js';
 
-/** The seed's "top 10 matching chunks". */
+/** Chunks retrieved per question (README "How it works", Answers): enough context for a cited answer at a bounded prompt size. */
 export const DEFAULT_ASK_RESULTS = 10;
 
 export interface AskContext {
@@ -77,7 +78,7 @@ export function toAnswerError(e: unknown): AnswerError {
  * overloaded, 5xx and broken streams mean trouble; a rate limit is this key's
  * budget, and auth or request errors prove Anthropic answered.
  */
-export function claudeOutcome(error: unknown): CallOutcome {
+function claudeOutcome(error: unknown): CallOutcome {
   if (!(error instanceof ChatModelError)) return 'neutral';
   switch (error.kind) {
     case 'connection':
@@ -117,8 +118,8 @@ export interface AskServiceDeps {
   conversations: ConversationStore;
   /** Picks the model for a request (null: extractive mode); replaceable for other providers. */
   chatModelFor?: (apiKey: string | undefined) => ChatModel | null;
-  /** Anthropic's circuit breaker; one per server, whoever's key a request carries. */
-  breaker?: CircuitBreaker;
+  /** Anthropic's circuit breaker settings; one breaker per server, whoever's key a request carries. */
+  breaker?: Partial<BreakerSettings>;
   /** Meters Claude's tokens and pauses paid answers at the monthly budget; absent, neither happens. */
   usage?: AnswerUsage;
   /** Decorates every model picked for a request (metrics), whichever way it was picked. */
@@ -146,16 +147,19 @@ function toChatTurns(history: ConversationTurn[]): ChatTurn[] {
 }
 
 /**
- * The seed's RAG flow (section 4.2): retrieve the top chunks, augment them as
+ * The answer flow (docs/architecture.md, "Path of an ask"): retrieve the top chunks, augment them as
  * search-result blocks, generate with Claude (or quote extractively without a
  * key), respond with citations and confidence, and save the turn.
  */
 export class AskService {
+  /** Claude's CallPolicy: behind a breaker, no retries (a retried answer would stream twice), no limit (rate limits are per key). */
+  private readonly claude: CallPolicy;
   readonly breaker: CircuitBreaker;
   private envModel: ChatModel | null | undefined;
 
   constructor(private readonly deps: AskServiceDeps) {
-    this.breaker = deps.breaker ?? new CircuitBreaker({ name: 'Claude', classify: claudeOutcome });
+    this.claude = new CallPolicy({ name: 'Claude', breaker: deps.breaker, classify: claudeOutcome });
+    this.breaker = this.claude.breaker;
   }
 
   private modelFor(apiKey: string | undefined): ChatModel | null {
@@ -178,7 +182,7 @@ export class AskService {
   private async contextualQuery(question: string, history: ConversationTurn[], model: ChatModel | null, ctx: AskContext): Promise<ContextualQuery | null> {
     if (model && this.deps.usage?.pausedNote() == null) {
       try {
-        const condensed = await this.breaker.run(() => condenseQuestion(model, question, history, ctx.signal));
+        const condensed = await this.claude.run(() => condenseQuestion(model, question, history, ctx.signal));
         if (condensed) {
           this.deps.usage?.recordAnswer(condensed.result.model, condensed.result.usage, ctx.developer);
           return { query: condensed.query, contextTerms: conversationTopic(history), condensedBy: 'claude' };
@@ -262,9 +266,10 @@ export class AskService {
     // Budget before the breaker: a paused budget must not take a half-open trial slot.
     const budgetNote = model && p.sources.length > 0 ? (this.deps.usage?.pausedNote() ?? null) : null;
     if (budgetNote) model = null;
+    let permit: Permit | null = null;
     if (model && p.sources.length > 0) {
       try {
-        this.breaker.acquire();
+        permit = this.claude.admit();
       } catch (e) {
         if (!(e instanceof ProviderUnavailableError)) throw e;
         unavailable = e.reason;
@@ -278,7 +283,7 @@ export class AskService {
       sent = true;
     } finally {
       // A reader gone before Claude was asked must not hold a half-open trial slot.
-      if (!sent && model && p.sources.length > 0) this.breaker.release();
+      if (!sent) permit?.release();
     }
 
     if (!model || p.sources.length === 0) {
@@ -310,7 +315,7 @@ export class AskService {
         const step = await generator.next();
         if (step.done) {
           settled = true;
-          this.breaker.onSuccess();
+          permit?.succeeded();
           result = step.value;
           break;
         }
@@ -323,7 +328,7 @@ export class AskService {
       }
     } catch (e) {
       settled = true;
-      this.breaker.record(e);
+      permit?.failed(e);
       const failure = toAnswerError(e);
       if (text === '' && claudeIsDown(e)) {
         yield* this.extractiveFallback(p, e.message);
@@ -343,7 +348,7 @@ export class AskService {
     } finally {
       // A consumer that stops reading (return() at a yield) must not leave Claude generating.
       if (!settled) {
-        this.breaker.release();
+        permit?.release();
         await generator.throw(new ChatModelError('aborted', 'the answer was abandoned')).catch(() => undefined);
       }
     }
@@ -371,7 +376,7 @@ export class AskService {
     yield { event: 'done', data: response };
   }
 
-  /** The whole answer at once (the seed's JSON response). */
+  /** The whole answer at once: the JSON response of `POST /api/query/ask` without `Accept: text/event-stream`. */
   async ask(req: AskRequest, ctx: AskContext = {}): Promise<AskResponse> {
     for await (const event of this.stream(req, ctx)) {
       if (event.event === 'done') return event.data;

@@ -1,5 +1,5 @@
-import { tokenize } from '../embedders/local.js';
-import { queryTerms } from '../retrieval/rerank.js';
+import { tokenize } from '../text/tokenize.js';
+import { queryTerms } from '../text/query-terms.js';
 
 export const CONFIDENCE_WEIGHTS = { similarity: 0.7, diversity: 0.2, coverage: 0.1 } as const;
 /** When an answer cites nothing, judge it by the sources it most likely drew on. */
@@ -25,7 +25,7 @@ export function clamp01(x: number): number {
 }
 
 /**
- * The seed's confidence (section 4.2, step 4):
+ * An answer's confidence (README "How it works", Answers):
  *
  *   confidence = similarity × 0.7 + diversity × 0.2 + coverage × 0.1, clamped to 0..1
  *

@@ -1,12 +1,13 @@
 import type { AnswerSource, ContentType, SearchResult } from '../../shared/api.js';
-import { tokenize } from '../embedders/local.js';
-import { queryTerms } from '../retrieval/rerank.js';
+import { tokenize } from '../text/tokenize.js';
+import { queryTerms } from '../text/query-terms.js';
 import type { ContextBlock } from './chat-model.js';
 import { clamp01 } from './confidence.js';
 
 /**
- * The seed's OUTPUT_SYSTEM_PROMPT (section 4.2, step 3): answer only from the
- * provided context, cite every claim, say plainly what the library lacks.
+ * The system prompt of every Claude answer (README "How it works", Answers):
+ * answer only from the provided context, cite every claim, say plainly what
+ * the library lacks, so an answer never passes off general knowledge as the team's.
  */
 export const OUTPUT_SYSTEM_PROMPT = `You answer questions for a software team using the team's shared knowledge library.
 
@@ -67,7 +68,7 @@ export function toRetrievedSources(question: string, results: SearchResult[]): R
   }));
 }
 
-/** `docs/api.md (Section: Authentication)`: the seed's source line, without the number. */
+/** `docs/api.md (Section: Authentication)`: how a source is named to the model and in extractive answers. */
 export function sourceTitle(s: Pick<AnswerSource, 'file_path' | 'section'>): string {
   return s.section ? `${s.file_path} (Section: ${s.section})` : s.file_path;
 }
@@ -78,7 +79,8 @@ export function sourceId(s: Pick<AnswerSource, 'file_path' | 'start_line' | 'end
 }
 
 /**
- * The seed's augment format (section 4.2, step 2):
+ * The retrieved chunks as one context block, numbered so a `[n]` marker in
+ * the answer names its source:
  *
  *   [1] Source: docs/api.md (Section: Authentication)
  *   Learn how to authenticate...

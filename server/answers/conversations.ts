@@ -4,13 +4,14 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api.js';
+import { isRecord } from '../../shared/guards.js';
 import { DomainError } from '../errors/domain-error.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/private-files.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
 
 /** Until server auth names the developer, everyone on one server shares this folder. */
 export const DEFAULT_DEVELOPER = 'local';
-/** The seed's "last 5 turns" of history sent with each question. */
+/** Turns of history sent with each question: enough for follow-ups, a bounded prompt (README "How it works", Answers). */
 export const HISTORY_TURNS = 5;
 const TITLE_CHARS = 80;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -67,7 +68,7 @@ export function conversationTitle(question: string): string {
 }
 
 function isNotFound(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && 'code' in e && e.code === 'ENOENT';
+  return isRecord(e) && e.code === 'ENOENT';
 }
 
 /**

@@ -1,5 +1,5 @@
-import { tokenize } from '../embedders/local.js';
-import { queryTerms } from '../retrieval/rerank.js';
+import { tokenize } from '../text/tokenize.js';
+import { queryTerms } from '../text/query-terms.js';
 
 /**
  * The words of a question that name its topic, and a forgiving way to find

@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { isLoopbackHost, localPort } from './middleware.js';
+import { localPort } from './connection.js';
+import { isLoopbackHost } from './middleware.js';
 import type { TokenStore } from './token-store.js';
 
 const FIX = 'or create a server token ("npm run token -- create <name>") and send it as Authorization: Bearer <token>';

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { DomainError } from '../errors/domain-error.js';
 import { LOCAL_DEVELOPER, type AppEnv, type Developer } from '../http/app-env.js';
+import { remoteAddress } from './connection.js';
 import type { TokenStore } from './token-store.js';
 
 const SET_TOKEN_HINT = 'set a token with "AI Library: Set Server Token" or send Authorization: Bearer <token>';
@@ -25,33 +26,6 @@ export function isLoopbackHost(host: string): boolean {
 export function exposureRefusal(host: string, tokenCount: number): string | null {
   if (tokenCount > 0 || isLoopbackHost(host)) return null;
   return `api.host is "${host}", reachable from other machines, and no server tokens exist; create one with "npm run token -- create <name>" (add --admin for operators) or bind to 127.0.0.1`;
-}
-
-/**
- * The request's socket from @hono/node-server's bindings, or null when the
- * request did not come through one (an in-process `app.request`).
- */
-function socketOf(c: Context<AppEnv>): object | null {
-  const env: unknown = c.env;
-  if (typeof env !== 'object' || env === null) return null;
-  const incoming: unknown = Reflect.get(env, 'incoming');
-  if (typeof incoming !== 'object' || incoming === null) return null;
-  const socket: unknown = Reflect.get(incoming, 'socket');
-  return typeof socket === 'object' && socket !== null ? socket : null;
-}
-
-/** The peer's address, or null without a socket. */
-function remoteAddress(c: Context<AppEnv>): string | null {
-  const socket = socketOf(c);
-  const address: unknown = socket === null ? undefined : Reflect.get(socket, 'remoteAddress');
-  return typeof address === 'string' ? address : null;
-}
-
-/** The port this request arrived on (the server's own, even when it listens on port 0), or null without a socket. */
-export function localPort(c: Context<AppEnv>): number | null {
-  const socket = socketOf(c);
-  const port: unknown = socket === null ? undefined : Reflect.get(socket, 'localPort');
-  return typeof port === 'number' ? port : null;
 }
 
 /** The refusal to throw; the app's error handler answers it (401), keeping the challenge header set here. */

@@ -170,7 +170,7 @@ export async function pruneBackups(dir: string, keepDays: number, now: Date = ne
 }
 
 /**
- * The seed's backup (section 9.3) as one archive: library, the store (an
+ * A backup (docs/operations.md, 5.1) as one archive: library, the store (an
  * embedded online backup or a Qdrant snapshot), configs and sessions, with a
  * manifest of every file's sha256. Files are copied to a staging folder first
  * and hashed as they are copied, so the manifest matches the archive even when

@@ -21,7 +21,7 @@ export interface Config {
 }
 
 /**
- * The seed's environment variables (section 8.1) and ours. They win over the file
+ * The environment variables of README "Configuration". They win over the file
  * even where the file does not use `${VAR}`, so an operator can always override.
  */
 const ENV_OVERRIDES: ReadonlyArray<[string, [string, string]]> = [

@@ -1,3 +1,4 @@
+import { tokenize } from '../text/tokenize.js';
 import { LOCAL_EMBEDDER_FAMILY, type Embedder } from './embedder.js';
 
 export const LOCAL_DIMENSION = 1024;
@@ -7,8 +8,6 @@ const WORD_WEIGHT = 1.0;
 const BIGRAM_WEIGHT = 0.6;
 const TRIGRAM_WEIGHT = 0.25;
 
-const WORD_PATTERN = /[\p{L}\p{N}]+/gu;
-
 /** FNV-1a: fast, well-spread 32-bit hash; features only need to land consistently. */
 function fnv1a(text: string, seed = 0x811c9dc5): number {
   let h = seed;
@@ -17,28 +16,6 @@ function fnv1a(text: string, seed = 0x811c9dc5): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** Splits `createVectorStore` / `HTTPServer2` into their parts; the whole word is kept too. */
-function identifierParts(word: string): string[] {
-  // Most words are plain lowercase: skip the regex work for them.
-  if (!CASE_CHANGE.test(word)) return [];
-  const parts = word
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(' ');
-  return parts.length > 1 ? parts : [];
-}
-const CASE_CHANGE = /[a-z0-9][A-Z]|[A-Z][A-Z][a-z]/;
-
-export function tokenize(text: string): string[] {
-  const out: string[] = [];
-  for (const match of text.matchAll(WORD_PATTERN)) {
-    const word = match[0];
-    for (const part of identifierParts(word)) out.push(part.toLowerCase());
-    out.push(word.toLowerCase());
-  }
-  return out;
 }
 
 /** Keys stay 30-bit so V8 keeps them as small integers: far less garbage per chunk. */

@@ -11,7 +11,7 @@ import type { EmbeddingResponse } from '@mistralai/mistralai/models/components';
 import { isRecord } from '../../shared/guards.js';
 import { parseRetryAfter } from '../../shared/retry-after.js';
 import { ConfigError, type Env } from '../config/settings.js';
-import { charsForTokens, estimateTokens } from '../indexing/tokens.js';
+import { charsForTokens, estimateTokens } from '../text/token-estimate.js';
 import type { BreakerSettings, CircuitBreaker } from '../reliability/circuit-breaker.js';
 import type { Embedder } from './embedder.js';
 import {
@@ -59,7 +59,11 @@ export interface ResolvedKey {
   source: string;
 }
 
-/** The seed's order (section 3.3): the setting, then the named env var, then MISTRAL_API_KEY. */
+/**
+ * The first key found: `embeddings.api_key`, then the variable `embeddings.api_key_env_var`
+ * names, then MISTRAL_API_KEY (README "Configuration"): an explicit setting beats the
+ * environment, and a named variable lets one host keep keys for several servers.
+ */
 export function resolveMistralApiKey(embeddings: { api_key?: string | undefined; api_key_env_var?: string | undefined }, env: Env): ResolvedKey {
   if (embeddings.api_key) return { key: embeddings.api_key, source: 'embeddings.api_key' };
   const named = embeddings.api_key_env_var;

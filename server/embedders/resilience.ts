@@ -1,20 +1,15 @@
-import pLimit, { type LimitFunction } from 'p-limit';
-import pRetry, { AbortError } from 'p-retry';
 import { isRecord } from '../../shared/guards.js';
-import { CircuitBreaker, type BreakerSettings, type CallOutcome } from '../reliability/circuit-breaker.js';
+import { CallPolicy, type RetrySettings } from '../reliability/call-policy.js';
+import type { BreakerSettings, CallOutcome, CircuitBreaker } from '../reliability/circuit-breaker.js';
 
 /**
  * Shared by every remote embedder (Mistral, TEI): one place decides what is
  * retried, how long to wait, how long one request may take and how many run at
- * once, so the providers cannot drift apart in behaviour.
+ * once, so the providers cannot drift apart in behaviour. The limit, the
+ * breaker and the retry loop are the server-wide CallPolicy.
  */
 
-export interface RetryPolicy {
-  /** Retries after the first attempt. */
-  retries: number;
-  /** First backoff delay; doubles per retry, then randomised ×1–2 (jitter). */
-  minDelayMs: number;
-  maxDelayMs: number;
+export interface RetryPolicy extends RetrySettings {
   /** A server asking us to wait longer than this is treated as down, not as busy. */
   maxRetryAfterMs: number;
 }
@@ -121,91 +116,55 @@ export function isEmbedderOutage(error: unknown): boolean {
   return embedderOutcome(error) !== 'success' && (error instanceof EmbedderTimeoutError || error instanceof EmbedderRequestError);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The embedders' wait for a Retry-After: only on an answer that may be retried. */
+function retryAfterOf(error: unknown): number | null {
+  return error instanceof EmbedderRequestError && error.retryable ? error.retryAfterMs : null;
 }
 
+/**
+ * An embedder's CallPolicy (reliability/call-policy.ts) with what only
+ * embedders add: a timeout per attempt, a Retry-After longer than we wait
+ * turned into a refusal, and the attempt count in the final message.
+ */
 export class Resilience {
   readonly provider: string;
   readonly timeoutMs: number;
-  readonly policy: RetryPolicy;
-  /** Counts failed attempts, so a dead provider trips it within one request's retries. */
-  readonly breaker: CircuitBreaker;
-  private readonly limit: LimitFunction;
+  private readonly maxRetryAfterMs: number;
+  private readonly policy: CallPolicy;
 
   constructor(options: ResilienceOptions) {
     this.provider = options.provider;
     this.timeoutMs = options.timeoutMs;
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.limit = pLimit(Math.max(1, Math.floor(options.concurrency)));
-    this.breaker = new CircuitBreaker({ name: `${options.provider} embeddings`, ...options.breaker, classify: embedderOutcome });
+    const { retries, minDelayMs, maxDelayMs, maxRetryAfterMs } = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.maxRetryAfterMs = maxRetryAfterMs;
+    this.policy = new CallPolicy({
+      name: `${options.provider} embeddings`,
+      breaker: options.breaker,
+      classify: embedderOutcome,
+      concurrency: options.concurrency,
+      // Failed attempts count, so a dead provider trips the breaker within one request's retries.
+      retry: { retries, minDelayMs, maxDelayMs, retryable: isRetryable, retryAfterMs: retryAfterOf },
+    });
   }
 
-  /** Requests currently holding a concurrency slot (including their retry waits). */
-  get activeCount(): number {
-    return this.limit.activeCount;
+  get breaker(): CircuitBreaker {
+    return this.policy.breaker;
   }
 
-  /**
-   * One logical request: waits for a concurrency slot, then tries up to
-   * `retries + 1` times. The slot is kept while waiting to retry so a rate-limited
-   * provider sees less traffic, not the same traffic from other callers.
-   */
-  run<T>(what: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return this.limit(() => this.retrying(what, attempt));
-  }
-
-  private async retrying<T>(what: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const { retries, minDelayMs, maxDelayMs, maxRetryAfterMs } = this.policy;
+  /** One logical request: a concurrency slot, then up to `retries + 1` attempts, each with its own timeout. */
+  async run<T>(what: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const describeTimeout = () =>
       `${this.provider} ${what} timed out after ${this.timeoutMs} ms; check that the server is up, or raise embeddings.timeout_ms`;
     let attempts = 0;
     try {
-      return await pRetry(
-        async () => {
-          attempts++;
-          try {
-            this.breaker.acquire();
-          } catch (open) {
-            // An open circuit ends the retries too: waiting on a provider known to be down helps nobody.
-            throw new AbortError(open instanceof Error ? open : new Error(String(open)));
-          }
-          try {
-            const result = await withTimeout(attempt, this.timeoutMs, describeTimeout);
-            this.breaker.onSuccess();
-            return result;
-          } catch (error) {
-            this.breaker.record(error);
-            if (error instanceof EmbedderRequestError && error.retryAfterMs !== null && error.retryAfterMs > maxRetryAfterMs) {
-              throw new AbortError(
-                new EmbedderRequestError(
-                  `${error.message}; the server asked to wait ${Math.ceil(error.retryAfterMs / 1000)} s, longer than the ${Math.ceil(maxRetryAfterMs / 1000)} s we wait, so try again later`,
-                  error.status,
-                  false,
-                ),
-              );
-            }
-            if (!isRetryable(error)) throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-            throw error;
-          }
-        },
-        {
-          retries,
-          factor: 2,
-          minTimeout: minDelayMs,
-          maxTimeout: maxDelayMs,
-          randomize: true,
-          shouldRetry: ({ attemptNumber }) => attemptNumber <= retries,
-          // A server-given wait replaces our backoff rather than adding to it.
-          shouldConsumeRetry: ({ error }) => retryAfterOf(error) === null,
-          onFailedAttempt: async ({ error, attemptNumber }) => {
-            const wait = retryAfterOf(error);
-            if (wait === null || attemptNumber > retries) return;
-            // Up to 10% extra (max 1 s) so callers told the same instant do not return together.
-            await sleep(wait + Math.random() * Math.min(1000, wait * 0.1));
-          },
-        },
-      );
+      return await this.policy.run(async () => {
+        attempts++;
+        try {
+          return await withTimeout(attempt, this.timeoutMs, describeTimeout);
+        } catch (error) {
+          throw this.refuseLongWait(error);
+        }
+      });
     } catch (error) {
       if (attempts > 1 && error instanceof Error && isRetryable(error)) {
         error.message = `${error.message} (gave up after ${attempts} attempts)`;
@@ -213,12 +172,18 @@ export class Resilience {
       throw error;
     }
   }
-}
 
-function retryAfterOf(error: unknown): number | null {
-  return error instanceof EmbedderRequestError && error.retryable ? error.retryAfterMs : null;
+  /** A server asking us to wait longer than maxRetryAfterMs is treated as down, not as busy: no retry. */
+  private refuseLongWait(error: unknown): unknown {
+    const wait = retryAfterOf(error);
+    if (!(error instanceof EmbedderRequestError) || wait === null || wait <= this.maxRetryAfterMs) return error;
+    return new EmbedderRequestError(
+      `${error.message}; the server asked to wait ${Math.ceil(wait / 1000)} s, longer than the ${Math.ceil(this.maxRetryAfterMs / 1000)} s we wait, so try again later`,
+      error.status,
+      false,
+    );
+  }
 }
-
 
 /**
  * Checks a provider's vectors before anyone stores them: a short, long or

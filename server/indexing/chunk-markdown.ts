@@ -31,7 +31,8 @@ import {
   type PackLimits,
   type Span,
 } from './chunk-windows.js';
-import { charsForTokens } from './tokens.js';
+import { frontMatterBlock } from '../text/front-matter.js';
+import { charsForTokens } from '../text/token-estimate.js';
 
 // html: true so raw HTML (<details>, tables) comes out as html_block blocks instead of stray paragraphs.
 const md = new MarkdownIt({ html: true });
@@ -46,21 +47,6 @@ type Block =
 interface Section {
   path: string[];
   blocks: Block[];
-}
-
-/** A leading `---` … `---` (or `...`) block: its YAML and how many lines it takes. */
-export function frontMatter(text: string): { yaml: string; lines: number } | null {
-  return readFrontMatter(toDoc(text));
-}
-
-function readFrontMatter(doc: Doc): { yaml: string; lines: number } | null {
-  if (lineText(doc, 0).trimEnd() !== '---') return null;
-  for (let line = 1; line < doc.lineStarts.length; line++) {
-    if (/^(?:---|\.\.\.)[ \t]*$/.test(lineText(doc, line))) {
-      return { yaml: doc.text.slice(lineStart(doc, 1), lineStart(doc, line)), lines: line + 1 };
-    }
-  }
-  return null;
 }
 
 function plainText(inline: Token | undefined): string {
@@ -260,7 +246,7 @@ function mergeSmall(doc: Doc, sections: readonly Section[], i: number, minChars:
 
 export function chunkMarkdown(text: string, opts: ChunkingOptions): Chunk[] {
   const doc = toDoc(text);
-  const bodyStart = readFrontMatter(doc)?.lines ?? 0;
+  const bodyStart = frontMatterBlock(doc.text)?.lines ?? 0;
   const sections = sectionize(doc, parseBlocks(doc, bodyStart), bodyStart);
   const maxChars = charsForTokens(opts.max_tokens);
   const minChars = charsForTokens(opts.min_tokens);

@@ -7,7 +7,7 @@
  */
 import type { Chunk, ChunkingOptions } from './chunk.js';
 import { BLOCK_BREAKS, linesSpan, toChunk, trimSpan, windows, type Doc, type Span } from './chunk-windows.js';
-import { charsForTokens } from './tokens.js';
+import { charsForTokens } from '../text/token-estimate.js';
 
 export const MODULE_HEADER = '(module header)';
 const MAX_NAMES = 3;

@@ -4,7 +4,7 @@
  * line) and line numbers come from a line-start index.
  */
 import type { Chunk, ChunkingOptions } from './chunk.js';
-import { charsForTokens } from './tokens.js';
+import { charsForTokens } from '../text/token-estimate.js';
 
 /** File text with CRLF folded to LF and a leading BOM dropped: line numbers stay those of the original. */
 export interface Doc {

@@ -11,7 +11,8 @@ import type { Classifier } from '../taxonomy/classifier.js';
 import { refileByCentroid } from '../taxonomy/reclassify.js';
 import { atomicWrite, isAtomicWriteTemp } from '../storage/atomic-write.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
-import { chunkFile, parseFrontMatter } from './chunker.js';
+import { parseFrontMatter } from '../text/front-matter.js';
+import { chunkFile } from './chunker.js';
 import { FileFilter } from './file-filter.js';
 import { fileKind } from './file-types.js';
 import { LibraryPathError, normalizeRelativePath, openInLibrary, readInLibrary, resolveInLibrary } from './library-paths.js';
@@ -92,7 +93,7 @@ export class IndexCancelledError extends Error {
 }
 
 /**
- * The seed's LibraryIndexer: reads library files, skips unchanged ones by MD5,
+ * The LibraryIndexer (README "How it works", Indexing): reads library files, skips unchanged ones by MD5,
  * chunks, embeds in batches, classifies and hands each file to the store as one
  * replacement (new chunks in, then stale ones out).
  */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../storage/sqlite-file.js';
+import { isRecord } from '../../shared/guards.js';
 
 /**
  * Who contributed each library file, recorded before the file is written
@@ -23,7 +24,7 @@ export class OwnerStore {
   /** The recorded contributor, or undefined when none is recorded. */
   get(filePath: string): string | undefined {
     const row: unknown = this.db.prepare('SELECT contributor FROM owners WHERE file_path = ?').get(filePath);
-    const value: unknown = typeof row === 'object' && row !== null ? Reflect.get(row, 'contributor') : undefined;
+    const value = isRecord(row) ? row.contributor : undefined;
     return typeof value === 'string' ? value : undefined;
   }
 

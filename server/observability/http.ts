@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
+import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import type { AppEnv, Developer } from '../http/app-env.js';
-import { requestContext, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import type { Metrics } from './metrics.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -27,6 +28,17 @@ export function requestIdFrom(header: string | undefined): string {
 }
 
 /**
+ * hono/request-id sets `requestId` for the request, from our rule alone: with
+ * no header name it neither reads nor writes `x-request-id` itself (its check
+ * would refuse the `.` and `:` of tracing ids). `observeRequests` echoes the id
+ * on the final response, which also covers a handler that returns its own
+ * Response (the MCP transport), where headers set before it are dropped.
+ */
+export function assignRequestId(): MiddlewareHandler<{ Variables: RequestIdVariables }> {
+  return requestId({ headerName: '', generator: (c) => requestIdFrom(c.req.header(REQUEST_ID_HEADER)) });
+}
+
+/**
  * The pattern of the route that answered (`/api/conversations/:id`), never the
  * raw path: metrics labels must stay a bounded set. A request refused by a
  * middleware (401, 413, 429) gets that middleware's pattern (`/api/*`).
@@ -45,19 +57,18 @@ export interface RequestObserverDeps {
 }
 
 /**
- * First middleware of the app: gives each request an id (echoed in
- * `x-request-id` and carried by every log line made while serving it), then
- * writes one structured log line and the HTTP metrics when it is answered.
- * Headers are never logged: they carry server tokens and Anthropic keys.
+ * Runs after `assignRequestId` and hono's `contextStorage` (app.ts), so the
+ * request id is set and every log line made while serving carries it
+ * (logger.ts); when the request is answered, echoes the id in `x-request-id`
+ * and writes one structured log line and the HTTP metrics. Headers are never
+ * logged: they carry server tokens and Anthropic keys.
  */
 export function observeRequests({ logger, metrics }: RequestObserverDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
-    c.set('requestId', requestId);
     const started = performance.now();
     let failed = false;
     try {
-      await requestContext.run({ requestId }, next);
+      await next();
     } catch (error) {
       // Hono routes errors to onError; only something thrown past it lands here.
       failed = true;
@@ -69,6 +80,7 @@ export function observeRequests({ logger, metrics }: RequestObserverDeps): Middl
       const route = routePattern(c);
       metrics.httpRequests.inc({ method, route, status: String(status) });
       metrics.httpDuration.observe({ method, route }, seconds);
+      const requestId = c.get('requestId');
       if (!failed) c.header(REQUEST_ID_HEADER, requestId);
       // Set by the auth middleware; unset when it refused the request or the route is outside /api.
       const developer: Developer | undefined = c.get('developer');

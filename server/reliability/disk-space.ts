@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { DependencyHealth } from '../../shared/api.js';
+import { isRecord } from '../../shared/guards.js';
 
 /** errno codes (ENOSPC, EDQUOT) and SQLite result codes (SQLITE_FULL) that mean "no room to write". */
 const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
@@ -12,8 +13,7 @@ const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 export const LOW_WATER_BYTES = 2 * 1024 * 1024;
 
 function stringField(value: unknown, key: string): string | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const field: unknown = Reflect.get(value, key);
+  const field = isRecord(value) ? value[key] : undefined;
   return typeof field === 'string' ? field : null;
 }
 
@@ -22,7 +22,7 @@ export function diskFullCause(err: unknown): { code: string; file: string | null
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
     const code = stringField(e, 'code');
     if (code !== null && FULL_CODES.has(code)) return { code, file: stringField(e, 'path') };
-    e = typeof e === 'object' ? Reflect.get(e, 'cause') : undefined;
+    e = isRecord(e) ? e.cause : undefined;
   }
   return null;
 }

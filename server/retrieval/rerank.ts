@@ -1,8 +1,9 @@
 import type { ScoredPoint } from '../stores/vector-store.js';
-import { tokenize } from '../embedders/local.js';
+import { queryTerms } from '../text/query-terms.js';
+import { tokenize } from '../text/tokenize.js';
 
 /**
- * The seed's composite re-rank (section 4.2 d):
+ * The composite re-rank (README "How it works", Search):
  *   score = base + length_bonus + section_bonus + term_overlap + exact_bonus
  * - base (0..1): the retrieval score normalised by the best candidate's, so modes compare;
  * - length_bonus (≤ 0.05): favours chunks with enough substance over stray headings,
@@ -14,17 +15,9 @@ import { tokenize } from '../embedders/local.js';
  */
 export const RERANK_WEIGHTS = { length: 0.05, section: 0.1, overlap: 0.2, exact: 0.5 } as const;
 
-const STOPWORDS = new Set(
-  'a an and are as at be by can do does for from how i in is it of on or the to what when where which who why with you'.split(' '),
-);
-
 export interface Ranked {
   point: ScoredPoint;
   score: number;
-}
-
-export function queryTerms(query: string): string[] {
-  return [...new Set(tokenize(query).filter((t) => t.length > 1 && !STOPWORDS.has(t)))];
 }
 
 export function rerank(query: string, candidates: ScoredPoint[], base: (p: ScoredPoint) => number): Ranked[] {
@@ -45,7 +38,7 @@ export function rerank(query: string, candidates: ScoredPoint[], base: (p: Score
   return ranked.sort((a, b) => b.score - a.score);
 }
 
-/** Keeps the best-scored copy of identical content (the seed's MD5 fingerprint dedupe). */
+/** Keeps the best-scored copy of identical content (by its MD5): a file indexed twice must not fill the results. */
 export function dedupeByContent(points: ScoredPoint[]): ScoredPoint[] {
   const seen = new Set<string>();
   const out: ScoredPoint[] = [];

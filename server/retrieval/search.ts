@@ -43,7 +43,7 @@ function toResult(r: { point: ScoredPoint; score: number }): SearchResult {
   };
 }
 
-/** The retrieve step of the seed's flow: embed, hybrid search, dedupe, re-rank. */
+/** The retrieve step of search and ask (docs/architecture.md, "Path of a search"): embed, hybrid search, dedupe, re-rank. */
 export class SearchService {
   constructor(
     private readonly store: VectorStore,

@@ -2,6 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from './sqlite-driver.js';
+import { isRecord } from '../../shared/guards.js';
 
 /** Which process holds a DATA_DIR, and why it matters to the one asking. */
 export class DataDirLockedError extends Error {
@@ -15,8 +16,8 @@ const HOLDER_FILE = 'server.lock.json';
 function describeHolder(dataDir: string): string {
   try {
     const raw: unknown = JSON.parse(readFileSync(path.join(dataDir, HOLDER_FILE), 'utf8'));
-    const pid: unknown = typeof raw === 'object' && raw !== null ? Reflect.get(raw, 'pid') : undefined;
-    const what: unknown = typeof raw === 'object' && raw !== null ? Reflect.get(raw, 'holder') : undefined;
+    const pid = isRecord(raw) ? raw.pid : undefined;
+    const what = isRecord(raw) ? raw.holder : undefined;
     if (typeof pid === 'number' && typeof what === 'string') return `${what} (pid ${pid})`;
   } catch {
     // No note (yet): the lock alone still says someone holds it.

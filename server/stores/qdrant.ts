@@ -1,12 +1,12 @@
 import { QdrantClient, QdrantClientTimeoutError, type Schemas } from '@qdrant/js-client-rest';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
 import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
 import { isRecord } from '../../shared/guards.js';
 import type { PROFILES } from '../config/schema.js';
 import { ConfigError, type Config } from '../config/settings.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
-import { breakerSettingsFrom, CircuitBreaker, type BreakerSettings, type CallOutcome } from '../reliability/circuit-breaker.js';
+import { CallPolicy } from '../reliability/call-policy.js';
+import { breakerSettingsFrom, type BreakerSettings, type CallOutcome, type CircuitBreaker } from '../reliability/circuit-breaker.js';
 import { identifierIndexText } from './fts-query.js';
 import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
 import {
@@ -68,7 +68,7 @@ const DIRS_KEY = 'file_dirs';
 const META_KEY = 'ai_library';
 
 /**
- * The seed's payload indexes (section 3.1), created right after the collection,
+ * The payload indexes filters need (docs/production.md, step 2), created right after the collection,
  * plus `file_dirs`: a keyword index can only match whole values, so a folder
  * filter ("docs/api/") matches one of the file's ancestor folders stored there.
  */
@@ -122,7 +122,7 @@ const metaSchema = z.object({ embedder_id: z.string(), dimension: z.number() });
 const PAYLOAD_WITHOUT_EXTRAS: Schemas['WithPayloadInterface'] = { exclude: [FILE_KEY, DIRS_KEY] };
 
 export interface QdrantStoreOptions {
-  /** `http(s)://host[:port][/prefix]`; a bare host ("qdrant", as in the seed's compose file) means http. */
+  /** `http(s)://host[:port][/prefix]`; a bare host ("qdrant", as in docker-compose.yml) means http. */
   url: string;
   /** Used when `url` names no port. */
   port?: number;
@@ -147,7 +147,7 @@ export interface QdrantEndpoint {
   port: number;
 }
 
-/** Normalises `vector.url` + `vector.port` the way the seed writes them (bare host, separate port). */
+/** Normalises `vector.url` + `vector.port` as settings.yaml and docker-compose.yml write them (bare host, separate port). */
 export function qdrantEndpoint(rawUrl: string, port = 6333): QdrantEndpoint {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl) ? rawUrl : `http://${rawUrl}`;
   let parsed: URL;
@@ -378,8 +378,8 @@ export class QdrantStore implements VectorStore {
   private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
   private readonly warn: (message: string) => void;
-  /** Bounds requests in flight so a burst of searches and uploads queues here instead of piling onto Qdrant. */
-  private readonly limit: LimitFunction;
+  /** Bounds requests in flight so a burst of searches and uploads queues here instead of piling onto Qdrant; no retries. */
+  private readonly policy: CallPolicy;
   readonly breaker: CircuitBreaker;
   private dimension: number | null = null;
 
@@ -392,8 +392,13 @@ export class QdrantStore implements VectorStore {
     this.warn = options.warn ?? ((m) => console.warn(m));
     this.location = `${this.endpoint.baseUrl}/collections/${encodeURIComponent(this.collection)}`;
     this.client = createQdrantClient(this.endpoint, this.apiKey, this.timeoutMs);
-    this.limit = pLimit(Math.max(1, Math.floor(options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_QDRANT)));
-    this.breaker = new CircuitBreaker({ name: 'Qdrant vector store', ...options.breaker, classify: qdrantOutcome });
+    this.policy = new CallPolicy({
+      name: 'Qdrant vector store',
+      concurrency: options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_QDRANT,
+      breaker: options.breaker,
+      classify: qdrantOutcome,
+    });
+    this.breaker = this.policy.breaker;
     const insecure = insecureKeyWarning(this.endpoint, this.apiKey);
     if (insecure) this.warn(insecure);
     if (options.preferGrpc) {
@@ -403,15 +408,13 @@ export class QdrantStore implements VectorStore {
 
   /** Every Qdrant request goes through here: bounded, behind the breaker, errors translated. */
   private call<T>(what: string, fn: (client: QdrantClient) => Promise<T>): Promise<T> {
-    return this.limit(() =>
-      this.breaker.run(async () => {
-        try {
-          return await fn(this.client);
-        } catch (e) {
-          throw translateQdrantError(e, what, this.endpoint, this.apiKey, this.timeoutMs);
-        }
-      }),
-    );
+    return this.policy.run(async () => {
+      try {
+        return await fn(this.client);
+      } catch (e) {
+        throw translateQdrantError(e, what, this.endpoint, this.apiKey, this.timeoutMs);
+      }
+    });
   }
 
   async init(embedder: EmbedderInfo): Promise<void> {

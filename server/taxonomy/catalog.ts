@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { DocumentResponse, TaxonomyResponse } from '../../shared/api.js';
 import { DomainError } from '../errors/domain-error.js';
 import { readInLibrary, resolveInLibrary } from '../indexing/library-paths.js';
@@ -7,20 +8,6 @@ import { buildTaxonomyTree, DocumentTitles, titleFromText, toDocumentSummary } f
 
 /** Reads at a time when listing titles: enough to be quick, few enough to spare file handles. */
 const TITLE_CONCURRENCY = 16;
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      const item = items[i];
-      if (item !== undefined) out[i] = await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /**
  * The library as readers browse it: the taxonomy tree with each document's
@@ -40,7 +27,7 @@ export class LibraryCatalog {
 
   async tree(): Promise<TaxonomyResponse> {
     const files = await this.store.listFiles();
-    const documents = await mapLimited(files, TITLE_CONCURRENCY, async (file) => ({ file, summary: toDocumentSummary(file, await this.titles.get(file)) }));
+    const documents = await pLimit(TITLE_CONCURRENCY).map(files, async (file) => ({ file, summary: toDocumentSummary(file, await this.titles.get(file)) }));
     return buildTaxonomyTree(this.taxonomy, documents);
   }
 

@@ -1,5 +1,5 @@
 import type { TaxonomyPath } from '../../shared/api.js';
-import { parseFrontMatter } from '../indexing/chunker.js';
+import { parseFrontMatter } from '../text/front-matter.js';
 import { readInLibrary } from '../indexing/library-paths.js';
 import type { FileRecord, VectorStore } from '../stores/vector-store.js';
 import type { Classifier } from './classifier.js';

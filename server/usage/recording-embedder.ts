@@ -1,7 +1,7 @@
 import { EmbedderDecorator } from '../embedders/embedder-decorator.js';
 import type { Embedder } from '../embedders/embedder.js';
 import { MISTRAL_MAX_INPUT_TOKENS, truncateToTokens, type MistralEmbedder } from '../embedders/mistral.js';
-import { estimateTokens } from '../indexing/tokens.js';
+import { estimateTokens } from '../text/token-estimate.js';
 import type { UsageProvider } from './usage-store.js';
 import type { TokenUsage } from './pricing.js';
 

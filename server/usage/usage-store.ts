@@ -1,6 +1,7 @@
 import { openSqliteFile } from '../storage/sqlite-file.js';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { isRecord } from '../../shared/guards.js';
 
 export const USAGE_FILE = 'usage.sqlite';
 
@@ -134,7 +135,7 @@ export class UsageStore {
   /** USD spent in a `YYYY-MM` month, all developers. */
   spent(month: string): number {
     const r: unknown = this.spentStmt.get(...monthRange(month));
-    return typeof r === 'object' && r !== null ? int(Reflect.get(r, 'usd'), 'usd') : 0;
+    return isRecord(r) ? int(r.usd, 'usd') : 0;
   }
 
   rows(month: string): UsageRow[] {

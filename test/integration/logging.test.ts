@@ -65,6 +65,19 @@ describe('structured request logs', () => {
     expect(line.duration_ms as number).toBeGreaterThanOrEqual(0);
   });
 
+  it('echoes the id on a response its handler built itself (the MCP transport)', async () => {
+    const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'test', version: '1' } } };
+    const res = await fetch(`${h.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-request-id': 'mcp-init-1' },
+      body: JSON.stringify(initialize),
+    });
+    await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('mcp-init-1');
+    expect(requestLine(h, 'mcp-init-1')).toMatchObject({ route: '/mcp', status: 200 });
+  });
+
   it('replaces an unusable request id with its own', async () => {
     const res = await fetch(`${h.url}/api/library/stats`, { headers: { 'x-request-id': 'two words "quoted" <script>' } });
     const id = res.headers.get('x-request-id') ?? '';
@@ -96,8 +109,13 @@ describe('structured request logs', () => {
     expect(requestLine(h, 'scrape-1')).toMatchObject({ level: 20, route: '/metrics' });
   });
 
-  it('logs a failure with its request id', async () => {
-    const spy = vi.spyOn(h.services.search, 'search').mockRejectedValueOnce(new Error('index exploded'));
+  it('logs a failure with its request id, and lines logged deep inside the request carry it too', async () => {
+    const spy = vi.spyOn(h.services.search, 'search').mockImplementationOnce(async () => {
+      // After an await, as a service's own log line would be: the request's context must survive it.
+      await new Promise((r) => setTimeout(r, 5));
+      h.logger.info('deep inside the search');
+      throw new Error('index exploded');
+    });
     try {
       const res = await postJson(`${h.url}/api/query/search`, { query: 'snapshot' }, { 'x-request-id': 'boom-1' });
       expect(res.status).toBe(500);
@@ -105,6 +123,7 @@ describe('structured request logs', () => {
     } finally {
       spy.mockRestore();
     }
+    expect(lines(h).find((l) => l.msg === 'deep inside the search')).toMatchObject({ request_id: 'boom-1' });
     const failure = lines(h).find((l) => l.msg === 'request failed');
     expect(failure).toMatchObject({ level: 50, request_id: 'boom-1', route: '/api/query/search' });
     expect(JSON.stringify(failure)).toContain('index exploded');

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DocumentResponse, DocumentSummary, ErrorBody, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api.js';
-import { parseFrontMatter } from '../../server/indexing/chunker.js';
+import { parseFrontMatter } from '../../server/text/front-matter.js';
 import { findNode } from '../../server/taxonomy/taxonomy.js';
 import { reclassify } from '../../server/taxonomy/reclassify.js';
 import { startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';

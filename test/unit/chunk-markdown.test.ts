@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Chunk, ChunkingOptions } from '../../server/indexing/chunk.js';
 import { chunkMarkdown } from '../../server/indexing/chunk-markdown.js';
-import { parseFrontMatter } from '../../server/indexing/chunker.js';
-import { estimateTokens } from '../../server/indexing/tokens.js';
+import { parseFrontMatter } from '../../server/text/front-matter.js';
+import { estimateTokens } from '../../server/text/token-estimate.js';
 
 const OPTS: ChunkingOptions = { min_tokens: 30, max_tokens: 120, overlap_tokens: 24 };
 

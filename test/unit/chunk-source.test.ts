@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Chunk, ChunkingOptions } from '../../server/indexing/chunk.js';
 import { chunkSource } from '../../server/indexing/chunk-source.js';
-import { estimateTokens } from '../../server/indexing/tokens.js';
+import { estimateTokens } from '../../server/text/token-estimate.js';
 
 const OPTS: ChunkingOptions = { min_tokens: 20, max_tokens: 200, overlap_tokens: 20 };
 /** One chunk per declaration: nothing merged, nothing split. */

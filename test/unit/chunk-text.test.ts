@@ -3,7 +3,7 @@ import type { Chunk, ChunkingOptions } from '../../server/indexing/chunk.js';
 import { chunkText } from '../../server/indexing/chunk-text.js';
 import { chunkFile } from '../../server/indexing/chunker.js';
 import { fileKind } from '../../server/indexing/file-types.js';
-import { estimateTokens } from '../../server/indexing/tokens.js';
+import { estimateTokens } from '../../server/text/token-estimate.js';
 
 const OPTS: ChunkingOptions = { min_tokens: 20, max_tokens: 100, overlap_tokens: 20 };
 

@@ -68,14 +68,6 @@ const KNOWN_UPWARD: Record<string, string> = {
   'cli/migrate-command.ts -> stores/qdrant.ts': 'migrate talks to Qdrant directly; issue 15 step 3 (StoreAdmin)',
   // Domain errors extend HttpError or use its body: issue 15 step 2 (DomainError { code } in a leaf, one mapper).
   'http/errors.ts -> embedders/resilience.ts': 'the mapper knows the embedder adapters\' error classes; issue 15 step 2 (codes from shared/)',
-  // Text helpers live in the adapters and indexing/: issue 15 step 4 (server/text/).
-  'retrieval/rerank.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
-  'answers/confidence.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
-  'answers/context.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
-  'answers/terms.ts -> embedders/local.ts': 'tokenize from the local embedder; issue 15 step 4 (server/text/)',
-  'embedders/mistral.ts -> indexing/tokens.ts': 'estimateTokens/charsForTokens; issue 15 step 4 (server/text/)',
-  'taxonomy/reclassify.ts -> indexing/chunker.ts': 'parseFrontMatter; issue 15 step 4 (server/text/)',
-  'taxonomy/tree.ts -> indexing/chunker.ts': 'parseFrontMatter; issue 15 step 4 (server/text/)',
   // Not named by issue 15; listed in docs/architecture.md under "What remains".
   'usage/recording-embedder.ts -> embedders/mistral.ts': 'metering wraps the Mistral adapter (token limit, truncation); no step of issue 15 yet',
   'routes/health.ts -> answers/claude.ts': 'resolveCredential to report whether Claude has a key; no step of issue 15 yet',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LocalEmbedder, tokenize } from '../../server/embedders/local.js';
+import { LocalEmbedder } from '../../server/embedders/local.js';
+import { tokenize } from '../../server/text/tokenize.js';
 import { cosine } from '../../server/retrieval/vector-math.js';
 
 describe('LocalEmbedder', () => {
