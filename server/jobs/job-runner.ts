@@ -123,9 +123,11 @@ export function ownerAlive(owner: JobOwner | null): boolean {
 
 /**
  * Runs full and folder re-indexes as jobs, one at a time in submission order,
- * with records that outlive the process (JobStore). The HTTP API, the CLI and
- * the server's startup index all go through it, so they share progress,
- * cancellation and the one-full-index-at-a-time rule.
+ * with records that outlive the process (JobStore). The HTTP API (synchronous
+ * requests too, through `run`), the CLI and the server's startup index all go
+ * through it, so they share progress, cancellation and the
+ * one-full-index-at-a-time rule. A job's progress and results come from the
+ * indexer's event stream (docs/architecture.md, "The event stream").
  */
 export class JobRunner {
   readonly instance = randomUUID();
@@ -206,9 +208,10 @@ export class JobRunner {
       resolve = r;
     });
     const live: LiveJob = { job, contributor: request.contributor ?? null, controller: new AbortController(), listeners: new Set(listener ? [listener] : []), finished, resolve, persistTimer: null };
-    this.live.set(job.id, live);
-    // Written before the 202 goes out, so the id is valid for GET at once.
+    // Written before the 202 goes out, so the id is valid for GET at once; and before the job is live,
+    // so a record that cannot be written leaves no job behind for later requests to join and wait on.
     this.deps.store.save(job, this.owner);
+    this.live.set(job.id, live);
     this.changed(live);
     this.prune();
     this.queue = this.queue

@@ -239,6 +239,29 @@ describe('index jobs over HTTP', () => {
       env.cleanup();
     }
   });
+
+  it('a job whose record cannot be written is not queued: the request fails and the next one for the same path runs', async () => {
+    const env = tempEnv(library(2));
+    const server = await startServer(env.env, env.root);
+    // The first record write fails as a full DATA_DIR would make it.
+    const save = vi.spyOn(JobStore.prototype, 'save').mockImplementationOnce(() => {
+      throw new Error('database or disk is full');
+    });
+    try {
+      const refused = await postJson(`${server.url}/api/library/index`, { path: 'notes' });
+      expect(refused.status).toBe(500);
+      // Nothing was left queued that later requests for the same path would join and wait on forever.
+      const retried = await postJson(`${server.url}/api/library/index`, { path: 'notes' });
+      expect(retried.status).toBe(200);
+      expect((retried.json as IndexResponse).summary).toMatchObject({ indexed: 2, failed: 0 });
+      const { json: list } = await getJson<IndexJobList>(`${server.url}/api/library/jobs`);
+      expect(list.jobs.map((j) => [j.kind, j.path, j.state])).toEqual([['path', 'notes', 'done']]);
+    } finally {
+      save.mockRestore();
+      await server.close();
+      env.cleanup();
+    }
+  });
 });
 
 /** The real CLI, bundled like `npm run index` does, so it can run (and be killed) as its own process. */
