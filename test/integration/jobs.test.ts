@@ -262,6 +262,35 @@ describe('index jobs over HTTP', () => {
       env.cleanup();
     }
   });
+
+  it('a synchronous request whose job fails answers the indexer\'s own error, and /health shows the failed run', async () => {
+    const env = tempEnv(library(3));
+    const server = await startServer(env.env, env.root);
+    const { store } = server.services;
+    // A full disk fails every write, so the run stops (507), unlike a file's own problem (a failed result).
+    const spy = vi.spyOn(store, 'replaceFile').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    try {
+      const reply = await postJson(`${server.url}/api/library/index`, { path: 'notes' });
+      expect(reply.status).toBe(507);
+      expect(reply.json.error.code).toBe('insufficient_storage');
+      const { json: list } = await getJson<IndexJobList>(`${server.url}/api/library/jobs`);
+      expect(list.jobs).toHaveLength(1);
+      expect(list.jobs[0]).toMatchObject({ kind: 'path', path: 'notes', state: 'failed' });
+      expect(list.jobs[0]?.error).toMatch(/ENOSPC/);
+      const health = (await (await fetch(`${server.url}/health`)).json()) as HealthResponse;
+      expect(health.indexing).toMatchObject({ state: 'failed', files_total: 3, current: null });
+      expect(health.indexing.error).toMatch(/ENOSPC/);
+
+      spy.mockRestore();
+      const retried = await postJson(`${server.url}/api/library/index`, { path: 'notes' });
+      expect(retried.status).toBe(200);
+      expect((retried.json as IndexResponse).summary).toMatchObject({ indexed: 3, failed: 0 });
+    } finally {
+      spy.mockRestore();
+      await server.close();
+      env.cleanup();
+    }
+  });
 });
 
 /** The real CLI, bundled like `npm run index` does, so it can run (and be killed) as its own process. */
