@@ -9,6 +9,7 @@ import { LibraryIndexer } from './indexing/indexer.js';
 import { OwnerStore } from './indexing/owner-store.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobStore } from './jobs/job-store.js';
+import { IndexActivity } from './observability/index-activity.js';
 import { InstrumentedChatModel, InstrumentedEmbedder } from './observability/instrument.js';
 import { Metrics, type BreakerReading } from './observability/metrics.js';
 import { breakerSettingsFrom } from './reliability/circuit-breaker.js';
@@ -33,6 +34,8 @@ export interface Services {
   /** Resolves once the classifier can file documents (at once when its centroids were cached). */
   taxonomyReady: Promise<void>;
   indexer: LibraryIndexer;
+  /** What GET /health says about indexing: the run under way or the last one, from the indexer's events. */
+  indexing: IndexActivity;
   search: SearchService;
   /** The taxonomy tree and documents as readers see them (HTTP routes and MCP). */
   catalog: LibraryCatalog;
@@ -83,8 +86,9 @@ export async function createServices(config: Config): Promise<Services> {
     embedder,
     classifier,
     budgetCheck: paidIndexingCheck(config, usage),
-    onFileResult: (result) => metrics.indexedFiles.inc({ status: result.status }),
   });
+  metrics.observeIndexing(indexer.events);
+  const indexing = new IndexActivity(indexer.events);
   const search = new SearchService(store, embedder, (mode, seconds) => {
     metrics.searches.inc({ mode });
     metrics.searchDuration.observe({ mode }, seconds);
@@ -121,6 +125,7 @@ export async function createServices(config: Config): Promise<Services> {
     classifier,
     taxonomyReady,
     indexer,
+    indexing,
     search,
     catalog: new LibraryCatalog(config.paths.library, store, taxonomy),
     conversations,

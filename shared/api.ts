@@ -205,11 +205,17 @@ export interface StatsResponse {
   last_indexed_at: string | null;
 }
 
-export interface IndexingProgress {
-  state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
+/** How far an index run is: the one progress shape of index jobs, GET /health and the CLI. */
+export interface IndexProgress {
   files_total: number;
   files_done: number;
+  /** The file being worked on now; null before the first and after the last. */
   current: string | null;
+}
+
+/** GET /health's `indexing`: the index run under way, else the last one this server ran (`idle` before any). */
+export interface IndexingStatus extends IndexProgress {
+  state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
   started_at: string | null;
   finished_at: string | null;
   summary: IndexSummary | null;
@@ -235,7 +241,7 @@ export interface HealthResponse {
   /** `points` is the last count the store answered (0 before it ever did). */
   store: { kind: string; points: number };
   embedder: { id: string };
-  indexing: IndexingProgress;
+  indexing: IndexingStatus;
   /**
    * Each dependency. /health answers 200 only when searches can be served
    * (store and embedder up), else 503 with this body. Older servers omit it.
@@ -424,13 +430,6 @@ export type JobState = (typeof JOB_STATES)[number];
 /** `all`: the whole library; `path`: one file or folder inside it. */
 export type IndexJobKind = 'all' | 'path';
 
-export interface IndexJobProgress {
-  files_total: number;
-  files_done: number;
-  /** The file being worked on now; null before the first and after the last. */
-  current: string | null;
-}
-
 /** A job without its per-file results: what the list shows. */
 export interface IndexJobOverview {
   id: string;
@@ -440,7 +439,7 @@ export interface IndexJobOverview {
   state: JobState;
   /** True once a cancel was asked for; a running job stops after its current file. */
   cancel_requested: boolean;
-  progress: IndexJobProgress;
+  progress: IndexProgress;
   /** Set when the job ends (for a cancelled job: what was done before it stopped). */
   summary: IndexSummary | null;
   error: string | null;

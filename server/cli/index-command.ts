@@ -2,7 +2,7 @@ import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import type { IndexFileResult, IndexResponse } from '../../shared/api.js';
-import { summarize } from '../indexing/progress.js';
+import { summarize } from '../indexing/index-events.js';
 import { isFinished, type JobRequest } from '../jobs/job-runner.js';
 import type { Services } from '../services.js';
 import { reclassify } from '../taxonomy/reclassify.js';
@@ -61,8 +61,11 @@ async function runIndex(services: Services, opts: { all?: boolean; path?: string
   };
   process.once('SIGINT', interrupt);
   try {
+    // The bar follows the indexer's events of this job's run.
     const { job } = await services.jobs.submit(request, (event) => {
-      if (event.type === 'file') progress.onFile(event.result, event.job.progress.files_done, event.job.progress.files_total);
+      if (event.type === 'index' && event.event.type === 'file_done') {
+        progress.onFile(event.event.result, event.event.progress.files_done, event.event.progress.files_total);
+      }
     });
     jobId = job.id;
     const finished = await services.jobs.wait(job.id);

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { glob } from 'tinyglobby';
-import type { ChunkPayload, IndexFileResult, IndexJobProgress, IndexResponse } from '../../shared/api.js';
+import type { ChunkPayload, IndexFileResult, IndexResponse } from '../../shared/api.js';
 import type { Config } from '../config/settings.js';
 import { embedInBatches, type Embedder } from '../embedders/embedder.js';
 import { diskFullCause } from '../reliability/disk-space.js';
@@ -15,10 +16,10 @@ import { parseFrontMatter } from '../text/front-matter.js';
 import { chunkFile } from './chunker.js';
 import { FileFilter } from './file-filter.js';
 import { fileKind } from './file-types.js';
+import { IndexEvents, summarize } from './index-events.js';
 import { LibraryPathError, normalizeRelativePath, openInLibrary, readInLibrary, resolveInLibrary } from './library-paths.js';
 import type { OwnerStore } from './owner-store.js';
 import { md5, pointId } from './point-id.js';
-import { IndexProgress, summarize } from './progress.js';
 import { NotOwnerError, UploadNotIndexedError, UploadRefusedError } from './upload-errors.js';
 
 /**
@@ -43,9 +44,6 @@ export interface IndexerDeps {
   store: VectorStore;
   embedder: Embedder;
   classifier: Classifier;
-  progress?: IndexProgress;
-  /** Sees every file result of every run (metrics); per-run callers use `IndexOptions.onFile`. */
-  onFileResult?: (result: IndexFileResult) => void;
   /** Throws when paid embedding must pause (monthly budget spent); absent for free embedders. */
   budgetCheck?: () => void;
   /** Who contributed each file, recorded before an upload is written (DATA_DIR/owners.sqlite). */
@@ -73,9 +71,8 @@ interface Pass {
 
 export interface IndexOptions {
   contributor?: string | null;
-  onFile?: (result: IndexFileResult, done: number, total: number) => void;
-  /** Totals and the file being worked on, whenever either changes. */
-  onProgress?: (progress: IndexJobProgress) => void;
+  /** The id this run's events carry on `LibraryIndexer.events` (a job's id); a fresh one when absent. */
+  run?: string;
   /**
    * Cancels a full or folder run cooperatively: checked before each file, so
    * files already started finish (each is replaced atomically in the store) and
@@ -98,13 +95,12 @@ export class IndexCancelledError extends Error {
  * replacement (new chunks in, then stale ones out).
  */
 export class LibraryIndexer {
-  readonly progress: IndexProgress;
+  /** Every run's progress and every file's result, uploads included: the one way the indexer reports. */
+  readonly events = new IndexEvents();
   private readonly perFile = new KeyedMutex();
   private fullRun: Promise<IndexResponse> | null = null;
 
-  constructor(private readonly deps: IndexerDeps) {
-    this.progress = deps.progress ?? new IndexProgress();
-  }
+  constructor(private readonly deps: IndexerDeps) {}
 
   /** Throws BudgetExhaustedError (503) when paid embedding is paused; for callers that queue work to run later. */
   checkBudget(): void {
@@ -268,11 +264,10 @@ export class LibraryIndexer {
       } else {
         await atomicWrite(abs, previous);
       }
-      this.deps.onFileResult?.(done);
+      this.publishUpload(done);
       throw new UploadNotIndexedError(`file_path: "${rel}" could not be indexed (${done.reason ?? done.status}); it was not stored, try again`);
     });
-    this.deps.onFileResult?.(result);
-    options.onFile?.(result, 1, 1);
+    this.publishUpload(result);
     return { files: [result], summary: summarize([result], (performance.now() - started) / 1000) };
   }
 
@@ -297,50 +292,53 @@ export class LibraryIndexer {
    * Results keep the order of `targets`.
    */
   private async runMany(targets: string[], options: IndexOptions): Promise<IndexFileResult[]> {
+    const started = performance.now();
     const filter = this.newFilter();
     const results: IndexFileResult[] = new Array<IndexFileResult>(targets.length);
     const limit = pLimit(INDEX_CONCURRENCY);
     let done = 0;
     const { signal } = options;
+    const run = options.run ?? randomUUID();
     // Several files run at once: `current` is the latest one started that is still under way.
     const underWay = new Set<string>();
-    const report = () => options.onProgress?.({ files_total: targets.length, files_done: done, current: [...underWay].at(-1) ?? null });
-    this.progress.start(targets.length);
-    report();
+    const progress = () => ({ files_total: targets.length, files_done: done, current: [...underWay].at(-1) ?? null });
+    const ended = (outcome: 'done' | 'cancelled' | 'failed', files: IndexFileResult[], error: string | null) =>
+      this.events.publish({ type: 'run_ended', run, outcome, summary: summarize(files, (performance.now() - started) / 1000), error });
+    this.events.publish({ type: 'run_started', run, progress: progress() });
     try {
       await Promise.all(
         targets.map((rel, i) =>
           limit(async () => {
             // Checked as each file starts: files already under way finish, queued ones never start.
             if (signal?.aborted) return;
-            this.progress.step(rel);
             underWay.add(rel);
-            report();
+            this.events.publish({ type: 'file_started', run, file: rel, progress: progress() });
             const result = await this.perFile.run(rel, () => this.indexOne(rel, filter, options.contributor ?? null));
             underWay.delete(rel);
             results[i] = result;
             done += 1;
-            this.progress.fileDone();
-            this.deps.onFileResult?.(result);
-            options.onFile?.(result, done, targets.length);
-            report();
+            this.events.publish({ type: 'file_done', run, result, progress: progress() });
           }),
         ),
       );
       if (signal?.aborted) {
         const finished = results.filter((r): r is IndexFileResult => r !== undefined);
-        // /health's progress has no "cancelled" state; the job record carries it.
-        this.progress.finish(summarize(finished, 0), 'cancelled');
+        ended('cancelled', finished, null);
         throw new IndexCancelledError(finished);
       }
-      this.progress.finish(summarize(results, 0));
+      ended('done', results, null);
     } catch (e) {
       if (e instanceof IndexCancelledError) throw e;
       limit.clearQueue();
-      this.progress.fail(e instanceof Error ? e.message : String(e));
+      ended('failed', results.filter((r): r is IndexFileResult => r !== undefined), e instanceof Error ? e.message : String(e));
       throw e;
     }
     return results;
+  }
+
+  /** An upload's result: a file indexed on its own, part of no run. */
+  private publishUpload(result: IndexFileResult): void {
+    this.events.publish({ type: 'file_done', run: null, result, progress: { files_total: 1, files_done: 1, current: null } });
   }
 
   /**

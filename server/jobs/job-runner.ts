@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { IndexFileResult, IndexJob, IndexJobKind, IndexJobOverview, IndexResponse, JobState } from '../../shared/api.js';
+import type { IndexJob, IndexJobKind, IndexJobOverview, IndexResponse, JobState } from '../../shared/api.js';
+import { DomainError } from '../errors/domain-error.js';
+import { summarize, type IndexEvent, type IndexEventSource } from '../indexing/index-events.js';
 import { IndexCancelledError, type IndexOptions } from '../indexing/indexer.js';
-import { summarize } from '../indexing/progress.js';
 import type { JobOwner, JobStore, StoredOverview } from './job-store.js';
 
 export const INTERRUPTED_BY_RESTART = 'interrupted by a restart; run it again';
@@ -20,6 +21,8 @@ export function isFinished(state: JobState): boolean {
 
 /** What the runner needs from the indexer (LibraryIndexer fits). */
 export interface JobIndexer {
+  /** Where a job's progress and results come from: the runs carry the job's id. */
+  events: IndexEventSource;
   indexAll(options: IndexOptions): Promise<IndexResponse>;
   indexPath(relPath: string, options: IndexOptions): Promise<IndexResponse>;
   checkPath(relPath: string): Promise<string>;
@@ -38,8 +41,8 @@ export interface JobRequest {
 export type JobEvent =
   /** Queued, started, finished, or a cancel was asked for. */
   | { type: 'state'; job: IndexJobOverview }
-  | { type: 'progress'; job: IndexJobOverview }
-  | { type: 'file'; job: IndexJobOverview; result: IndexFileResult }
+  /** One of the indexer's events for this job's run, with the job as it stands after it. */
+  | { type: 'index'; job: IndexJobOverview; event: IndexEvent }
   /** The record could not be written; the job goes on, but a restart would not find its latest state. */
   | { type: 'warning'; job: IndexJobOverview; message: string };
 
@@ -73,6 +76,8 @@ interface LiveJob {
   listeners: Set<JobListener>;
   finished: Promise<IndexJob>;
   resolve: (job: IndexJob) => void;
+  /** What the indexer threw, for a synchronous caller to answer with (its record keeps only the message). */
+  failure?: unknown;
   persistTimer: NodeJS.Timeout | null;
 }
 
@@ -118,9 +123,11 @@ export function ownerAlive(owner: JobOwner | null): boolean {
 
 /**
  * Runs full and folder re-indexes as jobs, one at a time in submission order,
- * with records that outlive the process (JobStore). The HTTP API, the CLI and
- * the server's startup index all go through it, so they share progress,
- * cancellation and the one-full-index-at-a-time rule.
+ * with records that outlive the process (JobStore). The HTTP API (synchronous
+ * requests too, through `run`), the CLI and the server's startup index all go
+ * through it, so they share progress, cancellation and the
+ * one-full-index-at-a-time rule. A job's progress and results come from the
+ * indexer's event stream (docs/architecture.md, "The event stream").
  */
 export class JobRunner {
   readonly instance = randomUUID();
@@ -131,12 +138,14 @@ export class JobRunner {
   private closing: Promise<void> | null = null;
   private readonly persistEveryMs: number;
   private readonly keep: number;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: JobRunnerDeps) {
     this.owner = { pid: process.pid, host: hostname(), instance: this.instance };
     this.persistEveryMs = deps.persistEveryMs ?? 1000;
     this.keep = deps.keep ?? 200;
     LIVE_INSTANCES.add(this.instance);
+    this.unsubscribe = deps.indexer.events.subscribe((event) => this.follow(event));
   }
 
   /**
@@ -199,9 +208,10 @@ export class JobRunner {
       resolve = r;
     });
     const live: LiveJob = { job, contributor: request.contributor ?? null, controller: new AbortController(), listeners: new Set(listener ? [listener] : []), finished, resolve, persistTimer: null };
-    this.live.set(job.id, live);
-    // Written before the 202 goes out, so the id is valid for GET at once.
+    // Written before the 202 goes out, so the id is valid for GET at once; and before the job is live,
+    // so a record that cannot be written leaves no job behind for later requests to join and wait on.
     this.deps.store.save(job, this.owner);
+    this.live.set(job.id, live);
     this.changed(live);
     this.prune();
     this.queue = this.queue
@@ -211,6 +221,33 @@ export class JobRunner {
         if (!isFinished(live.job.state)) this.finish(live, 'failed', e instanceof Error ? e.message : String(e), 0);
       });
     return { job: copyOf(job), existing: false };
+  }
+
+  /**
+   * Runs an index as a job and waits for its end: a synchronous request shares
+   * the queue, record and progress of jobs, so it never runs beside one and
+   * garbles what /health shows. Answers what the indexer returned and throws
+   * what stopped it (the indexer's own error, so its HTTP status is kept).
+   */
+  async run(request: JobRequest): Promise<IndexResponse> {
+    const { job } = await this.submit(request);
+    const live = this.live.get(job.id);
+    const ended = live ? await live.finished : job;
+    if (ended.state === 'done') return { files: ended.results, summary: ended.summary ?? summarize(ended.results, 0) };
+    if (!isFinished(ended.state)) {
+      throw new DomainError(
+        'job_elsewhere',
+        `the same index already runs as job ${ended.id} in another process (e.g. "npm run index"); follow it at GET /api/library/jobs/${ended.id} or send this request again when it ends`,
+      );
+    }
+    if (live?.failure !== undefined && !(live.failure instanceof IndexCancelledError)) throw live.failure;
+    if (ended.state === 'cancelled') {
+      throw new DomainError(
+        'cancelled',
+        `index job ${ended.id} was cancelled after ${ended.results.length} file(s); the index holds what was done, send the request again to finish`,
+      );
+    }
+    throw new DomainError('index_failed', `index job ${ended.id} failed: ${ended.error ?? 'unknown error'}`);
   }
 
   /** A job with its per-file results; live state for jobs this runner runs. */
@@ -285,6 +322,7 @@ export class JobRunner {
         else live.controller.abort(SHUTDOWN);
       }
       await Promise.all([...this.live.values()].map((l) => l.finished));
+      this.unsubscribe();
       LIVE_INSTANCES.delete(this.instance);
       this.deps.store.close();
     })();
@@ -300,27 +338,15 @@ export class JobRunner {
     this.persist(live);
     this.changed(live);
     const started = performance.now();
-    const options: IndexOptions = {
-      contributor: live.contributor,
-      signal: live.controller.signal,
-      onProgress: (progress) => {
-        job.progress = { ...progress };
-        this.schedulePersist(live);
-        this.emit(live, { type: 'progress', job: overviewOf(job) });
-      },
-      onFile: (result, done, total) => {
-        job.results.push(result);
-        job.progress = { ...job.progress, files_done: done, files_total: total };
-        this.schedulePersist(live);
-        this.emit(live, { type: 'file', job: overviewOf(job), result });
-      },
-    };
+    // The run carries the job's id, so `follow` finds the job for each of its events.
+    const options: IndexOptions = { contributor: live.contributor, signal: live.controller.signal, run: job.id };
     try {
       const response = job.kind === 'all' ? await this.deps.indexer.indexAll(options) : await this.deps.indexer.indexPath(job.path ?? '', options);
       job.results = response.files;
       this.finish(live, 'done', null, response.summary.seconds, response);
     } catch (e) {
       const seconds = (performance.now() - started) / 1000;
+      live.failure = e;
       if (e instanceof IndexCancelledError) {
         job.results = e.results;
         const byShutdown = live.controller.signal.reason === SHUTDOWN;
@@ -329,6 +355,17 @@ export class JobRunner {
         this.finish(live, 'failed', e instanceof Error ? e.message : String(e), seconds);
       }
     }
+  }
+
+  /** A job's share of the indexer's stream: its progress and results, passed on to its listeners. */
+  private follow(event: IndexEvent): void {
+    const live = event.run === null ? undefined : this.live.get(event.run);
+    if (!live || isFinished(live.job.state)) return;
+    const { job } = live;
+    if (event.type === 'file_done') job.results.push(event.result);
+    if (event.type !== 'run_ended') job.progress = { ...event.progress };
+    this.schedulePersist(live);
+    this.emit(live, { type: 'index', job: overviewOf(job), event });
   }
 
   private finish(live: LiveJob, state: JobState, error: string | null, seconds: number, response?: IndexResponse): void {

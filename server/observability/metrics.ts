@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Usage } from '../../shared/api.js';
+import type { IndexEventSource } from '../indexing/index-events.js';
 
 /**
  * Every Prometheus series the server exposes, in one place so names, labels
@@ -190,6 +191,13 @@ export class Metrics {
   /** How `ailib_store_points` is counted (VectorStore.count), read on each scrape. */
   observeStore(count: () => Promise<number>): void {
     this.pointCount = count;
+  }
+
+  /** Counts every file the indexer reports in `ailib_indexed_files_total`: runs' files and uploads alike. */
+  observeIndexing(events: IndexEventSource): void {
+    events.subscribe((event) => {
+      if (event.type === 'file_done') this.indexedFiles.inc({ status: event.result.status });
+    });
   }
 
   /** Adds circuit breakers to `ailib_circuit_breaker_state`, read on each scrape. */

@@ -20,7 +20,7 @@ export function healthRoutes(services: Services): Hono<AppEnv> {
   app.get('/health', async (c) => {
     const [probed, disk] = await Promise.all([probes.check(), services.disk.check()]);
     const dependencies = { ...probed, disk };
-    const indexing = services.indexer.progress.snapshot;
+    const indexing = services.indexing.snapshot;
     // A load balancer should route searches here only if they can be served; Claude being down only changes answers' mode.
     const canSearch = dependencies.store.status === 'up' && dependencies.embedder.status === 'up';
     const allUp = canSearch && dependencies.llm.status === 'up';

@@ -6,6 +6,7 @@ import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
 import { parseWith, readJson } from '../http/body.js';
 import { normalizeRelativePath } from '../indexing/library-paths.js';
+import type { JobRequest } from '../jobs/job-runner.js';
 import type { FileRecord } from '../stores/vector-store.js';
 import type { Services } from '../services.js';
 
@@ -50,16 +51,15 @@ export function libraryRoutes(services: Services): Hono<AppEnv> {
     const developer = c.get('developer');
     if ('all' in req) {
       requireAdmin(c, 'a full re-index (POST /api/library/index {"all": true})');
-      if (req.async) return jobAccepted(c, await services.jobs.submit({ kind: 'all', requestedBy: developer.name }));
-      return c.json(await indexer.indexAll());
+      const job: JobRequest = { kind: 'all', requestedBy: developer.name };
+      // Without "async" the request waits for its job: one queue, so a sync run never garbles a job's progress.
+      return req.async ? jobAccepted(c, await services.jobs.submit(job)) : c.json(await services.jobs.run(job));
     }
     if ('path' in req) {
       // "." is the whole library by another name.
       if (normalizeRelativePath(req.path) === '') requireAdmin(c, 'indexing the whole library');
-      if (req.async) {
-        return jobAccepted(c, await services.jobs.submit({ kind: 'path', path: req.path, requestedBy: developer.name, contributor: developer.name }));
-      }
-      return c.json(await indexer.indexPath(req.path, { contributor: developer.name }));
+      const job: JobRequest = { kind: 'path', path: req.path, requestedBy: developer.name, contributor: developer.name };
+      return req.async ? jobAccepted(c, await services.jobs.submit(job)) : c.json(await services.jobs.run(job));
     }
     return c.json(await uploadAs({ indexer, maxFileBytes: library.max_file_bytes }, developer, req));
   });

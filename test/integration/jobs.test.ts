@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { IndexJob, IndexJobAccepted, IndexJobList, SearchResponse } from '../../shared/api.js';
+import type { HealthResponse, IndexingStatus, IndexJob, IndexJobAccepted, IndexJobList, IndexResponse, SearchResponse } from '../../shared/api.js';
 import { INTERRUPTED_BY_RESTART } from '../../server/jobs/job-runner.js';
 import { JobStore } from '../../server/jobs/job-store.js';
 import type { VectorStore } from '../../server/stores/vector-store.js';
@@ -153,6 +153,139 @@ describe('index jobs over HTTP', () => {
       expect(await expectConsistent(store)).toHaveLength(40);
     } finally {
       open();
+      spy.mockRestore();
+      await server.close();
+      env.cleanup();
+    }
+  });
+
+  it('a synchronous POST {path} during a running job waits its turn: /health follows one run at a time and both complete', async () => {
+    const env = tempEnv(library(40));
+    const server = await startServer(env.env, env.root);
+    const { store, indexer } = server.services;
+    const replaceFile = store.replaceFile.bind(store);
+    let writes = 0;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // From the third file on, writes wait: the job is certainly mid-way while the synchronous request arrives.
+    const spy = vi.spyOn(store, 'replaceFile').mockImplementation(async (file, points) => {
+      writes += 1;
+      if (writes >= 3) await gate;
+      return replaceFile(file, points);
+    });
+    // Every index request passes the budget check on arrival: the count says the synchronous one got there.
+    const arrivals = vi.spyOn(indexer, 'checkBudget');
+    const seen: IndexingStatus[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        seen.push(((await (await fetch(`${server.url}/health`)).json()) as HealthResponse).indexing);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    try {
+      const job = await startJob(server, { all: true });
+      await vi.waitFor(() => expect(writes).toBeGreaterThanOrEqual(3), { timeout: 20_000, interval: 10 });
+      // Written after the job listed the library: only the synchronous request indexes it.
+      env.write('extra/late.md', '# Late\n\nA note about pelicans, added while the full index ran.\n');
+      const sync = postJson(`${server.url}/api/library/index`, { path: 'extra/late.md' });
+      await vi.waitFor(() => expect(arrivals.mock.calls.length).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 5 });
+      // Long enough for a request that ran beside the job to have reset /health's progress.
+      const during = seen.length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(during + 5), { timeout: 10_000, interval: 10 });
+      const whileHeld = seen.slice(during);
+      for (const status of whileHeld) expect(status).toMatchObject({ state: 'running', files_total: 40 });
+
+      // The synchronous request is a job too, queued behind the running one.
+      const { json: list } = await getJson<IndexJobList>(`${server.url}/api/library/jobs`);
+      expect(list.jobs.map((j) => [j.kind, j.path, j.state])).toEqual([
+        ['path', 'extra/late.md', 'pending'],
+        ['all', null, 'running'],
+      ]);
+
+      open();
+      const answered = await sync;
+      expect(answered.status).toBe(200);
+      const response = answered.json as IndexResponse;
+      expect(response.files.map((f) => [f.file_path, f.status])).toEqual([['extra/late.md', 'indexed']]);
+      expect(response.summary).toMatchObject({ indexed: 1, failed: 0 });
+      const full = await finished(server, job.job_id);
+      expect(full.state).toBe('done');
+      expect(full.results).toHaveLength(40);
+      expect(full.summary).toMatchObject({ indexed: 40, failed: 0 });
+
+      polling = false;
+      await poller;
+      seen.push(((await (await fetch(`${server.url}/health`)).json()) as HealthResponse).indexing);
+      // Coherent throughout: one run's numbers per answer, the full run's before the queued one's.
+      for (const status of seen) expect(status.files_done).toBeLessThanOrEqual(status.files_total);
+      const totals = seen.filter((s) => s.state === 'running').map((s) => s.files_total);
+      const queuedFrom = totals.includes(1) ? totals.indexOf(1) : totals.length;
+      expect(totals.slice(0, queuedFrom).every((t) => t === 40)).toBe(true);
+      expect(totals.slice(queuedFrom).every((t) => t === 1)).toBe(true);
+      expect(seen.at(-1)).toMatchObject({ state: 'done', files_total: 1, files_done: 1, current: null, error: null, summary: { indexed: 1 } });
+
+      spy.mockRestore();
+      expect(await expectConsistent(store)).toHaveLength(41);
+    } finally {
+      polling = false;
+      open();
+      spy.mockRestore();
+      await poller;
+      await server.close();
+      env.cleanup();
+    }
+  });
+
+  it('a job whose record cannot be written is not queued: the request fails and the next one for the same path runs', async () => {
+    const env = tempEnv(library(2));
+    const server = await startServer(env.env, env.root);
+    // The first record write fails as a full DATA_DIR would make it.
+    const save = vi.spyOn(JobStore.prototype, 'save').mockImplementationOnce(() => {
+      throw new Error('database or disk is full');
+    });
+    try {
+      const refused = await postJson(`${server.url}/api/library/index`, { path: 'notes' });
+      expect(refused.status).toBe(500);
+      // Nothing was left queued that later requests for the same path would join and wait on forever.
+      const retried = await postJson(`${server.url}/api/library/index`, { path: 'notes' });
+      expect(retried.status).toBe(200);
+      expect((retried.json as IndexResponse).summary).toMatchObject({ indexed: 2, failed: 0 });
+      const { json: list } = await getJson<IndexJobList>(`${server.url}/api/library/jobs`);
+      expect(list.jobs.map((j) => [j.kind, j.path, j.state])).toEqual([['path', 'notes', 'done']]);
+    } finally {
+      save.mockRestore();
+      await server.close();
+      env.cleanup();
+    }
+  });
+
+  it('a synchronous request whose job fails answers the indexer\'s own error, and /health shows the failed run', async () => {
+    const env = tempEnv(library(3));
+    const server = await startServer(env.env, env.root);
+    const { store } = server.services;
+    // A full disk fails every write, so the run stops (507), unlike a file's own problem (a failed result).
+    const spy = vi.spyOn(store, 'replaceFile').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    try {
+      const reply = await postJson(`${server.url}/api/library/index`, { path: 'notes' });
+      expect(reply.status).toBe(507);
+      expect(reply.json.error.code).toBe('insufficient_storage');
+      const { json: list } = await getJson<IndexJobList>(`${server.url}/api/library/jobs`);
+      expect(list.jobs).toHaveLength(1);
+      expect(list.jobs[0]).toMatchObject({ kind: 'path', path: 'notes', state: 'failed' });
+      expect(list.jobs[0]?.error).toMatch(/ENOSPC/);
+      const health = (await (await fetch(`${server.url}/health`)).json()) as HealthResponse;
+      expect(health.indexing).toMatchObject({ state: 'failed', files_total: 3, current: null });
+      expect(health.indexing.error).toMatch(/ENOSPC/);
+
+      spy.mockRestore();
+      const retried = await postJson(`${server.url}/api/library/index`, { path: 'notes' });
+      expect(retried.status).toBe(200);
+      expect((retried.json as IndexResponse).summary).toMatchObject({ indexed: 3, failed: 0 });
+    } finally {
       spy.mockRestore();
       await server.close();
       env.cleanup();

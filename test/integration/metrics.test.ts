@@ -147,11 +147,12 @@ describe('GET /metrics', () => {
     expect(value(samples, 'ailib_searches_total', { mode: 'keyword' })).toBe(1);
     expect(value(samples, 'ailib_search_duration_seconds_count', { mode: 'hybrid' })).toBe(3);
 
-    // The synchronous index filed all three; the job found them unchanged.
+    // The synchronous index filed all three; the async job found them unchanged.
     expect(value(samples, 'ailib_indexed_files_total', { status: 'indexed' })).toBe(3);
     expect(value(samples, 'ailib_indexed_files_total', { status: 'unchanged' })).toBe(3);
+    // A synchronous index runs as a job too (it waits for it), so both count.
     for (const state of ['pending', 'running', 'done']) {
-      expect(value(samples, 'ailib_index_jobs_total', { kind: 'all', state })).toBe(1);
+      expect(value(samples, 'ailib_index_jobs_total', { kind: 'all', state })).toBe(2);
     }
     expect(value(samples, 'ailib_index_jobs_total', { state: 'failed' })).toBe(0);
   });
