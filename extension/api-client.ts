@@ -3,26 +3,7 @@
  * settings and secrets are injected, so the unit tests run it against a real
  * local HTTP server and the extension hands it SecretStorage.
  */
-import type {
-  ANTHROPIC_KEY_HEADER as SHARED_KEY_HEADER,
-  AnswerMode,
-  AnswerSource,
-  AskRequest,
-  AskResponse,
-  AskStreamEvent,
-  Conversation,
-  ConversationSummary,
-  DocumentResponse,
-  HealthResponse,
-  PublicHealthResponse,
-  IndexRequest,
-  IndexResponse,
-  SearchRequest,
-  SearchResponse,
-  SimilarRequest,
-  StatsResponse,
-  TaxonomyResponse,
-} from '../shared/api.js';
+import type { ANTHROPIC_KEY_HEADER as SHARED_KEY_HEADER, AnswerMode, AnswerSource, AskRequest, AskResponse, AskStreamEvent, Conversation, ConversationSummary, DocumentResponse, HealthResponse, PublicHealthResponse, IndexRequest, IndexResponse, SearchRequest, SearchResponse, SimilarRequest, StatsResponse, TaxonomyResponse } from '../shared/api-types.js';
 import { isRecord } from '../shared/guards.js';
 import { parseRetryAfter } from '../shared/retry-after.js';
 

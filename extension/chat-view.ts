@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { AskStreamEvent } from '../shared/api.js';
+import type { AskStreamEvent } from '../shared/api-types.js';
 import {
   STOPPED_CODE,
   parseFromWebview,
@@ -12,7 +12,8 @@ import {
 import { ApiError, type ApiClient } from './api-client.js';
 import { describeAnswerMode, exampleQuestions } from './chat-welcome.js';
 import { describeFailure } from './errors.js';
-import { MAX_QUESTION_CHARS, composeQuestion } from './commands/ask-selection.js';
+import { composeQuestion } from './commands/ask-selection.js';
+import { MAX_QUERY_CHARS } from '../shared/limits.js';
 import { openSource } from './source-opener.js';
 import { insertIntoEditor } from './insert-code.js';
 
@@ -276,12 +277,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const question = context
       ? composeQuestion(shown, context.code, `\`${context.file}\` lines ${context.start_line}-${context.end_line}`, context.language)
       : shown;
-    if (question.length > MAX_QUESTION_CHARS) {
+    if (question.length > MAX_QUERY_CHARS) {
       this.post({
         type: 'streamError',
         turnId,
         code: 'question_too_long',
-        message: `The question is ${question.length} characters; the server accepts at most ${MAX_QUESTION_CHARS}. Shorten it or select less code.`,
+        message: `The question is ${question.length} characters; the server accepts at most ${MAX_QUERY_CHARS}. Shorten it or select less code.`,
         actions: [],
         partial: null,
       });

@@ -8,7 +8,7 @@
  * only), so a 200 from /health alone never means "connected": an /api answer must
  * show that the token is accepted too.
  */
-import type { HealthResponse, StatsResponse } from '../shared/api.js';
+import type { HealthResponse, StatsResponse } from '../shared/api-types.js';
 import type { ApiClient, ApiError, RequestOutcome } from './api-client.js';
 
 export type ConnectionKind = 'checking' | 'connected' | 'indexing' | 'needsToken' | 'unreachable' | 'serverError';

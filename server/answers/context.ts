@@ -1,4 +1,4 @@
-import type { AnswerSource, ContentType, SearchResult } from '../../shared/api.js';
+import type { AnswerSource, ContentType, SearchResult } from '../../shared/api-types.js';
 import { tokenize } from '../embedders/local.js';
 import { queryTerms } from '../retrieval/rerank.js';
 import type { ContextBlock } from './chat-model.js';

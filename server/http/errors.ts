@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import type { ErrorBody } from '../../shared/api.js';
+import type { ErrorBody } from '../../shared/api-types.js';
 import type { ErrorCode } from '../../shared/error-codes.js';
 import { ConfigError } from '../config/settings.js';
 import { EmbedderRequestError, EmbedderResponseError, EmbedderTimeoutError, isEmbedderOutage } from '../embedders/resilience.js';

@@ -98,7 +98,7 @@ export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The schemas cap queries at 4000 characters; `limits.max_query_chars` may set a lower bound per server. */
+/** The schemas cap queries at MAX_QUERY_CHARS (shared/limits.ts); `limits.max_query_chars` may set a lower bound per server. */
 export function checkQueryLength(text: string, field: string, limits: Limits): void {
   if (text.length > limits.max_query_chars) {
     throw new DomainError(

@@ -1,4 +1,4 @@
-import type { IndexFileResult, IndexingProgress, IndexSummary } from '../../shared/api.js';
+import type { IndexFileResult, IndexingProgress, IndexSummary } from '../../shared/api-types.js';
 
 /** What a running index pass reports; /health and the CLI read it. */
 export class IndexProgress {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { IndexFileResult, IndexJob, IndexJobKind, IndexJobOverview, IndexResponse, JobState } from '../../shared/api.js';
+import type { IndexFileResult, IndexJob, IndexJobKind, IndexJobOverview, IndexResponse, JobState } from '../../shared/api-types.js';
 import { IndexCancelledError, type IndexOptions } from '../indexing/indexer.js';
 import { summarize } from '../indexing/progress.js';
 import type { JobOwner, JobStore, StoredOverview } from './job-store.js';

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { ANTHROPIC_KEY_HEADER, AskRequestSchema, type AskStreamEvent } from '../../shared/api.js';
+import { ANTHROPIC_KEY_HEADER, type AskStreamEvent } from '../../shared/api-types.js';
+import { AskRequestSchema } from '../../shared/api-schemas.js';
 import { AnswerError, toAnswerError, type AskContext } from '../answers/ask-service.js';
 import { ConversationNotFoundError } from '../answers/conversations.js';
 import type { AppEnv } from '../http/app-env.js';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { HealthResponse, PublicHealthResponse } from '../../shared/api.js';
+import type { HealthResponse, PublicHealthResponse } from '../../shared/api-types.js';
 import { resolveCredential } from '../answers/claude.js';
 import { requestDeveloper } from '../auth/middleware.js';
 import type { AppEnv } from '../http/app-env.js';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { IndexJobList } from '../../shared/api.js';
+import type { IndexJobList } from '../../shared/api-types.js';
 import { mayModify } from '../auth/roles.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
-import { IndexRequestSchema, type IndexJob, type IndexJobAccepted, type IndexRequest, type StatsResponse } from '../../shared/api.js';
+import type { IndexJob, IndexJobAccepted, IndexRequest, StatsResponse } from '../../shared/api-types.js';
+import { IndexRequestSchema } from '../../shared/api-schemas.js';
 import { requireAdmin } from '../auth/roles.js';
 import { uploadAs } from '../auth/upload-rules.js';
 import { DomainError } from '../errors/domain-error.js';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { SearchRequestSchema, SimilarRequestSchema } from '../../shared/api.js';
+import { SearchRequestSchema, SimilarRequestSchema } from '../../shared/api-schemas.js';
 import { readBody } from '../http/body.js';
 import { checkQueryLength } from '../http/rate-limit.js';
 import type { Services } from '../services.js';

@@ -1,7 +1,7 @@
 import { QdrantClient, QdrantClientTimeoutError, type Schemas } from '@qdrant/js-client-rest';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
-import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
+import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api-types.js';
 import { isRecord } from '../../shared/guards.js';
 import type { PROFILES } from '../config/schema.js';
 import { ConfigError, type Config } from '../config/settings.js';

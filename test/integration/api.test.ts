@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IndexResponse, SearchResponse, StatsResponse } from '../../shared/api.js';
+import type { IndexResponse, SearchResponse, StatsResponse } from '../../shared/api-types.js';
 import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DOCS: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AnswerSource, AskResponse, AskStreamEvent } from '../../shared/api.js';
+import type { AnswerSource, AskResponse, AskStreamEvent } from '../../shared/api-types.js';
 import { ApiClient, ApiError, SECRET_ANTHROPIC_KEY, SECRET_SERVER_TOKEN, readSse, type SecretName, type SseMessage } from '../../extension/api-client.js';
 import { describeFailure } from '../../extension/errors.js';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HealthResponse, StatsResponse } from '../../shared/api.js';
+import type { HealthResponse, StatsResponse } from '../../shared/api-types.js';
 import { ApiClient, SECRET_SERVER_TOKEN, type SecretName } from '../../extension/api-client.js';
 import { ConnectionMonitor, ConnectionState, tokenReason, type ConnectionSnapshot } from '../../extension/connection-state.js';
 
