@@ -156,12 +156,11 @@ export const DocumentRequestSchema = z
   })
   .strict()
   .refine(ORDERED_LINE_RANGE.check, ORDERED_LINE_RANGE.issue) satisfies RequestSchema<DocumentRequest>;
-/** The query of GET and DELETE /api/library/documents. */
+const DOCUMENT_PATH_REQUIRED = 'is required, e.g. /api/library/documents?path=guides/searching.md';
+
+/** The query of GET and DELETE /api/library/documents (an absent path reads as empty, so both get the example). */
 export const DocumentPathQuerySchema = z.object({
-  path: z
-    .string({ required_error: 'is required, e.g. /api/library/documents?path=guides/searching.md' })
-    .trim()
-    .min(1, 'is required, e.g. /api/library/documents?path=guides/searching.md'),
+  path: z.preprocess((raw) => raw ?? '', z.string().refine((p) => p.trim() !== '', DOCUMENT_PATH_REQUIRED)),
 });
 
 // ---- Responses ----

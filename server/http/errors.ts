@@ -24,6 +24,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   payload_too_large: 413,
   not_found: 404,
+  no_route: 404,
   not_indexed: 422,
   unsupported_type: 415,
   not_indexable: 422,
