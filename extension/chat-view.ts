@@ -9,7 +9,7 @@ import {
   type SelectionContext,
   type ToWebview,
 } from '../shared/webview-protocol.js';
-import { ApiError, type ApiClient } from './api-client.js';
+import { ApiError, toApiErrorCode, type ApiClient } from './api-client.js';
 import { describeAnswerMode, exampleQuestions } from './chat-welcome.js';
 import { describeFailure } from './errors.js';
 import { composeQuestion } from './commands/ask-selection.js';
@@ -330,7 +330,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.post({ type: 'streamDone', turnId, response: ev.data });
         return;
       case 'error': {
-        const failure = describeFailure(new ApiError(502, ev.data.code, ev.data.message), { serverUrl: this.deps.client.serverUrl, doing: 'answering' });
+        const failure = describeFailure(new ApiError(502, toApiErrorCode(ev.data.code), ev.data.message), { serverUrl: this.deps.client.serverUrl, doing: 'answering' });
         this.deps.log.warn(`answer stream error ${ev.data.code}: ${ev.data.message}`);
         this.post({ type: 'streamError', turnId, code: ev.data.code, message: failure.message, actions: failure.actions, partial: ev.data.partial });
       }
