@@ -85,6 +85,7 @@ export const SearchFiltersSchema = z
     file_path: filterPath.optional(),
   })
   .strict() satisfies RequestSchema<SearchFilters>;
+
 const nResults = z.number().int().min(1, 'must be at least 1').max(MAX_RESULTS, `must be at most ${MAX_RESULTS}`);
 
 export const SearchRequestSchema = z
@@ -95,6 +96,7 @@ export const SearchRequestSchema = z
     mode: SearchModeSchema.optional(),
   })
   .strict() satisfies RequestSchema<SearchRequest>;
+
 /** `refine` arguments shared by the schemas that take "text" or "id" (here and shared/mcp.ts). */
 export const EXACTLY_TEXT_OR_ID = {
   check: (r: { text?: string; id?: string }) => (r.text === undefined) !== (r.id === undefined),
@@ -107,6 +109,7 @@ export const ExcludeRangeSchema = z
   .object({ file_path: filterPath, start_line: lineNumber, end_line: lineNumber })
   .strict()
   .refine((r) => r.end_line >= r.start_line, { message: 'must not be before start_line', path: ['end_line'] }) satisfies RequestSchema<ExcludeRange>;
+
 export const SimilarRequestSchema = z
   .object({
     text: z.string().trim().min(1, 'must not be empty').max(MAX_SIMILAR_TEXT_CHARS).optional(),
@@ -117,6 +120,7 @@ export const SimilarRequestSchema = z
   })
   .strict()
   .refine(EXACTLY_TEXT_OR_ID.check, EXACTLY_TEXT_OR_ID.issue) satisfies RequestSchema<SimilarRequest>;
+
 export const UploadRequestSchema = z
   .object({
     file_path: relativePath,
@@ -129,11 +133,13 @@ export const UploadRequestSchema = z
       .optional(),
   })
   .strict() satisfies RequestSchema<UploadRequest>;
+
 export const IndexRequestSchema = z.union([
   z.object({ all: z.literal(true), async: z.boolean().optional() }).strict(),
   z.object({ path: relativePath, async: z.boolean().optional() }).strict(),
   UploadRequestSchema,
 ]) satisfies RequestSchema<IndexRequest>;
+
 export const AskRequestSchema = z
   .object({
     question: z.string().trim().min(1, 'must not be empty').max(MAX_QUERY_CHARS),
@@ -142,6 +148,7 @@ export const AskRequestSchema = z
     n_results: nResults.optional(),
   })
   .strict() satisfies RequestSchema<AskRequest>;
+
 /** `refine` arguments for a line range: start_line ≤ end_line when both are given. */
 export const ORDERED_LINE_RANGE = {
   check: (r: { start_line?: number; end_line?: number }) => r.start_line === undefined || r.end_line === undefined || r.start_line <= r.end_line,
@@ -156,6 +163,7 @@ export const DocumentRequestSchema = z
   })
   .strict()
   .refine(ORDERED_LINE_RANGE.check, ORDERED_LINE_RANGE.issue) satisfies RequestSchema<DocumentRequest>;
+
 const DOCUMENT_PATH_REQUIRED = 'is required, e.g. /api/library/documents?path=guides/searching.md';
 
 /** The query of GET and DELETE /api/library/documents (an absent path reads as empty, so both get the example). */
