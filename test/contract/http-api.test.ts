@@ -142,6 +142,21 @@ describe('the extension client against the real server', () => {
     expect(err).toMatchObject({ status: 400, code: 'invalid_request', message: 'query: must not be empty' });
   });
 
+  it('answers a bad query string through zValidator with the API\'s error body, naming the parameter', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['/api/library/documents', /^path: is required, e\.g\. \/api\/library\/documents\?path=/],
+      ['/api/library/documents?path=%20', /^path: is required/],
+      ['/api/library/jobs?limit=abc', /^limit: must be a whole number from 1 to 200$/],
+      ['/api/admin/usage?month=2026-13', /^month: "2026-13" is not a month; use YYYY-MM/],
+    ];
+    for (const [route, message] of cases) {
+      const res = await fetch(`${server.url}${route}`);
+      expect(res.status, route).toBe(400);
+      const body: unknown = await res.json();
+      expect(body, route).toEqual({ error: { code: 'invalid_request', message: expect.stringMatching(message) } });
+    }
+  });
+
   it('lets the code of a real refusal pick the action: Anthropic refusing the key offers "Set Anthropic API Key"', async () => {
     secrets.set(SECRET_ANTHROPIC_KEY, DEV_KEY);
     try {
