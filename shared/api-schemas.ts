@@ -2,8 +2,9 @@
  * The zod schemas of the payloads in `api-types.ts`: the server validates
  * requests with them at the edge (`zValidator` in `server/routes/`), the
  * extension's client checks responses with them (`safeParse`). Each schema is
- * annotated with its type, so a field the type requires and the schema lacks
- * (or the other way round) fails to compile.
+ * held to its type (annotated, or `satisfies` where `.shape` and `.extend` must
+ * stay usable), so a field the type requires that the schema lacks, or a field
+ * the two type differently, fails to compile.
  */
 import { z } from 'zod';
 import type {
@@ -44,10 +45,7 @@ import { CONTENT_TYPES, INDEX_STATUSES, SEARCH_MODES } from './api-types.js';
 import { unsafePathCharacters } from './file-rules.js';
 import { MAX_PATH_CHARS, MAX_QUERY_CHARS, MAX_RESULTS, MAX_SIMILAR_TEXT_CHARS, MAX_UPLOAD_CONTENT_CHARS } from './limits.js';
 
-/**
- * A request schema (checked with `satisfies`, so `.shape` and `.extend` stay
- * usable, e.g. by shared/mcp.ts): what the client sends is what the server reads.
- */
+/** A request schema (shared/mcp.ts extends them): what the client sends is what the server reads. */
 type RequestSchema<T> = z.ZodType<T, z.ZodTypeDef, T>;
 /** A response schema: the client reads exactly the type. */
 type ResponseSchema<T> = z.ZodType<T, z.ZodTypeDef, unknown>;
@@ -263,7 +261,7 @@ export const HealthResponseSchema: ResponseSchema<HealthResponse> = z.object({
   taxonomy: z.object({ ready: z.boolean(), detail: z.string() }).optional(),
 });
 
-const DocumentSummarySchema: ResponseSchema<DocumentSummary> = z.object({
+const DocumentSummarySchema = z.object({
   file_path: z.string(),
   title: z.string(),
   chunks: z.number(),
@@ -271,7 +269,7 @@ const DocumentSummarySchema: ResponseSchema<DocumentSummary> = z.object({
   confidence: z.number(),
   contributor: z.string().nullable(),
   indexed_at: z.string(),
-});
+}) satisfies ResponseSchema<DocumentSummary>;
 
 const TaxonomyTreeNodeSchema: ResponseSchema<TaxonomyTreeNode> = z.lazy(() =>
   z.object({
@@ -287,14 +285,7 @@ const TaxonomyTreeNodeSchema: ResponseSchema<TaxonomyTreeNode> = z.lazy(() =>
 
 export const TaxonomyResponseSchema: ResponseSchema<TaxonomyResponse> = z.object({ categories: z.array(TaxonomyTreeNodeSchema), total_documents: z.number() });
 
-export const DocumentResponseSchema: ResponseSchema<DocumentResponse> = z.object({
-  file_path: z.string(),
-  title: z.string(),
-  chunks: z.number(),
-  content_type: ContentTypeSchema,
-  confidence: z.number(),
-  contributor: z.string().nullable(),
-  indexed_at: z.string(),
+export const DocumentResponseSchema: ResponseSchema<DocumentResponse> = DocumentSummarySchema.extend({
   content: z.string(),
   taxonomy: TaxonomyPathSchema,
   file_hash: z.string(),
@@ -351,13 +342,13 @@ export const AskStreamDataSchemas = {
   error: z.object({ code: z.string(), message: z.string(), partial: AskResponseSchema.nullable().catch(null) }),
 } as const;
 
-const ConversationSummarySchema: ResponseSchema<ConversationSummary> = z.object({
+const ConversationSummarySchema = z.object({
   id: z.string(),
   title: z.string(),
   turns: z.number(),
   created_at: z.string(),
   updated_at: z.string(),
-});
+}) satisfies ResponseSchema<ConversationSummary>;
 
 export const ConversationListSchema: ResponseSchema<ConversationList> = z.object({ conversations: z.array(ConversationSummarySchema) });
 
@@ -373,14 +364,7 @@ const ConversationTurnSchema: ResponseSchema<ConversationTurn> = z.object({
   search_query: z.string().optional(),
 });
 
-export const ConversationSchema: ResponseSchema<Conversation> = z.object({
-  id: z.string(),
-  title: z.string(),
-  turns: z.number(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  history: z.array(ConversationTurnSchema),
-});
+export const ConversationSchema: ResponseSchema<Conversation> = ConversationSummarySchema.extend({ history: z.array(ConversationTurnSchema) });
 
 export const ConversationDeletedSchema: ResponseSchema<ConversationDeleted> = z.object({ deleted: z.string() });
 
