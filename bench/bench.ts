@@ -14,7 +14,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChunkPayload } from '../shared/api.js';
+import type { ChunkPayload } from '../shared/api-types.js';
 import { loadConfig } from '../server/config/settings.js';
 import { md5, pointId } from '../server/indexing/point-id.js';
 import { createServices } from '../server/services.js';

@@ -1,5 +1,5 @@
 import type { SectionResult } from './section.js';
-import type { AskResponse } from '../shared/api.js';
+import type { AskResponse } from '../shared/api-types.js';
 import type { Services } from '../server/services.js';
 import { markdownTable, withStarterLibrary } from './starter-library.js';
 

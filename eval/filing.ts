@@ -1,7 +1,7 @@
 import type { SectionResult } from './section.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { UNCATEGORIZED } from '../shared/api.js';
+import { UNCATEGORIZED } from '../shared/api-types.js';
 import { chunkFile } from '../server/indexing/chunker.js';
 import type { Services } from '../server/services.js';
 import { markdownTable, withStarterLibrary } from './starter-library.js';

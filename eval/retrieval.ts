@@ -4,7 +4,7 @@
  * eval's own plain-BM25 floor and a search over file names alone (which must
  * stay near 0, or the names leak the answers; docs/notes: measuring honestly).
  */
-import type { SearchMode, SearchResult } from '../shared/api.js';
+import type { SearchMode, SearchResult } from '../shared/api-types.js';
 import { Bm25 } from './bm25.js';
 import { docQueries, similarQueries, type CodeQuery } from './code-sets.js';
 import { mochaCorpus, type JsFunction } from './js-functions.js';

@@ -1,36 +1,53 @@
 /**
  * The one client for the AI Library server. It does not import `vscode`:
- * settings and secrets are injected, so the unit tests run it against a real
- * local HTTP server and the extension hands it SecretStorage.
+ * settings and secrets are injected, so the tests run it against a real server
+ * and the extension hands it SecretStorage.
+ *
+ * The JSON routes are called through `hono/client`, typed by the server's
+ * route table (`AppType`, a type-only import: no server code is bundled), so a
+ * renamed route or field fails to compile here. Every response is still
+ * checked by its schema from shared/api-schemas.ts: the server at the
+ * configured URL may be another version, or not an AI Library server at all.
  */
-import type {
-  ANTHROPIC_KEY_HEADER as SHARED_KEY_HEADER,
-  AnswerMode,
-  AnswerSource,
-  AskRequest,
-  AskResponse,
-  AskStreamEvent,
-  Conversation,
-  ConversationSummary,
-  DocumentResponse,
-  HealthResponse,
-  PublicHealthResponse,
-  IndexRequest,
-  IndexResponse,
-  SearchRequest,
-  SearchResponse,
-  SimilarRequest,
-  StatsResponse,
-  TaxonomyResponse,
-} from '../shared/api.js';
+import { hc } from 'hono/client';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { ZodType, ZodTypeDef } from 'zod';
+import type { AppType } from '../server/app.js';
+import {
+  AskResponseSchema,
+  AskStreamDataSchemas,
+  ConversationDeletedSchema,
+  ConversationListSchema,
+  ConversationSchema,
+  DocumentResponseSchema,
+  ErrorBodySchema,
+  HealthResponseSchema,
+  IndexResponseSchema,
+  PublicHealthResponseSchema,
+  SearchResponseSchema,
+  StatsResponseSchema,
+  TaxonomyResponseSchema,
+} from '../shared/api-schemas.js';
+import {
+  ANTHROPIC_KEY_HEADER,
+  type AskRequest,
+  type AskResponse,
+  type AskStreamEvent,
+  type Conversation,
+  type ConversationSummary,
+  type DocumentResponse,
+  type HealthResponse,
+  type IndexRequest,
+  type IndexResponse,
+  type SearchRequest,
+  type SearchResponse,
+  type SimilarRequest,
+  type StatsResponse,
+  type TaxonomyResponse,
+} from '../shared/api-types.js';
+import { isErrorCode, type ErrorCode } from '../shared/error-codes.js';
 import { isRecord } from '../shared/guards.js';
 import { parseRetryAfter } from '../shared/retry-after.js';
-
-/**
- * Typed as the shared constant's literal, so a rename there fails to compile
- * here; a value import would pull zod (shared/api.ts's schemas) into the bundle.
- */
-const ANTHROPIC_KEY_HEADER: typeof SHARED_KEY_HEADER = 'x-anthropic-api-key';
 
 export const SECRET_SERVER_TOKEN = 'aiLibrary.serverToken';
 export const SECRET_ANTHROPIC_KEY = 'aiLibrary.anthropicApiKey';
@@ -50,40 +67,47 @@ export interface ClientDeps {
   observe?: (outcome: RequestOutcome) => void;
 }
 
-/** Whether a request got a 2xx, else the error it ended with; `path` without the query. */
-export type RequestOutcome = { ok: true; path: string } | { ok: false; path: string; error: ApiError };
+/**
+ * Whether a request got a 2xx, else the error it ended with. `authenticated`:
+ * the route sits behind the server token (every /api route; /health does not),
+ * so its answer says whether the token is accepted.
+ */
+export type RequestOutcome = { ok: true; authenticated: boolean } | { ok: false; authenticated: boolean; error: ApiError };
 
 /**
- * Every failure the client reports. `status` 0 means no HTTP answer: codes
- * `unreachable`, `timeout`, `aborted`, `bad_server_url`, `bad_response`.
+ * Failures the client names itself: no HTTP answer (`unreachable`, `timeout`,
+ * `aborted`, `bad_server_url`), an answer it cannot use (`bad_response`,
+ * `stream_ended`), or an error answer without a code this version lists
+ * (`http_error`: a proxy's error page, or a newer server's new code).
  */
+export const CLIENT_ERROR_CODES = ['unreachable', 'timeout', 'aborted', 'bad_server_url', 'bad_response', 'stream_ended', 'http_error'] as const;
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
+/** What `extension/errors.ts` switches on: the server's codes (shared/error-codes.ts) and the client's own. */
+export type ApiErrorCode = ErrorCode | ClientErrorCode;
+
+const CLIENT_CODES: ReadonlySet<string> = new Set(CLIENT_ERROR_CODES);
+
+function isClientErrorCode(code: string): code is ClientErrorCode {
+  return CLIENT_CODES.has(code);
+}
+
+/** A code from the wire (an error body, a stream's error event) as one this client switches on. */
+export function toApiErrorCode(code: string): ApiErrorCode {
+  return isErrorCode(code) || isClientErrorCode(code) ? code : 'http_error';
+}
+
+/** Every failure the client reports. `status` 0 means no usable HTTP answer. */
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly retryAfterSeconds: number | null = null,
   ) {
     super(message);
   }
 }
-
-// Light shape checks: enough to fail with a clear message when the server is an
-// older or different service, without duplicating every field of shared/api.ts.
-const isSearchResponse = (v: unknown): v is SearchResponse => isRecord(v) && Array.isArray(v.results);
-const isIndexResponse = (v: unknown): v is IndexResponse => isRecord(v) && Array.isArray(v.files) && isRecord(v.summary);
-const isStats = (v: unknown): v is StatsResponse => isRecord(v) && typeof v.points_count === 'number';
-const isPublicHealth = (v: unknown): v is PublicHealthResponse => isRecord(v) && (v.status === 'ok' || v.status === 'degraded');
-const isHealth = (v: unknown): v is HealthResponse => isRecord(v) && typeof v.status === 'string' && isRecord(v.store) && isRecord(v.indexing);
-const isTaxonomy = (v: unknown): v is TaxonomyResponse => isRecord(v) && Array.isArray(v.categories);
-const isDocument = (v: unknown): v is DocumentResponse => isRecord(v) && typeof v.file_path === 'string' && typeof v.content === 'string';
-const isSummary = (v: unknown): v is ConversationSummary => isRecord(v) && typeof v.id === 'string';
-const isConversation = (v: unknown): v is Conversation => isRecord(v) && typeof v.id === 'string' && Array.isArray(v.history);
-const isMode = (v: unknown): v is AnswerMode => v === 'claude' || v === 'extractive';
-export const isAskResponse = (v: unknown): v is AskResponse =>
-  isRecord(v) && typeof v.answer === 'string' && Array.isArray(v.sources) && typeof v.conversation_id === 'string' && isMode(v.mode);
-const isSources = (v: unknown): v is AnswerSource[] => Array.isArray(v) && v.every((s) => isRecord(s) && typeof s.file_path === 'string');
 
 /** Turns a non-2xx response into an ApiError, using the server's `{error:{code,message}}` when present. */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
@@ -95,70 +119,70 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   } catch {
     // The body is optional for an error; the status alone still says something.
   }
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  if (isRecord(parsed) && isRecord(parsed.error) && typeof parsed.error.message === 'string') {
-    const code = typeof parsed.error.code === 'string' ? parsed.error.code : `http_${res.status}`;
-    return new ApiError(res.status, code, parsed.error.message, retryAfter);
-  }
+  const body = ErrorBodySchema.safeParse(parseJson(text));
+  if (body.success) return new ApiError(res.status, toApiErrorCode(body.data.error.code), body.data.error.message, retryAfter);
   const reason = res.statusText || 'error';
-  return new ApiError(res.status, `http_${res.status}`, `the server answered ${res.status} ${reason}`, retryAfter);
+  return new ApiError(res.status, 'http_error', `the server answered ${res.status} ${reason}`, retryAfter);
 }
 
-export interface SseMessage {
-  event: string;
-  data: string;
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Checks one message of an answer stream by its event's schema; unknown events (pings) give null. */
+export function toAskStreamEvent(msg: EventSourceMessage): AskStreamEvent | null {
+  const name = msg.event ?? 'message';
+  if (name !== 'sources' && name !== 'delta' && name !== 'done' && name !== 'error') return null;
+  const data = parseJson(msg.data);
+  const bad = (what: string) => new ApiError(0, 'bad_response', `the server sent ${what} "${name}" event; update the server or report it`);
+  if (data === null) throw bad('an unreadable (not JSON)');
+  switch (name) {
+    case 'sources': {
+      const parsed = AskStreamDataSchemas.sources.safeParse(data);
+      if (!parsed.success) throw bad('a malformed');
+      return { event: name, data: parsed.data };
+    }
+    case 'delta': {
+      const parsed = AskStreamDataSchemas.delta.safeParse(data);
+      if (!parsed.success) throw bad('a malformed');
+      return { event: name, data: parsed.data };
+    }
+    case 'done': {
+      const parsed = AskStreamDataSchemas.done.safeParse(data);
+      if (!parsed.success) throw bad('a malformed');
+      return { event: name, data: parsed.data };
+    }
+    case 'error': {
+      // Whatever an error event holds, it ends the answer: say so even when its fields are odd.
+      const parsed = AskStreamDataSchemas.error.safeParse(data);
+      if (parsed.success) return { event: name, data: parsed.data };
+      const message = isRecord(data) && typeof data.message === 'string' ? data.message : 'the server reported an error while answering';
+      return { event: name, data: { code: 'http_error', message, partial: null } };
+    }
+  }
 }
 
 /**
- * Reads Server-Sent Events from a byte stream (the WHATWG event-stream format):
- * events and multi-byte characters may be split anywhere across chunks; a final
- * event without its blank line is incomplete and dropped, as the spec says.
+ * Reads an event stream's body as its messages with `eventsource-parser` (the
+ * WHATWG rules: events and characters split anywhere across chunks, CRLF,
+ * comments, multi-line data).
  */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
-  const reader = body.getReader();
+async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<EventSourceMessage> {
+  const ready: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (message) => ready.push(message) });
   const decoder = new TextDecoder('utf-8');
-  let buffer = '';
-  let event = '';
-  let data: string[] = [];
+  const reader = body.getReader();
   let finished = false;
   try {
     while (!finished) {
       const { value, done } = await reader.read();
-      if (done) {
-        finished = true;
-        buffer += decoder.decode();
-      } else {
-        buffer += decoder.decode(value, { stream: true });
-      }
-      let start = 0;
-      for (;;) {
-        let end = start;
-        while (end < buffer.length && buffer[end] !== '\n' && buffer[end] !== '\r') end++;
-        if (end >= buffer.length) break;
-        // A CR at the very end may be the first half of CRLF: wait for the next chunk.
-        if (buffer[end] === '\r' && end + 1 >= buffer.length && !finished) break;
-        const line = buffer.slice(start, end);
-        start = end + (buffer[end] === '\r' && buffer[end + 1] === '\n' ? 2 : 1);
-        if (line === '') {
-          if (data.length > 0) yield { event: event || 'message', data: data.join('\n') };
-          event = '';
-          data = [];
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon === -1 ? line : line.slice(0, colon);
-        let fieldValue = colon === -1 ? '' : line.slice(colon + 1);
-        if (fieldValue.startsWith(' ')) fieldValue = fieldValue.slice(1);
-        if (field === 'event') event = fieldValue;
-        else if (field === 'data') data.push(fieldValue);
-      }
-      buffer = buffer.slice(start);
+      finished = done;
+      parser.feed(done ? decoder.decode() : decoder.decode(value, { stream: true }));
+      yield* ready.splice(0);
     }
   } finally {
     if (!finished) await reader.cancel().catch(() => undefined);
@@ -166,41 +190,18 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   }
 }
 
-/** Checks one SSE message of an answer stream; unknown events (pings) give null. */
-export function toAskStreamEvent(msg: SseMessage): AskStreamEvent | null {
-  const known = ['sources', 'delta', 'done', 'error'];
-  if (!known.includes(msg.event)) return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(msg.data);
-  } catch {
-    throw new ApiError(0, 'bad_response', `the server sent an unreadable "${msg.event}" event (not JSON); update the server or report it`);
-  }
-  const bad = () => new ApiError(0, 'bad_response', `the server sent a malformed "${msg.event}" event; update the server or report it`);
-  if (!isRecord(data)) throw bad();
-  switch (msg.event) {
-    case 'sources':
-      if (!isSources(data.sources) || typeof data.conversation_id !== 'string' || !isMode(data.mode)) throw bad();
-      return { event: 'sources', data: { sources: data.sources, conversation_id: data.conversation_id, mode: data.mode } };
-    case 'delta':
-      if (typeof data.text !== 'string') throw bad();
-      return { event: 'delta', data: { text: data.text } };
-    case 'done':
-      if (!isAskResponse(data)) throw bad();
-      return { event: 'done', data };
-    default: {
-      const partial = isAskResponse(data.partial) ? data.partial : null;
-      const code = typeof data.code === 'string' ? data.code : 'stream_error';
-      const message = typeof data.message === 'string' ? data.message : 'the server reported an error while answering';
-      return { event: 'error', data: { code, message, partial } };
-    }
-  }
+type Api = ReturnType<typeof hc<AppType>>;
+
+/** What every call needs: its headers and the signal that ends it. */
+interface CallInit {
+  headers: Record<string, string>;
+  init: { signal: AbortSignal };
 }
 
-interface RequestOptions {
-  method?: 'GET' | 'POST' | 'DELETE';
-  body?: unknown;
+interface CallOptions {
   signal?: AbortSignal;
+  /** False for /health, which is open to callers without a token. */
+  authenticated?: boolean;
   headers?: Record<string, string>;
 }
 
@@ -229,8 +230,13 @@ export class ApiClient {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new ApiError(0, 'bad_server_url', `aiLibrary.serverUrl "${raw}" must start with http:// or https://; fix it in Settings`);
     }
-    // Joined as strings so a base path (https://host/ai-library) is kept.
+    // A base path (https://host/ai-library) is kept: the client joins routes onto it.
     return raw.replace(/\/+$/, '');
+  }
+
+  /** The typed client for the current server URL (read per call, like every setting). */
+  private api(base: string): Api {
+    return hc<AppType>(base, { fetch: this.fetchImpl });
   }
 
   private async headers(extra: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -241,35 +247,29 @@ export class ApiClient {
   }
 
   /** Sends a request and returns the response once its headers arrived; non-2xx becomes ApiError. */
-  private async send(path: string, options: RequestOptions, signal: AbortSignal, timeoutMs: number, userSignal?: AbortSignal): Promise<Response> {
-    const route = path.split('?')[0] ?? path;
+  private async send(
+    call: (api: Api, init: CallInit) => Promise<Response>,
+    options: CallOptions,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<{ res: Response; base: string }> {
+    const authenticated = options.authenticated ?? true;
     try {
-      const res = await this.sendUnobserved(path, options, signal, timeoutMs, userSignal);
-      this.deps.observe?.({ ok: true, path: route });
-      return res;
+      const base = this.baseUrl();
+      const init: CallInit = { headers: await this.headers(options.headers), init: { signal } };
+      let res: Response;
+      try {
+        res = await call(this.api(base), init);
+      } catch (err) {
+        throw this.transportError(err, base, timeoutMs, options.signal);
+      }
+      if (!res.ok) throw await errorFromResponse(res);
+      this.deps.observe?.({ ok: true, authenticated });
+      return { res, base };
     } catch (err) {
-      if (err instanceof ApiError) this.deps.observe?.({ ok: false, path: route, error: err });
+      if (err instanceof ApiError) this.deps.observe?.({ ok: false, authenticated, error: err });
       throw err;
     }
-  }
-
-  private async sendUnobserved(path: string, options: RequestOptions, signal: AbortSignal, timeoutMs: number, userSignal?: AbortSignal): Promise<Response> {
-    const base = this.baseUrl();
-    const headers = await this.headers(options.headers);
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await this.fetchImpl(base + path, {
-        method: options.method ?? 'GET',
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal,
-      });
-    } catch (err) {
-      throw this.transportError(err, base, timeoutMs, userSignal);
-    }
-    if (!res.ok) throw await errorFromResponse(res);
-    return res;
   }
 
   private transportError(err: unknown, base: string, timeoutMs: number, userSignal?: AbortSignal): ApiError {
@@ -283,80 +283,81 @@ export class ApiClient {
     return new ApiError(0, 'unreachable', `AI Library server not reachable at ${base}${cause}`);
   }
 
-  /** A JSON request bounded by aiLibrary.requestTimeoutMs, body included. */
-  private async json<T>(path: string, guard: (v: unknown) => v is T, options: RequestOptions = {}): Promise<T> {
+  /** A JSON request bounded by aiLibrary.requestTimeoutMs, body included, its answer checked by `schema`. */
+  private async json<T>(
+    schema: ZodType<T, ZodTypeDef, unknown>,
+    call: (api: Api, init: CallInit) => Promise<Response>,
+    options: CallOptions = {},
+  ): Promise<T> {
     const { timeoutMs } = this.deps.settings();
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const res = await this.send(path, options, signal, timeoutMs, options.signal);
-    const base = this.baseUrl();
+    const { res, base } = await this.send(call, options, signal, timeoutMs);
+    const route = new URL(res.url || base).pathname;
     let value: unknown;
     try {
       value = await res.json();
     } catch (err) {
       if (timeout.aborted || options.signal?.aborted) throw this.transportError(err, base, timeoutMs, options.signal);
-      throw new ApiError(0, 'bad_response', `${path} answered with something that is not JSON; is aiLibrary.serverUrl (${base}) an AI Library server?`);
+      throw new ApiError(0, 'bad_response', `${route} answered with something that is not JSON; is aiLibrary.serverUrl (${base}) an AI Library server?`);
     }
-    if (!guard(value)) {
-      throw new ApiError(0, 'bad_response', `${path} answered with an unexpected shape; is the server at ${base} an AI Library server of a matching version?`);
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      throw new ApiError(0, 'bad_response', `${route} answered with an unexpected shape; is the server at ${base} an AI Library server of a matching version?`);
     }
-    return value;
+    return parsed.data;
   }
 
   async health(signal?: AbortSignal): Promise<HealthResponse> {
-    const value = await this.json('/health', isPublicHealth, { signal });
+    // The detail first: a union keeps the first schema that passes, and {status} alone would pass the public one.
+    const value = await this.json(HealthResponseSchema.or(PublicHealthResponseSchema), (api, init) => api.health.$get(undefined, init), {
+      signal,
+      authenticated: false,
+    });
     // A server with tokens answers only {status} to a caller without a valid one.
-    if (!isHealth(value)) throw new ApiError(401, 'unauthorized', '/health shows its detail only with a valid server token');
-    return value;
+    const detail = HealthResponseSchema.safeParse(value);
+    if (!detail.success) throw new ApiError(401, 'unauthorized', '/health shows its detail only with a valid server token');
+    return detail.data;
   }
 
   stats(signal?: AbortSignal): Promise<StatsResponse> {
-    return this.json('/api/library/stats', isStats, { signal });
+    return this.json(StatsResponseSchema, (api, init) => api.api.library.stats.$get(undefined, init), { signal });
   }
 
   search(req: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
-    return this.json('/api/query/search', isSearchResponse, { method: 'POST', body: req, signal });
+    return this.json(SearchResponseSchema, (api, init) => api.api.query.search.$post({ json: req }, init), { signal });
   }
 
   similar(req: SimilarRequest, signal?: AbortSignal): Promise<SearchResponse> {
-    return this.json('/api/query/similar', isSearchResponse, { method: 'POST', body: req, signal });
+    return this.json(SearchResponseSchema, (api, init) => api.api.query.similar.$post({ json: req }, init), { signal });
   }
 
   index(req: IndexRequest, signal?: AbortSignal): Promise<IndexResponse> {
-    return this.json('/api/library/index', isIndexResponse, { method: 'POST', body: req, signal });
+    // hono/client reads a last path segment "index" as its parent route (`client.index` is "/"),
+    // so this one call puts the segment back on the URL the typed call built.
+    const withIndexSegment: typeof fetch = (input, init) => this.fetchImpl(typeof input === 'string' ? `${input}/index` : input, init);
+    return this.json(IndexResponseSchema, (api, init) => api.api.library.index.$post({ json: req }, { ...init, fetch: withIndexSegment }), { signal });
   }
 
   taxonomy(signal?: AbortSignal): Promise<TaxonomyResponse> {
-    return this.json('/api/library/taxonomy', isTaxonomy, { signal });
+    return this.json(TaxonomyResponseSchema, (api, init) => api.api.library.taxonomy.$get(undefined, init), { signal });
   }
 
   document(filePath: string, signal?: AbortSignal): Promise<DocumentResponse> {
-    return this.json(`/api/library/documents?path=${encodeURIComponent(filePath)}`, isDocument, { signal });
+    return this.json(DocumentResponseSchema, (api, init) => api.api.library.documents.$get({ query: { path: filePath } }, init), { signal });
   }
 
   async conversations(signal?: AbortSignal): Promise<ConversationSummary[]> {
-    // Accepts a bare array or {conversations: [...]}: the route is still being written.
-    const isList = (v: unknown): v is ConversationSummary[] | { conversations: ConversationSummary[] } =>
-      (Array.isArray(v) && v.every(isSummary)) || (isRecord(v) && Array.isArray(v.conversations) && v.conversations.every(isSummary));
-    const body = await this.json('/api/conversations', isList, { signal });
-    return Array.isArray(body) ? body : body.conversations;
+    const body = await this.json(ConversationListSchema, (api, init) => api.api.conversations.$get(undefined, init), { signal });
+    return body.conversations;
   }
 
   conversation(id: string, signal?: AbortSignal): Promise<Conversation> {
-    return this.json(`/api/conversations/${encodeURIComponent(id)}`, isConversation, { signal });
+    return this.json(ConversationSchema, (api, init) => api.api.conversations[':id'].$get({ param: { id } }, init), { signal });
   }
 
   async deleteConversation(id: string, signal?: AbortSignal): Promise<void> {
-    const { timeoutMs } = this.deps.settings();
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await this.send(
-      `/api/conversations/${encodeURIComponent(id)}`,
-      { method: 'DELETE' },
-      signal ? AbortSignal.any([signal, timeout]) : timeout,
-      timeoutMs,
-      signal,
-    );
-    await res.body?.cancel();
+    await this.json(ConversationDeletedSchema, (api, init) => api.api.conversations[':id'].$delete({ param: { id } }, init), { signal });
   }
 
   private async askHeaders(accept: string): Promise<Record<string, string>> {
@@ -368,7 +369,8 @@ export class ApiClient {
   }
 
   async ask(req: AskRequest, signal?: AbortSignal): Promise<AskResponse> {
-    return this.json('/api/query/ask', isAskResponse, { method: 'POST', body: req, signal, headers: await this.askHeaders('application/json') });
+    const headers = await this.askHeaders('application/json');
+    return this.json(AskResponseSchema, (api, init) => api.api.query.ask.$post({ json: req }, init), { signal, headers });
   }
 
   /**
@@ -392,30 +394,28 @@ export class ApiClient {
         controller.abort();
       }, ms);
     };
-    const base = this.baseUrl();
+    let base = this.serverUrl;
     try {
       arm(timeoutMs);
-      const res = await this.send(
-        '/api/query/ask',
-        { method: 'POST', body: req, headers: await this.askHeaders('text/event-stream') },
-        controller.signal,
-        timeoutMs,
-        signal,
-      );
+      const headers = await this.askHeaders('text/event-stream');
+      const sent = await this.send((api, init) => api.api.query.ask.$post({ json: req }, init), { signal, headers }, controller.signal, timeoutMs);
+      const { res } = sent;
+      base = sent.base;
       const type = res.headers.get('content-type') ?? '';
       if (!type.includes('text/event-stream')) {
         // A server without streaming answers JSON; replay it as the same events.
         arm(timeoutMs);
-        const body: unknown = await res.json();
-        if (!isAskResponse(body)) throw new ApiError(0, 'bad_response', `/api/query/ask answered with an unexpected shape; is the server at ${base} an AI Library server?`);
-        yield { event: 'sources', data: { sources: body.sources, conversation_id: body.conversation_id, mode: body.mode } };
-        if (body.answer) yield { event: 'delta', data: { text: body.answer } };
-        yield { event: 'done', data: body };
+        const body = AskResponseSchema.safeParse(await res.json());
+        if (!body.success) throw new ApiError(0, 'bad_response', `the answer came with an unexpected shape; is the server at ${base} an AI Library server?`);
+        const answer = body.data;
+        yield { event: 'sources', data: { sources: answer.sources, conversation_id: answer.conversation_id, mode: answer.mode } };
+        if (answer.answer) yield { event: 'delta', data: { text: answer.answer } };
+        yield { event: 'done', data: answer };
         return;
       }
-      if (!res.body) throw new ApiError(0, 'bad_response', '/api/query/ask sent an empty stream');
+      if (!res.body) throw new ApiError(0, 'bad_response', 'the server sent an empty answer stream');
       arm(idleMs);
-      for await (const msg of readSse(res.body)) {
+      for await (const msg of readEvents(res.body)) {
         arm(idleMs);
         const ev = toAskStreamEvent(msg);
         if (!ev) continue;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { AskStreamEvent } from '../shared/api.js';
+import type { AskStreamEvent } from '../shared/api-types.js';
 import {
   STOPPED_CODE,
   parseFromWebview,
@@ -9,10 +9,11 @@ import {
   type SelectionContext,
   type ToWebview,
 } from '../shared/webview-protocol.js';
-import { ApiError, type ApiClient } from './api-client.js';
+import { ApiError, toApiErrorCode, type ApiClient } from './api-client.js';
 import { describeAnswerMode, exampleQuestions } from './chat-welcome.js';
 import { describeFailure } from './errors.js';
-import { MAX_QUESTION_CHARS, composeQuestion } from './commands/ask-selection.js';
+import { composeQuestion } from './commands/ask-selection.js';
+import { MAX_QUERY_CHARS } from '../shared/limits.js';
 import { openSource } from './source-opener.js';
 import { insertIntoEditor } from './insert-code.js';
 
@@ -276,12 +277,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const question = context
       ? composeQuestion(shown, context.code, `\`${context.file}\` lines ${context.start_line}-${context.end_line}`, context.language)
       : shown;
-    if (question.length > MAX_QUESTION_CHARS) {
+    if (question.length > MAX_QUERY_CHARS) {
       this.post({
         type: 'streamError',
         turnId,
         code: 'question_too_long',
-        message: `The question is ${question.length} characters; the server accepts at most ${MAX_QUESTION_CHARS}. Shorten it or select less code.`,
+        message: `The question is ${question.length} characters; the server accepts at most ${MAX_QUERY_CHARS}. Shorten it or select less code.`,
         actions: [],
         partial: null,
       });
@@ -329,7 +330,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.post({ type: 'streamDone', turnId, response: ev.data });
         return;
       case 'error': {
-        const failure = describeFailure(new ApiError(502, ev.data.code, ev.data.message), { serverUrl: this.deps.client.serverUrl, doing: 'answering' });
+        const failure = describeFailure(new ApiError(502, toApiErrorCode(ev.data.code), ev.data.message), { serverUrl: this.deps.client.serverUrl, doing: 'answering' });
         this.deps.log.warn(`answer stream error ${ev.data.code}: ${ev.data.message}`);
         this.post({ type: 'streamError', turnId, code: ev.data.code, message: failure.message, actions: failure.actions, partial: ev.data.partial });
       }

@@ -3,7 +3,7 @@
  * key, or extractive quotes and why) and three questions drawn from the
  * library's own taxonomy, so a newcomer sees what the library knows.
  */
-import type { HealthResponse, TaxonomyResponse, TaxonomyTreeNode } from '../shared/api.js';
+import type { HealthResponse, TaxonomyResponse, TaxonomyTreeNode } from '../shared/api-types.js';
 import type { AnswerModeInfo } from '../shared/webview-protocol.js';
 
 const EXAMPLE_COUNT = 3;

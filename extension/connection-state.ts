@@ -8,8 +8,9 @@
  * only), so a 200 from /health alone never means "connected": an /api answer must
  * show that the token is accepted too.
  */
-import type { HealthResponse, StatsResponse } from '../shared/api.js';
-import type { ApiClient, ApiError, RequestOutcome } from './api-client.js';
+import type { HealthResponse, StatsResponse } from '../shared/api-types.js';
+import type { ApiClient, RequestOutcome } from './api-client.js';
+import { isClaudeFailure, tokenReason } from './errors.js';
 
 export type ConnectionKind = 'checking' | 'connected' | 'indexing' | 'needsToken' | 'unreachable' | 'serverError';
 
@@ -42,15 +43,6 @@ export interface Disposable {
   dispose(): void;
 }
 
-function mentionsAnthropic(err: ApiError): boolean {
-  return /anthropic/i.test(err.code) || /anthropic/i.test(err.message);
-}
-
-/** The server's own hint names the command; the status bar and the button already do. */
-export function tokenReason(message: string): string {
-  return message.replace(/[:;,]?\s*(then )?set a token with "AI Library: Set Server Token".*$/i, '').trim() || 'it needs a server token';
-}
-
 /** Facts from outcomes and checks, and the state they add up to; `onDidChange` fires when the snapshot changes. */
 export class ConnectionState {
   private transport: Transport | null = null;
@@ -81,25 +73,24 @@ export class ConnectionState {
 
   /** Called by ApiClient for every request that got an answer or failed to. */
   observe(outcome: RequestOutcome): void {
-    const isApi = outcome.path.startsWith('/api/');
     if (outcome.ok) {
       this.transport = { ok: true };
-      if (isApi) this.auth = 'ok';
+      if (outcome.authenticated) this.auth = 'ok';
       return this.update();
     }
     const err = outcome.error;
     if (err.code === 'aborted') return;
     if (err.code === 'unreachable' || err.code === 'timeout' || err.code === 'bad_server_url') {
       this.transport = { ok: false, kind: 'unreachable', reason: err.message };
-    } else if ((err.status === 401 || err.status === 403) && !mentionsAnthropic(err)) {
+    } else if ((err.status === 401 || err.status === 403) && !isClaudeFailure(err.code)) {
       this.transport = { ok: true };
       this.auth = { refused: tokenReason(err.message) };
-    } else if ((err.status === 0 || err.status >= 500) && !mentionsAnthropic(err)) {
+    } else if ((err.status === 0 || err.status >= 500) && !isClaudeFailure(err.code)) {
       this.transport = { ok: false, kind: 'serverError', reason: err.message };
     } else {
       // Any other answer (400, 404, 413, 429, Claude refusing the developer's key) proves the server is up and let us in.
       this.transport = { ok: true };
-      if (isApi) this.auth = 'ok';
+      if (outcome.authenticated) this.auth = 'ok';
     }
     this.update();
   }

@@ -6,9 +6,6 @@
 /** The server's default library.uploads_dir; the API does not expose it. */
 export const UPLOADS_DIR = 'contributed';
 
-/** The server's default library.max_file_bytes: refusing locally saves an upload that would be skipped. */
-export const MAX_UPLOAD_BYTES = 1024 * 1024;
-
 /** Workspace names the server accepts: 1-64 letters, digits, dot, dash or underscore. */
 export const WORKSPACE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { DocumentSummary, TaxonomyTreeNode } from '../shared/api.js';
+import type { DocumentSummary, TaxonomyTreeNode } from '../shared/api-types.js';
 import { ApiError, type ApiClient } from './api-client.js';
 import type { ConnectionKind, ConnectionState } from './connection-state.js';
 import { describeFailure } from './errors.js';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { HealthResponse, StatsResponse } from '../shared/api.js';
+import type { HealthResponse, StatsResponse } from '../shared/api-types.js';
 import type { ApiClient } from './api-client.js';
 import type { ConnectionSnapshot, ConnectionState } from './connection-state.js';
 import { describeFailure, sentence } from './errors.js';

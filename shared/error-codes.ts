@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'payload_too_large',
   'not_found',
+  // No such route: the server is older or another service (a client of a matching version never gets it).
+  'no_route',
   'not_indexed',
   'unsupported_type',
   'not_indexable',

@@ -49,3 +49,14 @@ export function looksBinary(bytes: Uint8Array): boolean {
 export function oversizeReason(size: number, maxBytes: number): string | null {
   return size > maxBytes ? `too large: ${size} bytes, the limit is ${maxBytes} (library.max_file_bytes)` : null;
 }
+
+/**
+ * Characters no library path may hold: a lone surrogate cannot be written as
+ * UTF-8 (the file would land under another name), and control or bidi-override
+ * characters make a path read differently from what it is. Null when clean.
+ */
+export function unsafePathCharacters(p: string): string | null {
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(p)) return 'must be valid Unicode text (it holds a lone surrogate)';
+  if (/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/.test(p)) return 'must not contain control or bidirectional-override characters';
+  return null;
+}

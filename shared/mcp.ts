@@ -12,7 +12,7 @@ import {
   SearchRequestSchema,
   SimilarRequestSchema,
   UploadRequestSchema,
-} from './api.js';
+} from './api-schemas.js';
 
 export const MCP_ENDPOINT = '/mcp';
 /** The server's name in MCP clients' lists (VS Code, Claude Code `claude mcp add … ai-library`). */

@@ -3,7 +3,7 @@
  * import these unions, so a renamed field breaks the build instead of the chat.
  * The host owns every server call; the webview only renders and asks.
  */
-import type { AnswerMode, AnswerSource, AskResponse, Conversation, ConversationSummary } from './api.js';
+import type { AnswerMode, AnswerSource, AskResponse, Conversation, ConversationSummary } from './api-types.js';
 import { isRecord } from './guards.js';
 
 /** What a failure offers to do about it; the webview shows each as a button. */

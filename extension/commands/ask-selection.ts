@@ -1,10 +1,9 @@
 import * as vscode from 'vscode';
+import { MAX_QUERY_CHARS } from '../../shared/limits.js';
 import type { SelectionContext } from '../../shared/webview-protocol.js';
 
 export const ASK_SELECTION = 'aiLibrary.askSelection';
 
-/** AskRequest.question limit on the server. */
-export const MAX_QUESTION_CHARS = 4000;
 const DEFAULT_QUESTION = 'What does this code do, and what does the library say about it?';
 
 /** A fence longer than any backtick run inside, so the code cannot close it early. */
@@ -18,7 +17,7 @@ export function composeQuestion(question: string, code: string, where: string, l
   const head = `${question.trim()}\n\nFrom ${where}:\n\n`;
   const fence = fenceFor(code);
   const frame = `${fence}${language}\n\n${fence}`.length + head.length;
-  const room = MAX_QUESTION_CHARS - frame - 40;
+  const room = MAX_QUERY_CHARS - frame - 40;
   const body = code.length <= room ? code : `${code.slice(0, Math.max(0, room))}\n… (selection cut to fit)`;
   return `${head}${fence}${language}\n${body}\n${fence}`;
 }

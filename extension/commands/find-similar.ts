@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { SearchResult, SimilarRequest } from '../../shared/api.js';
+import type { SearchResult, SimilarRequest } from '../../shared/api-types.js';
 import { ApiError, type ApiClient } from '../api-client.js';
 import { libraryPathOf } from '../library-paths.js';
 import { LIBRARY_SCHEME, libraryPathOfUri } from '../library-document-provider.js';

@@ -1,10 +1,10 @@
 import ignore, { type Ignore } from 'ignore';
 import * as vscode from 'vscode';
-import type { IndexFileResult, IndexStatus } from '../../shared/api.js';
+import type { IndexFileResult, IndexStatus } from '../../shared/api-types.js';
 import { ALWAYS_IGNORED, looksBinary, oversizeReason, secretContentReason, secretNameReason } from '../../shared/file-rules.js';
 import { ApiError, type ApiClient } from '../api-client.js';
 import { describeFailure, sentence } from '../errors.js';
-import { MAX_UPLOAD_BYTES } from '../library-paths.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../shared/limits.js';
 import { workspaceNameOf } from '../settings.js';
 import { findLocalFile } from '../source-opener.js';
 
@@ -153,14 +153,14 @@ async function readForUpload(p: Planned): Promise<{ content: string } | { refusa
     content = open.getText();
   } else {
     const stat = await vscode.workspace.fs.stat(p.uri);
-    const tooBig = oversizeReason(stat.size, MAX_UPLOAD_BYTES);
+    const tooBig = oversizeReason(stat.size, DEFAULT_MAX_FILE_BYTES);
     if (tooBig) return { refusal: tooBig };
     const bytes = await vscode.workspace.fs.readFile(p.uri);
     if (looksBinary(bytes)) return { refusal: 'binary file (a NUL byte in the first 8 KiB); only text can be indexed' };
     content = new TextDecoder('utf-8').decode(bytes);
   }
   const size = new TextEncoder().encode(content).length;
-  const tooBig = oversizeReason(size, MAX_UPLOAD_BYTES);
+  const tooBig = oversizeReason(size, DEFAULT_MAX_FILE_BYTES);
   if (tooBig) return { refusal: tooBig };
   const byContent = secretContentReason(content);
   if (byContent) return { refusal: `${byContent}; remove the secret before indexing` };

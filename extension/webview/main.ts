@@ -3,7 +3,7 @@
  * makes every server call. DOM is built with textContent except for answer
  * markdown, which goes through the sanitizing renderer.
  */
-import type { ConversationSummary } from '../../shared/api.js';
+import type { ConversationSummary } from '../../shared/api-types.js';
 import {
   FAILURE_ACTION_LABELS,
   SLASH_COMMANDS,

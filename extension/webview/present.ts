@@ -4,7 +4,7 @@
  * answer at all, the confidence word, and the extractive note split off the
  * answer so it is said once. Pure, so the rules are unit-tested without a DOM.
  */
-import type { AnswerMode, AnswerSource, Citation } from '../../shared/api.js';
+import type { AnswerMode, AnswerSource, Citation } from '../../shared/api-types.js';
 
 export type Level = 'high' | 'medium' | 'low';
 

@@ -22,7 +22,7 @@ import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
 import MarkdownIt from 'markdown-it';
-import type { AnswerSource } from '../../shared/api.js';
+import type { AnswerSource } from '../../shared/api-types.js';
 
 // A handful of common languages keeps the webview bundle small; others render as plain escaped text.
 const LANGUAGES = { bash, css, diff, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };

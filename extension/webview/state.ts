@@ -3,7 +3,7 @@
  * unit-tested without a webview. The whole state is what `vscode.setState`
  * persists, so a reloaded webview comes back as it was.
  */
-import type { AnswerMode, AnswerSource, AskResponse, Citation, Conversation, ConversationSummary } from '../../shared/api.js';
+import type { AnswerMode, AnswerSource, AskResponse, Citation, Conversation, ConversationSummary } from '../../shared/api-types.js';
 import { isRecord } from '../../shared/guards.js';
 import {
   STOPPED_CODE,

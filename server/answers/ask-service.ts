@@ -1,4 +1,4 @@
-import type { AnswerMode, AskRequest, AskResponse, AskStreamEvent, Citation, ConversationTurn, Usage } from '../../shared/api.js';
+import type { AnswerMode, AskRequest, AskResponse, AskStreamEvent, Citation, ConversationTurn, Usage } from '../../shared/api-types.js';
 import type { ErrorCode } from '../../shared/error-codes.js';
 import type { Config } from '../config/settings.js';
 import { DomainError } from '../errors/domain-error.js';

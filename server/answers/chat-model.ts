@@ -1,4 +1,4 @@
-import type { Usage } from '../../shared/api.js';
+import type { Usage } from '../../shared/api-types.js';
 
 /**
  * A retrieved chunk as the model sees it. Paragraphs are separate citable units,

@@ -1,4 +1,4 @@
-import type { Citation } from '../../shared/api.js';
+import type { Citation } from '../../shared/api-types.js';
 import type { ContextBlock, NativeCitation } from './chat-model.js';
 import { snippet, sourceId, type RetrievedSource } from './context.js';
 

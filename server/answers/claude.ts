@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { Usage } from '../../shared/api.js';
+import type { Usage } from '../../shared/api-types.js';
 import type { Config, Env } from '../config/settings.js';
 import { ChatModelError, type ChatEvent, type ChatModel, type ChatRequest, type ChatResult, type ContextBlock } from './chat-model.js';
 

@@ -1,4 +1,4 @@
-import type { AnswerSource, ContentType, SearchResult } from '../../shared/api.js';
+import type { AnswerSource, ContentType, SearchResult } from '../../shared/api-types.js';
 import { tokenize } from '../text/tokenize.js';
 import { queryTerms } from '../text/query-terms.js';
 import type { ContextBlock } from './chat-model.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api.js';
+import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api-types.js';
 import { isRecord } from '../../shared/guards.js';
 import { DomainError } from '../errors/domain-error.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/private-files.js';

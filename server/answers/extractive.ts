@@ -1,4 +1,4 @@
-import type { Citation } from '../../shared/api.js';
+import type { Citation } from '../../shared/api-types.js';
 import type { RetrievedSource } from './context.js';
 import { has, lemma, lemmas, topicTerms } from './terms.js';
 

@@ -1,4 +1,4 @@
-import type { ConversationTurn, SearchResult } from '../../shared/api.js';
+import type { ConversationTurn, SearchResult } from '../../shared/api-types.js';
 import { reciprocalRankFusion } from '../retrieval/rrf.js';
 import type { ChatModel, ChatResult, ChatTurn } from './chat-model.js';
 import { has, lemma, lemmas, topicWords } from './terms.js';

@@ -1,4 +1,4 @@
-import type { IndexResponse, UploadRequest } from '../../shared/api.js';
+import type { IndexResponse, UploadRequest } from '../../shared/api-types.js';
 import type { Developer } from '../http/app-env.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { LibraryIndexer } from '../indexing/indexer.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import type { IndexFileResult, IndexResponse } from '../../shared/api.js';
+import type { IndexFileResult, IndexResponse } from '../../shared/api-types.js';
 import { summarize } from '../indexing/index-events.js';
 import { isFinished, type JobRequest } from '../jobs/job-runner.js';
 import type { Services } from '../services.js';

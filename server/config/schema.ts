@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_FILE_BYTES, MAX_QUERY_CHARS } from '../../shared/limits.js';
 
 const positiveInt = z.coerce.number().int().positive();
 /** Empty strings come from `${VAR:-}` with VAR unset; they mean "not set". */
@@ -26,7 +27,7 @@ export const SettingsSchema = z
           .regex(/^[A-Za-z0-9._-]+$/, 'must be a single folder name')
           .default('contributed'),
         ignore_file: z.string().default('.libraryignore'),
-        max_file_bytes: positiveInt.default(1024 * 1024),
+        max_file_bytes: positiveInt.default(DEFAULT_MAX_FILE_BYTES),
       })
       .strict(),
     sessions: z
@@ -140,7 +141,7 @@ export const SettingsSchema = z
         asks_per_minute: z.coerce.number().int().min(0).default(60),
         index_per_minute: z.coerce.number().int().min(0).default(120),
         // The shared request schemas cap queries at 4000; this may only tighten it.
-        max_query_chars: positiveInt.max(4000, 'must be at most 4000 (the API schema caps queries there)').default(4000),
+        max_query_chars: positiveInt.max(MAX_QUERY_CHARS, `must be at most ${MAX_QUERY_CHARS} (the API schema caps queries there)`).default(MAX_QUERY_CHARS),
       })
       .strict()
       .default({}),

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import type { ErrorBody } from '../../shared/api.js';
+import type { ErrorBody } from '../../shared/api-types.js';
 import type { ErrorCode } from '../../shared/error-codes.js';
 import { ConfigError } from '../config/settings.js';
 import { EmbedderRequestError, EmbedderResponseError, EmbedderTimeoutError, isEmbedderOutage } from '../embedders/resilience.js';
@@ -24,6 +24,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   payload_too_large: 413,
   not_found: 404,
+  no_route: 404,
   not_indexed: 422,
   unsupported_type: 415,
   not_indexable: 422,

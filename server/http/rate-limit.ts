@@ -17,14 +17,6 @@ const BUDGETS: Record<Budget, { setting: keyof Limits; what: string }> = {
 /** More developers than any team has; bounds memory if names ever come from somewhere unexpected. */
 const MAX_BUCKETS = 10_000;
 
-/** Questions and library writes cost embedding (and Claude) calls; everything else is cheap reads. */
-export function budgetFor(method: string, path: string): Budget {
-  const p = path.replace(/\/+$/, '');
-  if (method === 'POST' && p === '/api/query/ask') return 'ask';
-  if ((method === 'POST' && p === '/api/library/index') || (method === 'DELETE' && p === '/api/library/documents')) return 'index';
-  return 'request';
-}
-
 interface Bucket {
   tokens: number;
   at: number;
@@ -86,7 +78,7 @@ export function takeOrThrow(limiter: RateLimiter, developer: string, budget: Bud
  * Runs after authentication: budgets are per developer name, whichever token,
  * machine or protocol (/api, /mcp) it comes from, so both share one limiter.
  */
-export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
+export function rateLimit(limiter: RateLimiter, budgetFor: (method: string, path: string) => Budget): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const budget = budgetFor(c.req.method, c.req.path);
     const decision = limiter.take(c.get('developer').name, budget);
@@ -98,7 +90,7 @@ export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The schemas cap queries at 4000 characters; `limits.max_query_chars` may set a lower bound per server. */
+/** The schemas cap queries at MAX_QUERY_CHARS (shared/limits.ts); `limits.max_query_chars` may set a lower bound per server. */
 export function checkQueryLength(text: string, field: string, limits: Limits): void {
   if (text.length > limits.max_query_chars) {
     throw new DomainError(

@@ -1,4 +1,4 @@
-import type { ContentType } from '../../shared/api.js';
+import type { ContentType } from '../../shared/api-types.js';
 
 export interface FileKind {
   content_type: ContentType;

@@ -1,4 +1,4 @@
-import type { IndexFileResult, IndexProgress, IndexSummary } from '../../shared/api.js';
+import type { IndexFileResult, IndexProgress, IndexSummary } from '../../shared/api-types.js';
 
 /**
  * What the indexer reports, as one stream (docs/architecture.md, "Path of an

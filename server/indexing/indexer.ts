@@ -3,7 +3,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { glob } from 'tinyglobby';
-import type { ChunkPayload, IndexFileResult, IndexResponse } from '../../shared/api.js';
+import type { ChunkPayload, IndexFileResult, IndexResponse } from '../../shared/api-types.js';
 import type { Config } from '../config/settings.js';
 import { embedInBatches, type Embedder } from '../embedders/embedder.js';
 import { diskFullCause } from '../reliability/disk-space.js';

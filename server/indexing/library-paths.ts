@@ -1,7 +1,7 @@
 import { constants as fsConstants, realpathSync } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { unsafePathCharacters } from '../../shared/api.js';
+import { unsafePathCharacters } from '../../shared/file-rules.js';
 
 /** A path that points outside the library or is malformed; the API answers 400. */
 export class LibraryPathError extends Error {

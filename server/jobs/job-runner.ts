@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { IndexJob, IndexJobKind, IndexJobOverview, IndexResponse, JobState } from '../../shared/api.js';
+import type { IndexJob, IndexJobKind, IndexJobOverview, IndexResponse, JobState } from '../../shared/api-types.js';
 import { DomainError } from '../errors/domain-error.js';
 import { summarize, type IndexEvent, type IndexEventSource } from '../indexing/index-events.js';
 import { IndexCancelledError, type IndexOptions } from '../indexing/indexer.js';

@@ -2,7 +2,7 @@ import { openSqliteFile } from '../storage/sqlite-file.js';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { INDEX_STATUSES, JOB_STATES, type IndexFileResult, type IndexJob, type IndexJobOverview } from '../../shared/api.js';
+import { INDEX_STATUSES, JOB_STATES, type IndexFileResult, type IndexJob, type IndexJobOverview } from '../../shared/api-types.js';
 
 export const JOBS_FILE = 'jobs.sqlite';
 

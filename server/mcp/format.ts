@@ -1,4 +1,4 @@
-import type { AnswerSource, AskResponse, DocumentResponse, IndexFileResult, SearchResponse, SearchResult, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api.js';
+import type { AnswerSource, AskResponse, DocumentResponse, IndexFileResult, SearchResponse, SearchResult, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api-types.js';
 
 /**
  * Tool results as text an agent reads and cites: every passage starts with

@@ -1,6 +1,6 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { Hono } from 'hono';
-import { ANTHROPIC_KEY_HEADER } from '../../shared/api.js';
+import { ANTHROPIC_KEY_HEADER } from '../../shared/api-types.js';
 import { MCP_ENDPOINT } from '../../shared/mcp.js';
 import type { AppEnv } from '../http/app-env.js';
 import type { RateLimiter } from '../http/rate-limit.js';

@@ -10,7 +10,7 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ContentType } from '../../shared/api.js';
+import type { ContentType } from '../../shared/api-types.js';
 import { LIBRARY_RESOURCE_SCHEME, MCP_SERVER_NAME } from '../../shared/mcp.js';
 import { toHttpError } from '../http/errors.js';
 import type { Logger } from '../logger.js';

@@ -1,6 +1,6 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { ZodType, ZodTypeDef } from 'zod';
-import type { AskResponse } from '../../shared/api.js';
+import type { AskResponse } from '../../shared/api-types.js';
 import {
   AskLibraryInputSchema,
   FindSimilarInputSchema,

@@ -19,8 +19,6 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-/** Scrapes and probes every few seconds would drown the log at info. */
-const QUIET_ROUTES = new Set(['/health', '/metrics']);
 
 export function requestIdFrom(header: string | undefined): string {
   const candidate = header?.trim();
@@ -54,6 +52,8 @@ export function routePattern(c: Context): string {
 export interface RequestObserverDeps {
   logger: Logger;
   metrics: Metrics;
+  /** Route patterns logged at debug when they succeed (probes and scrapes; the route table in app.ts names them). */
+  quietRoutes: readonly string[];
 }
 
 /**
@@ -63,7 +63,8 @@ export interface RequestObserverDeps {
  * and writes one structured log line and the HTTP metrics. Headers are never
  * logged: they carry server tokens and Anthropic keys.
  */
-export function observeRequests({ logger, metrics }: RequestObserverDeps): MiddlewareHandler<AppEnv> {
+export function observeRequests({ logger, metrics, quietRoutes }: RequestObserverDeps): MiddlewareHandler<AppEnv> {
+  const quiet = new Set(quietRoutes);
   return async (c, next) => {
     const started = performance.now();
     let failed = false;
@@ -84,7 +85,7 @@ export function observeRequests({ logger, metrics }: RequestObserverDeps): Middl
       if (!failed) c.header(REQUEST_ID_HEADER, requestId);
       // Set by the auth middleware; unset when it refused the request or the route is outside /api.
       const developer: Developer | undefined = c.get('developer');
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : QUIET_ROUTES.has(route) ? 'debug' : 'info';
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : quiet.has(route) ? 'debug' : 'info';
       logger[level](
         {
           request_id: requestId,

@@ -1,4 +1,4 @@
-import type { IndexingStatus } from '../../shared/api.js';
+import type { IndexingStatus } from '../../shared/api-types.js';
 import type { IndexEvent, IndexEventSource } from '../indexing/index-events.js';
 
 const IDLE: IndexingStatus = {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Usage } from '../../shared/api.js';
+import type { Usage } from '../../shared/api-types.js';
 import type { IndexEventSource } from '../indexing/index-events.js';
 
 /**

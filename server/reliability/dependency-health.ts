@@ -1,4 +1,4 @@
-import type { DependencyHealth } from '../../shared/api.js';
+import type { DependencyHealth } from '../../shared/api-types.js';
 import type { Embedder } from '../embedders/embedder.js';
 import type { VectorStore } from '../stores/vector-store.js';
 import { failureCount, type CircuitBreaker } from './circuit-breaker.js';

@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { DependencyHealth } from '../../shared/api.js';
+import type { DependencyHealth } from '../../shared/api-types.js';
 import { isRecord } from '../../shared/guards.js';
 
 /** errno codes (ENOSPC, EDQUOT) and SQLite result codes (SQLITE_FULL) that mean "no room to write". */

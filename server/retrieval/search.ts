@@ -1,4 +1,4 @@
-import type { SearchMode, SearchRequest, SearchResponse, SearchResult, SimilarRequest } from '../../shared/api.js';
+import type { SearchMode, SearchRequest, SearchResponse, SearchResult, SimilarRequest } from '../../shared/api-types.js';
 import type { Embedder } from '../embedders/embedder.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { FusionWeights, ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { DomainError } from '../errors/domain-error.js';
+import type { AppEnv } from '../http/app-env.js';
 import type { Services } from '../services.js';
 import { SnapshotError, SnapshotNotFoundError, createSnapshots, type Snapshots } from '../snapshots.js';
 
@@ -19,18 +20,17 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
  * under a running server is unsafe for the embedded store, so it stays a CLI
  * step (`npm run snapshot -- recover`).
  */
-export function adminRoutes(services: Services): Hono {
-  const app = new Hono();
+export function adminRoutes(services: Services) {
   const snapshots = (): Snapshots => createSnapshots(services.config, services.store);
-  app.post('/snapshots', async (c) => c.json(await guarded(() => snapshots().create()), 201));
-  app.get('/snapshots', async (c) => c.json({ snapshots: await guarded(() => snapshots().list()) }));
-  app.get('/snapshots/:name', async (c) => {
-    const name = c.req.param('name');
-    const { stream, size } = await guarded(() => snapshots().open(name));
-    c.header('content-type', 'application/octet-stream');
-    c.header('content-disposition', `attachment; filename="${name}"`);
-    if (size !== null) c.header('content-length', String(size));
-    return c.body(stream);
-  });
-  return app;
+  return new Hono<AppEnv>()
+    .post('/snapshots', async (c) => c.json(await guarded(() => snapshots().create()), 201))
+    .get('/snapshots', async (c) => c.json({ snapshots: await guarded(() => snapshots().list()) }))
+    .get('/snapshots/:name', async (c) => {
+      const name = c.req.param('name');
+      const { stream, size } = await guarded(() => snapshots().open(name));
+      c.header('content-type', 'application/octet-stream');
+      c.header('content-disposition', `attachment; filename="${name}"`);
+      if (size !== null) c.header('content-length', String(size));
+      return c.body(stream);
+    });
 }

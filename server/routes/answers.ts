@@ -1,10 +1,11 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { ANTHROPIC_KEY_HEADER, AskRequestSchema, type AskStreamEvent } from '../../shared/api.js';
+import { AskRequestSchema } from '../../shared/api-schemas.js';
+import { ANTHROPIC_KEY_HEADER, type AskStreamEvent, type ConversationDeleted, type ConversationList } from '../../shared/api-types.js';
 import { AnswerError, toAnswerError, type AskContext } from '../answers/ask-service.js';
 import { ConversationNotFoundError } from '../answers/conversations.js';
 import type { AppEnv } from '../http/app-env.js';
-import { readBody } from '../http/body.js';
+import { requireJson, validJson } from '../http/body.js';
 import { errorBody, STATUS_BY_CODE, toHttpError } from '../http/errors.js';
 import { checkQueryLength } from '../http/rate-limit.js';
 import type { Logger } from '../logger.js';
@@ -37,15 +38,13 @@ function streamFailure(e: unknown, services: Services): AnswerError {
 }
 
 /**
- * POST /api/query/ask (JSON, or SSE with `Accept: text/event-stream`) and the
- * conversation endpoints. The developer's key header is read here and handed
- * on; headers are never logged.
+ * POST /api/query/ask (JSON, or SSE with `Accept: text/event-stream`), mounted
+ * at /api/query. The developer's key header is read here and handed on;
+ * headers are never logged.
  */
-export function answerRoutes(services: Services, logger?: Logger): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-
-  app.post('/api/query/ask', async (c) => {
-    const req = await readBody(c, AskRequestSchema);
+export function answerRoutes(services: Services, logger?: Logger) {
+  return new Hono<AppEnv>().post('/ask', requireJson, validJson(AskRequestSchema), async (c) => {
+    const req = c.req.valid('json');
     checkQueryLength(req.question, 'question', services.config.settings.limits);
     const controller = new AbortController();
     // A client that hangs up should stop Claude too (node-server aborts only on premature close).
@@ -93,22 +92,28 @@ export function answerRoutes(services: Services, logger?: Logger): Hono<AppEnv> 
       }
     });
   });
+}
 
-  // Conversations are per developer: another developer's id answers 404, as if it did not exist.
-  app.get('/api/conversations', async (c) => c.json({ conversations: await services.conversations.list(c.get('developer').name) }));
-
-  app.get('/api/conversations/:id', async (c) => {
-    const id = c.req.param('id');
-    const conversation = await services.conversations.get(id, c.get('developer').name);
-    if (!conversation) throw new ConversationNotFoundError(id);
-    return c.json(conversation);
-  });
-
-  app.delete('/api/conversations/:id', async (c) => {
-    const id = c.req.param('id');
-    if (!(await services.conversations.delete(id, c.get('developer').name))) throw new ConversationNotFoundError(id);
-    return c.json({ deleted: id });
-  });
-
-  return app;
+/**
+ * The conversation endpoints, mounted at /api/conversations. Conversations are
+ * per developer: another developer's id answers 404, as if it did not exist.
+ */
+export function conversationRoutes(services: Services) {
+  return new Hono<AppEnv>()
+    .get('/', async (c) => {
+      const body: ConversationList = { conversations: await services.conversations.list(c.get('developer').name) };
+      return c.json(body);
+    })
+    .get('/:id', async (c) => {
+      const id = c.req.param('id');
+      const conversation = await services.conversations.get(id, c.get('developer').name);
+      if (!conversation) throw new ConversationNotFoundError(id);
+      return c.json(conversation);
+    })
+    .delete('/:id', async (c) => {
+      const id = c.req.param('id');
+      if (!(await services.conversations.delete(id, c.get('developer').name))) throw new ConversationNotFoundError(id);
+      const body: ConversationDeleted = { deleted: id };
+      return c.json(body);
+    });
 }

@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
-import type { HealthResponse, PublicHealthResponse } from '../../shared/api.js';
+import type { HealthResponse, PublicHealthResponse } from '../../shared/api-types.js';
 import { resolveCredential } from '../answers/claude.js';
 import { requestDeveloper } from '../auth/middleware.js';
 import type { AppEnv } from '../http/app-env.js';
 import { DependencyProbes } from '../reliability/dependency-health.js';
 import type { Services } from '../services.js';
 
-export function healthRoutes(services: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function healthRoutes(services: Services) {
   const { config } = services;
   const probes = new DependencyProbes({
     store: services.store,
@@ -17,7 +16,7 @@ export function healthRoutes(services: Services): Hono<AppEnv> {
     cacheMs: config.settings.reliability.health_cache_ms,
     timeoutMs: config.settings.reliability.health_timeout_ms,
   });
-  app.get('/health', async (c) => {
+  return new Hono<AppEnv>().get('/health', async (c) => {
     const [probed, disk] = await Promise.all([probes.check(), services.disk.check()]);
     const dependencies = { ...probed, disk };
     const indexing = services.indexing.snapshot;
@@ -40,5 +39,4 @@ export function healthRoutes(services: Services): Hono<AppEnv> {
     };
     return c.json(body, canSearch ? 200 : 503);
   });
-  return app;
 }

@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
-import type { IndexJobList } from '../../shared/api.js';
+import { z } from 'zod';
+import type { IndexJobList } from '../../shared/api-types.js';
 import { mayModify } from '../auth/roles.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
+import { validQuery } from '../http/body.js';
 import type { Services } from '../services.js';
 
 const DEFAULT_LIST = 20;
@@ -12,34 +14,34 @@ function jobNotFound(id: string): DomainError {
   return new DomainError('not_found', `no index job ${id}; GET /api/library/jobs lists recent ones (finished jobs are kept, the oldest dropped)`);
 }
 
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return DEFAULT_LIST;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIST) throw new DomainError('invalid_request', `limit: must be a whole number from 1 to ${MAX_LIST}`);
-  return n;
-}
+const LIMIT_RULE = `must be a whole number from 1 to ${MAX_LIST}`;
+
+/** `?limit=`: an empty value is the default, like an absent one. */
+const JobListQuerySchema = z.object({
+  limit: z.preprocess(
+    (raw) => (raw === undefined || raw === '' ? DEFAULT_LIST : raw),
+    z.coerce.number({ invalid_type_error: LIMIT_RULE }).int(LIMIT_RULE).min(1, LIMIT_RULE).max(MAX_LIST, LIMIT_RULE),
+  ),
+});
 
 /**
  * Index jobs, mounted at /api/library: GET /jobs (recent, newest first),
  * GET /jobs/:id (with per-file results), DELETE /jobs/:id (cancel). Jobs are
  * started by POST /api/library/index with "async": true.
  */
-export function jobRoutes(services: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-
-  app.get('/jobs', (c) => {
-    const body: IndexJobList = { jobs: services.jobs.list(parseLimit(c.req.query('limit'))) };
+export function jobRoutes(services: Services) {
+  return new Hono<AppEnv>()
+  .get('/jobs', validQuery(JobListQuerySchema), (c) => {
+    const body: IndexJobList = { jobs: services.jobs.list(c.req.valid('query').limit) };
     return c.json(body);
-  });
-
-  app.get('/jobs/:id', (c) => {
+  })
+  .get('/jobs/:id', (c) => {
     const id = c.req.param('id');
     const job = services.jobs.get(id);
     if (!job) throw jobNotFound(id);
     return c.json(job);
-  });
-
-  app.delete('/jobs/:id', (c) => {
+  })
+  .delete('/jobs/:id', (c) => {
     const id = c.req.param('id');
     const job = services.jobs.get(id);
     if (!job) throw jobNotFound(id);
@@ -70,6 +72,4 @@ export function jobRoutes(services: Services): Hono<AppEnv> {
       }
     }
   });
-
-  return app;
 }

@@ -1,10 +1,10 @@
 import { Hono, type Context } from 'hono';
-import { IndexRequestSchema, type IndexJob, type IndexJobAccepted, type IndexRequest, type StatsResponse } from '../../shared/api.js';
+import { IndexRequestSchema } from '../../shared/api-schemas.js';
+import type { IndexJob, IndexJobAccepted, StatsResponse } from '../../shared/api-types.js';
 import { requireAdmin } from '../auth/roles.js';
 import { uploadAs } from '../auth/upload-rules.js';
-import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { parseWith, readJson } from '../http/body.js';
+import { requireJson, validJson } from '../http/body.js';
 import { normalizeRelativePath } from '../indexing/library-paths.js';
 import type { JobRequest } from '../jobs/job-runner.js';
 import type { FileRecord } from '../stores/vector-store.js';
@@ -29,22 +29,22 @@ function jobAccepted(c: Context<AppEnv>, submitted: { job: IndexJob; existing: b
   return c.json(body, 202);
 }
 
-/** A union's own error says little; pick the variant by its key so the message names the field. */
-function parseIndexRequest(body: unknown): IndexRequest {
+/** A union's own error says little; when no variant's key is there, say which shapes exist. */
+function describeIndexBody(body: unknown): string | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new DomainError('invalid_request', 'body: must be a JSON object: {"all": true}, {"path": "..."} or {"file_path": "...", "content": "..."}');
+    return 'body: must be a JSON object: {"all": true}, {"path": "..."} or {"file_path": "...", "content": "..."}';
   }
   if (!('all' in body) && !('path' in body) && !('file_path' in body)) {
-    throw new DomainError('invalid_request', 'body: give one of {"all": true}, {"path": "..."} or {"file_path": "...", "content": "..."}');
+    return 'body: give one of {"all": true}, {"path": "..."} or {"file_path": "...", "content": "..."}';
   }
-  return parseWith(IndexRequestSchema, body);
+  return null;
 }
 
-export function libraryRoutes(services: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function libraryRoutes(services: Services) {
   const { library } = services.config.settings;
-  app.post('/index', async (c) => {
-    const req = parseIndexRequest(await readJson(c));
+  return new Hono<AppEnv>()
+  .post('/index', requireJson, validJson(IndexRequestSchema, describeIndexBody), async (c) => {
+    const req = c.req.valid('json');
     // Now, not when a queued job gets to it: a paused paid embedder answers 503 to every index request.
     services.indexer.checkBudget();
     const { indexer } = services;
@@ -62,8 +62,8 @@ export function libraryRoutes(services: Services): Hono<AppEnv> {
       return req.async ? jobAccepted(c, await services.jobs.submit(job)) : c.json(await services.jobs.run(job));
     }
     return c.json(await uploadAs({ indexer, maxFileBytes: library.max_file_bytes }, developer, req));
-  });
-  app.get('/stats', async (c) => {
+  })
+  .get('/stats', async (c) => {
     const [stats, files] = await Promise.all([services.store.stats(), services.store.listFiles()]);
     const body: StatsResponse = {
       ...stats,
@@ -73,5 +73,4 @@ export function libraryRoutes(services: Services): Hono<AppEnv> {
     };
     return c.json(body);
   });
-  return app;
 }

@@ -9,11 +9,9 @@ import type { Services } from '../services.js';
  * provider state, so firewall it to the Prometheus host (or bind the server to
  * loopback behind a proxy that does not forward /metrics).
  */
-export function metricsRoutes(services: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get('/metrics', async (c) => {
+export function metricsRoutes(services: Services) {
+  return new Hono<AppEnv>().get('/metrics', async (c) => {
     const body = await services.metrics.render();
     return c.body(body, 200, { 'content-type': services.metrics.contentType, 'cache-control': 'no-store' });
   });
-  return app;
 }

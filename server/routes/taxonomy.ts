@@ -1,32 +1,25 @@
 import { rm } from 'node:fs/promises';
 import { Hono } from 'hono';
+import { DocumentPathQuerySchema } from '../../shared/api-schemas.js';
+import type { DocumentDeleted } from '../../shared/api-types.js';
 import { mayModify } from '../auth/roles.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { AppEnv } from '../http/app-env.js';
+import { validQuery } from '../http/body.js';
 import { resolveInLibrary } from '../indexing/library-paths.js';
 import type { Services } from '../services.js';
-
-function requiredPath(requested: string | undefined): string {
-  if (requested === undefined || requested.trim() === '') {
-    throw new DomainError('invalid_request', 'path: is required, e.g. /api/library/documents?path=guides/searching.md');
-  }
-  return requested;
-}
 
 /**
  * GET /api/library/taxonomy (the Library tree), GET /api/library/documents?path=
  * (one document) and DELETE /api/library/documents?path= (its contributor or an admin).
  */
-export function taxonomyRoutes(services: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function taxonomyRoutes(services: Services) {
   const libraryRoot = services.config.paths.library;
-
-  app.get('/taxonomy', async (c) => c.json(await services.catalog.tree()));
-
-  app.get('/documents', async (c) => c.json(await services.catalog.document(requiredPath(c.req.query('path')))));
-
-  app.delete('/documents', async (c) => {
-    const { rel, abs } = resolveInLibrary(libraryRoot, requiredPath(c.req.query('path')));
+  return new Hono<AppEnv>()
+  .get('/taxonomy', async (c) => c.json(await services.catalog.tree()))
+  .get('/documents', validQuery(DocumentPathQuerySchema), async (c) => c.json(await services.catalog.document(c.req.valid('query').path)))
+  .delete('/documents', validQuery(DocumentPathQuerySchema), async (c) => {
+    const { rel, abs } = resolveInLibrary(libraryRoot, c.req.valid('query').path);
     const file = await services.store.getFile(rel);
     if (!file) {
       throw new DomainError('not_found', `path: "${rel}" is not indexed; check the path in GET /api/library/taxonomy`);
@@ -45,8 +38,7 @@ export function taxonomyRoutes(services: Services): Hono<AppEnv> {
     if (result?.status !== 'deleted') {
       throw new DomainError('delete_failed', `path: "${rel}" was removed from disk but its chunks could not be removed (${result?.reason ?? result?.status ?? 'no result'}); retry the DELETE`);
     }
-    return c.json({ deleted: rel, chunks: result.chunks });
+    const body: DocumentDeleted = { deleted: rel, chunks: result.chunks };
+    return c.json(body);
   });
-
-  return app;
 }

@@ -1,9 +1,17 @@
 import { Hono } from 'hono';
-import { DomainError } from '../errors/domain-error.js';
+import { z } from 'zod';
 import type { AppEnv } from '../http/app-env.js';
+import { validQuery } from '../http/body.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { isMonth } from '../usage/usage-meter.js';
+
+const UsageQuerySchema = z.object({
+  month: z
+    .string()
+    .refine(isMonth, (month) => ({ message: `"${month}" is not a month; use YYYY-MM, e.g. ${new Date().toISOString().slice(0, 7)}` }))
+    .optional(),
+});
 
 /**
  * GET /api/admin/usage?month=YYYY-MM: paid tokens and their cost per developer
@@ -14,13 +22,5 @@ import { isMonth } from '../usage/usage-meter.js';
 export function usageRoutes(services: Services, logger: Logger): Hono<AppEnv> {
   // Services exist before the app and its logger; budget warnings go to the server log from here on.
   services.usage.setLogger(logger);
-  const app = new Hono<AppEnv>();
-  app.get('/usage', (c) => {
-    const month = c.req.query('month');
-    if (month !== undefined && !isMonth(month)) {
-      throw new DomainError('invalid_request', `month: "${month}" is not a month; use YYYY-MM, e.g. ${new Date().toISOString().slice(0, 7)}`);
-    }
-    return c.json(services.usage.report(month));
-  });
-  return app;
+  return new Hono<AppEnv>().get('/usage', validQuery(UsageQuerySchema), (c) => c.json(services.usage.report(c.req.valid('query').month)));
 }

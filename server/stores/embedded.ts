@@ -25,7 +25,7 @@ import type Database from 'better-sqlite3';
 import { privateSqliteFile } from '../storage/private-files.js';
 import { openDatabase } from '../storage/sqlite-driver.js';
 import * as sqliteVec from 'sqlite-vec';
-import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
+import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters, type TaxonomyPath } from '../../shared/api-types.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import { DenseIndex } from './dense-index.js';
 import { loadSavedIndex, readSavedIndex, removeUnnamedIndexFiles, saveIndex } from './dense-index-file.js';

@@ -1,6 +1,6 @@
 import { QdrantClient, QdrantClientTimeoutError, type Schemas } from '@qdrant/js-client-rest';
 import { z } from 'zod';
-import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api.js';
+import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api-types.js';
 import { isRecord } from '../../shared/guards.js';
 import type { PROFILES } from '../config/schema.js';
 import { ConfigError, type Config } from '../config/settings.js';

@@ -1,4 +1,4 @@
-import type { ChunkPayload, SearchFilters, SearchMode, TaxonomyPath } from '../../shared/api.js';
+import type { ChunkPayload, SearchFilters, SearchMode, TaxonomyPath } from '../../shared/api-types.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 

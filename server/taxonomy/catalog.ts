@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { DocumentResponse, TaxonomyResponse } from '../../shared/api.js';
+import type { DocumentResponse, TaxonomyResponse } from '../../shared/api-types.js';
 import { DomainError } from '../errors/domain-error.js';
 import { readInLibrary, resolveInLibrary } from '../indexing/library-paths.js';
 import type { VectorStore } from '../stores/vector-store.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { TaxonomyPath } from '../../shared/api.js';
+import type { TaxonomyPath } from '../../shared/api-types.js';
 import type { Embedder } from '../embedders/embedder.js';
 import { cosine, meanVector } from '../retrieval/vector-math.js';
 import type { FileRecord, VectorStore } from '../stores/vector-store.js';

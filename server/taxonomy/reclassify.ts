@@ -1,4 +1,4 @@
-import type { TaxonomyPath } from '../../shared/api.js';
+import type { TaxonomyPath } from '../../shared/api-types.js';
 import { parseFrontMatter } from '../text/front-matter.js';
 import { readInLibrary } from '../indexing/library-paths.js';
 import type { FileRecord, VectorStore } from '../stores/vector-store.js';

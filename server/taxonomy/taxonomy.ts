@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { UNCATEGORIZED, type TaxonomyPath } from '../../shared/api.js';
+import { UNCATEGORIZED, type TaxonomyPath } from '../../shared/api-types.js';
 import { ConfigError } from '../config/settings.js';
 
 const idSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'ids are lowercase letters, digits and dashes');

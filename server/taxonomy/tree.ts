@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
-import { UNCATEGORIZED, type DocumentSummary, type TaxonomyResponse, type TaxonomyTreeNode } from '../../shared/api.js';
+import { UNCATEGORIZED, type DocumentSummary, type TaxonomyResponse, type TaxonomyTreeNode } from '../../shared/api-types.js';
 import { parseFrontMatter } from '../text/front-matter.js';
 import { openInLibrary } from '../indexing/library-paths.js';
 import type { FileRecord } from '../stores/vector-store.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Usage } from '../../shared/api.js';
+import type { Usage } from '../../shared/api-types.js';
 import type { Config } from '../config/settings.js';
 import { DomainError } from '../errors/domain-error.js';
 import { Pricing, type TokenUsage } from './pricing.js';

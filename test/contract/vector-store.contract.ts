@@ -5,7 +5,7 @@
  */
 import { v5 as uuidv5 } from 'uuid';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChunkPayload, ContentType, TaxonomyPath } from '../../shared/api.js';
+import type { ChunkPayload, ContentType, TaxonomyPath } from '../../shared/api-types.js';
 import type { EmbedderInfo } from '../../server/embedders/embedder.js';
 import { EmbedderMismatchError, type FileRecord, type StoredPoint, type VectorStore } from '../../server/stores/vector-store.js';
 

@@ -3,7 +3,7 @@
  * clicks. Called by extension.test.ts with a running E2EEnv (harness.ts).
  */
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import type { TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api.js';
+import type { TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api-types.js';
 import { WORKSPACE_NAME, commandTitle, e2eLog as log, screenshot, sleep, viewContainerTitle, type E2EEnv } from './harness.js';
 
 const WORKBENCH_TIMEOUT = 45_000;

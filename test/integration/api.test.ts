@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IndexResponse, SearchResponse, StatsResponse } from '../../shared/api.js';
+import type { IndexResponse, SearchResponse, StatsResponse } from '../../shared/api-types.js';
 import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DOCS: Record<string, string> = {
@@ -195,7 +195,9 @@ describe('HTTP API on the embedded default', () => {
       expect((await bad.json()).error.code).toBe('invalid_json');
       const missing = await fetch(`${server.url}/api/nope`);
       expect(missing.status).toBe(404);
-      expect((await missing.json()).error.message).toMatch(/no route GET \/api\/nope/);
+      const missingBody = await missing.json();
+      expect(missingBody.error.code).toBe('no_route');
+      expect(missingBody.error.message).toMatch(/no route GET \/api\/nope/);
     });
 
     it('413 for an oversize body', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AskResponse, AskStreamEvent, Conversation, ConversationSummary, ErrorBody } from '../../shared/api.js';
+import type { AskResponse, AskStreamEvent, Conversation, ConversationSummary, ErrorBody } from '../../shared/api-types.js';
 import type { Env } from '../../server/config/settings.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import { readReply, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AskResponse, DocumentSummary, IndexResponse, SearchResponse, StatsResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api.js';
+import type { AskResponse, DocumentSummary, IndexResponse, SearchResponse, StatsResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api-types.js';
 import { createApp } from '../../server/app.js';
 import { exposureRefusal, isLoopbackAddress, isLoopbackHost } from '../../server/auth/middleware.js';
 import { TokenStore } from '../../server/auth/token-store.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Conversation } from '../../shared/api.js';
+import type { Conversation } from '../../shared/api-types.js';
 import { archiveName } from '../../server/backup/archive.js';
 import { createBackup, pruneBackups } from '../../server/backup/backup.js';
 import { restoreBackup } from '../../server/backup/restore.js';

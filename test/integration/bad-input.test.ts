@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationSummary } from '../../shared/api.js';
+import type { ConversationSummary } from '../../shared/api-types.js';
 import { postJson, readReply, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 /**

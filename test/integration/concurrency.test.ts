@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IndexResponse, SearchResponse } from '../../shared/api.js';
+import type { IndexResponse, SearchResponse } from '../../shared/api-types.js';
 import { MistralFake } from '../fakes/mistral-fake.js';
 import { checkStoreIntegrity, md5 } from '../helpers/store-integrity.js';
 import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';

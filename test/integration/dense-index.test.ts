@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ContentType, SearchFilters } from '../../shared/api.js';
+import type { ContentType, SearchFilters } from '../../shared/api-types.js';
 import { readSavedIndex } from '../../server/stores/dense-index-file.js';
 import { EmbeddedStore } from '../../server/stores/embedded.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';

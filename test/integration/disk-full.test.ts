@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HealthResponse, SearchResponse } from '../../shared/api.js';
+import type { HealthResponse, SearchResponse } from '../../shared/api-types.js';
 import { REPO_ROOT, postJson, readReply, startServer, type RunningServer } from '../helpers/temp-env.js';
 
 /**

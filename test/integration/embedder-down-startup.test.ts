@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HealthResponse, SearchResponse } from '../../shared/api.js';
+import type { HealthResponse, SearchResponse } from '../../shared/api-types.js';
 import { MistralFake } from '../fakes/mistral-fake.js';
 import { bundleEntry } from '../helpers/bundle.js';
 import { REPO_ROOT, tempEnv, type TempEnv } from '../helpers/temp-env.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChunkPayload } from '../../shared/api.js';
+import type { ChunkPayload } from '../../shared/api-types.js';
 import { CachedEmbedder } from '../../server/embedders/cached.js';
 import { LocalEmbedder } from '../../server/embedders/local.js';
 import { MistralEmbedder } from '../../server/embedders/mistral.js';

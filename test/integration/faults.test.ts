@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AskResponse, AskStreamEvent, ErrorBody, HealthResponse, SearchResponse } from '../../shared/api.js';
+import type { AskResponse, AskStreamEvent, ErrorBody, HealthResponse, SearchResponse } from '../../shared/api-types.js';
 import type { Config } from '../../server/config/settings.js';
 import { toHttpError } from '../../server/http/errors.js';
 import { ProviderUnavailableError } from '../../server/reliability/circuit-breaker.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNCATEGORIZED } from '../../shared/api.js';
+import { UNCATEGORIZED } from '../../shared/api-types.js';
 import { filingCases } from '../../eval/filing.js';
 import type { Services } from '../../server/services.js';
 import { REPO_ROOT, servicesFor, tempEnv, type TempEnv } from '../helpers/temp-env.js';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AskResponse, HealthResponse } from '../../shared/api.js';
+import type { AskResponse, HealthResponse } from '../../shared/api-types.js';
 import { TokenStore } from '../../server/auth/token-store.js';
 import { bundleEntry } from '../helpers/bundle.js';
 import { REPO_ROOT, readReply, tempEnv, type TempEnv } from '../helpers/temp-env.js';

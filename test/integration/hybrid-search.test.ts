@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimilarRequestSchema } from '../../shared/api.js';
+import { SimilarRequestSchema } from '../../shared/api-schemas.js';
 import { LocalEmbedder } from '../../server/embedders/local.js';
 import { fusionWeights, LEXICAL_DENSE_WEIGHT } from '../../server/retrieval/fusion.js';
 import { SearchService } from '../../server/retrieval/search.js';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { HealthResponse, IndexingStatus, IndexJob, IndexJobAccepted, IndexJobList, IndexResponse, SearchResponse } from '../../shared/api.js';
+import type { HealthResponse, IndexingStatus, IndexJob, IndexJobAccepted, IndexJobList, IndexResponse, SearchResponse } from '../../shared/api-types.js';
 import { INTERRUPTED_BY_RESTART } from '../../server/jobs/job-runner.js';
 import { JobStore } from '../../server/jobs/job-store.js';
 import type { VectorStore } from '../../server/stores/vector-store.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DocumentSummary, SearchResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api.js';
+import type { DocumentSummary, SearchResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api-types.js';
 import { createBackup } from '../../server/backup/backup.js';
 import { readArchiveFile } from '../../server/backup/archive.js';
 import { MistralFake } from '../fakes/mistral-fake.js';

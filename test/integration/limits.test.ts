@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimiter, budgetFor, type Limits } from '../../server/http/rate-limit.js';
+import { budgetFor } from '../../server/app.js';
+import { RateLimiter, type Limits } from '../../server/http/rate-limit.js';
 import { readReply, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DOCS: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AskResponse } from '../../shared/api.js';
+import type { AskResponse } from '../../shared/api-types.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 

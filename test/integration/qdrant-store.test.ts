@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ChunkPayload } from '../../shared/api.js';
+import type { ChunkPayload } from '../../shared/api-types.js';
 import { ConfigError } from '../../server/config/settings.js';
 import { pointId } from '../../server/indexing/point-id.js';
 import {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DocumentResponse, DocumentSummary, ErrorBody, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api.js';
+import type { DocumentResponse, DocumentSummary, ErrorBody, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api-types.js';
 import { parseFrontMatter } from '../../server/text/front-matter.js';
 import { findNode } from '../../server/taxonomy/taxonomy.js';
 import { reclassify } from '../../server/taxonomy/reclassify.js';

@@ -2,7 +2,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { AskResponse, ErrorBody, IndexResponse } from '../../shared/api.js';
+import type { AskResponse, ErrorBody, IndexResponse } from '../../shared/api-types.js';
 import { formatUsageReport } from '../../server/cli/usage-command.js';
 import type { Env } from '../../server/config/settings.js';
 import { DEFAULT_FALLBACK_PRICE, Pricing, costOf } from '../../server/usage/pricing.js';

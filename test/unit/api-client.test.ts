@@ -1,21 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AnswerSource, AskResponse, AskStreamEvent } from '../../shared/api.js';
-import { ApiClient, ApiError, SECRET_ANTHROPIC_KEY, SECRET_SERVER_TOKEN, readSse, type SecretName, type SseMessage } from '../../extension/api-client.js';
+import type { AnswerSource, AskResponse, AskStreamEvent } from '../../shared/api-types.js';
+import { ApiClient, ApiError, SECRET_ANTHROPIC_KEY, SECRET_SERVER_TOKEN, type SecretName } from '../../extension/api-client.js';
 import { describeFailure } from '../../extension/errors.js';
 
 // ---- helpers ----
-
-function streamOf(chunks: Array<string | Uint8Array>): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const c of chunks) controller.enqueue(typeof c === 'string' ? encoder.encode(c) : c);
-      controller.close();
-    },
-  });
-}
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -104,7 +94,7 @@ beforeEach(() => {
 });
 
 /** Writes SSE text in pieces with pauses, so the client really reads it across chunks. */
-function streamResponse(res: ServerResponse, pieces: string[], endAfter = true, gapMs = 5): void {
+function streamResponse(res: ServerResponse, pieces: Array<string | Uint8Array>, endAfter = true, gapMs = 5): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
   let i = 0;
@@ -120,38 +110,6 @@ function streamResponse(res: ServerResponse, pieces: string[], endAfter = true, 
 }
 
 // ---- tests ----
-
-describe('readSse', () => {
-  it('reassembles events split anywhere across chunks', async () => {
-    const text = sse('sources', { n: 1 }) + 'event: delta\r\ndata: {"text":"Hel"}\r\n\r\n' + sse('delta', { text: 'lo' }) + sse('done', { ok: true });
-    // Every split point, one at a time: a boundary inside a field name, a value, or a CRLF must not matter.
-    for (let at = 1; at < text.length; at++) {
-      const events = await collect(readSse(streamOf([text.slice(0, at), text.slice(at)])));
-      expect(events.map((e) => e.event), `split at ${at}`).toEqual(['sources', 'delta', 'delta', 'done']);
-      expect(events[1]?.data).toBe('{"text":"Hel"}');
-    }
-  });
-
-  it('keeps multi-byte characters split between chunks', async () => {
-    const bytes = new TextEncoder().encode(sse('delta', { text: 'naïve — 日本語 ✓' }));
-    const splitAt = bytes.indexOf(0xe6) + 1; // inside the 3-byte 日
-    const events = await collect(readSse(streamOf([bytes.slice(0, splitAt), bytes.slice(splitAt)])));
-    expect(JSON.parse(events[0]?.data ?? '')).toEqual({ text: 'naïve — 日本語 ✓' });
-  });
-
-  it('joins multi-line data, skips comments, defaults the event name, drops an unterminated last event', async () => {
-    const events: SseMessage[] = await collect(
-      readSse(streamOf([': keep-alive\n', 'data: line one\ndata:line two\n\n', 'event: ping\n\n', 'event: delta\ndata: {"text":"cut off"}'])),
-    );
-    expect(events).toEqual([{ event: 'message', data: 'line one\nline two' }]);
-  });
-
-  it('handles one-byte chunks', async () => {
-    const text = sse('delta', { text: 'a' }) + sse('done', { x: 1 });
-    const events = await collect(readSse(streamOf(text.split(''))));
-    expect(events.map((e) => e.event)).toEqual(['delta', 'done']);
-  });
-});
 
 describe('ApiClient.askStream over a real server', () => {
   it('streams sources, deltas and done in order, with the token and the Anthropic key in headers', async () => {
@@ -193,6 +151,22 @@ describe('ApiClient.askStream over a real server', () => {
     expect(events.map((e) => e.event)).toEqual(['sources', 'delta', 'error']);
     const last = events[2];
     expect(last?.event === 'error' && last.data.code).toBe('stream_ended');
+  });
+
+  it('reads events and multi-byte characters split anywhere across chunks', async () => {
+    const text = sse('delta', { text: 'naïve — 日本語 ✓' }).replace('\n\n', '\r\n\r\n') + sse('done', answer);
+    const bytes = Buffer.from(text, 'utf8');
+    for (const at of [1, 7, bytes.indexOf(0xe6) + 1, bytes.indexOf(0x0d) + 1, bytes.length - 1]) {
+      handler = (_req, res) => streamResponse(res, [bytes.subarray(0, at), bytes.subarray(at)]);
+      const events = await collect(client().askStream({ question: 'q' }));
+      expect(events.map((e) => e.event), `split at ${at}`).toEqual(['delta', 'done']);
+      expect(events[0]?.event === 'delta' && events[0].data.text).toBe('naïve — 日本語 ✓');
+    }
+  });
+
+  it('refuses a malformed event by its schema, naming the event', async () => {
+    handler = (_req, res) => streamResponse(res, [sse('sources', { sources: [{ file_path: 3 }], conversation_id: 'c', mode: 'claude' })]);
+    await expect(collect(client().askStream({ question: 'q' }))).rejects.toMatchObject({ code: 'bad_response', message: expect.stringContaining('"sources"') });
   });
 
   it('passes a server error event through with its partial answer', async () => {
@@ -295,7 +269,7 @@ describe('ApiClient errors', () => {
   it('copes with a non-JSON error body', async () => {
     reply(502, '<html>Bad Gateway</html>', { 'content-type': 'text/html' });
     const err = await client().health().catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 502, code: 'http_502' });
+    expect(err).toMatchObject({ status: 502, code: 'http_error' });
     expect((err as ApiError).message).toContain('502');
   });
 

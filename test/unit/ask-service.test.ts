@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SearchRequest, SearchResponse, SearchResult } from '../../shared/api.js';
+import type { SearchRequest, SearchResponse, SearchResult } from '../../shared/api-types.js';
 import { AnswerError, AskService } from '../../server/answers/ask-service.js';
 import { ChatModelError, type ChatEvent, type ChatModel, type ChatRequest, type ChatResult } from '../../server/answers/chat-model.js';
 import { ConversationStore } from '../../server/answers/conversations.js';

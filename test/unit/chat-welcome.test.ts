@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DocumentSummary, HealthResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api.js';
+import type { DocumentSummary, HealthResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../shared/api-types.js';
 import { describeAnswerMode, exampleQuestions } from '../../extension/chat-welcome.js';
 
 const doc = (title: string, chunks: number): DocumentSummary => ({

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HealthResponse, StatsResponse } from '../../shared/api.js';
+import type { HealthResponse, StatsResponse } from '../../shared/api-types.js';
 import { ApiClient, SECRET_SERVER_TOKEN, type SecretName } from '../../extension/api-client.js';
-import { ConnectionMonitor, ConnectionState, tokenReason, type ConnectionSnapshot } from '../../extension/connection-state.js';
+import { ConnectionMonitor, ConnectionState, type ConnectionSnapshot } from '../../extension/connection-state.js';
+import { tokenReason } from '../../extension/errors.js';
 
 /**
  * A tiny AI Library stand-in over real HTTP: /health is open (as on the real
@@ -45,9 +46,11 @@ function stats(b: Behaviour): StatsResponse {
     documents: 7,
     by_content_type: {},
     by_taxonomy: {},
+    by_contributor: {},
     embedder: { id: 'local', dimension: 384 },
+    store: { kind: 'sqlite', location: '/tmp/data' },
     last_indexed_at: null,
-  } as unknown as StatsResponse;
+  };
 }
 
 describe('ConnectionState with ConnectionMonitor, against a real local HTTP server', () => {
@@ -72,7 +75,7 @@ describe('ConnectionState with ConnectionMonitor, against a real local HTTP serv
     if (behaviour.apiFailure) return json(behaviour.apiFailure.status, { error: { code: behaviour.apiFailure.code, message: behaviour.apiFailure.message } });
     if (url === '/api/library/stats') return json(200, stats(behaviour));
     if (url.startsWith('/api/library/taxonomy')) return json(200, { categories: [], total_documents: 0 });
-    return json(404, { error: { code: 'not_found', message: `no route ${url}` } });
+    return json(404, { error: { code: 'no_route', message: `no route ${url}` } });
   };
 
   const listen = (p: number) =>
@@ -176,7 +179,7 @@ describe('ConnectionState with ConnectionMonitor, against a real local HTTP serv
   it('a refused Anthropic key or a 404 proves the server is up and lets us in', async () => {
     const { state, client, monitor } = wire();
     await monitor.check();
-    behaviour.apiFailure = { status: 401, code: 'anthropic_auth', message: 'Anthropic rejected the API key' };
+    behaviour.apiFailure = { status: 401, code: 'anthropic_unauthorized', message: 'Anthropic rejected the API key' };
     await client.taxonomy().catch(() => undefined);
     expect(state.current.kind).toBe('connected');
     behaviour.apiFailure = null;

@@ -22,6 +22,7 @@ const EXPECTED: Record<ErrorCode, number> = {
   forbidden_origin: 403,
   anthropic_forbidden: 403,
   not_found: 404,
+  no_route: 404,
   job_finished: 409,
   job_elsewhere: 409,
   embedder_mismatch: 409,

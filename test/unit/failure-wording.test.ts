@@ -28,6 +28,28 @@ describe('failure wording (issue 14, defects 7 and 8)', () => {
     expect(f.message).not.toMatch(/\.\.|…\./);
   });
 
+  it('the code, not the wording, decides what is offered', () => {
+    // A request error whose message names Anthropic is still the developer's request to fix: no key button.
+    const invalid = describeFailure(new ApiError(400, 'invalid_request', 'question: must not mention anthropic'), { serverUrl: url });
+    expect(invalid.actions).toEqual([]);
+    // Anthropic refusing the key offers the key, whatever the message says.
+    const refused = describeFailure(new ApiError(403, 'anthropic_forbidden', 'refused for this key (permission_error)'), { serverUrl: url, doing: 'answering' });
+    expect(refused.actions).toEqual(['setAnthropicKey']);
+    expect(refused.message).toContain('"AI Library: Set Anthropic API Key"');
+    // A 403 about who may do what is the server token's business.
+    expect(describeFailure(new ApiError(403, 'forbidden', 'only its contributor or an admin may delete it'), { serverUrl: url }).actions).toEqual(['setServerToken']);
+    // An endpoint the server lacks says to update the server, by its code.
+    const missing = describeFailure(new ApiError(404, 'no_route', 'no route GET /api/library/taxonomy; see README "HTTP API"'), { serverUrl: url });
+    expect(missing.message).toContain('update the server to a matching version');
+    // The same 404 status with the ordinary code is just the server's message.
+    expect(describeFailure(new ApiError(404, 'not_found', 'no index job 7'), { serverUrl: url }).message).toBe('AI Library: no index job 7');
+  });
+
+  it('an error answer without a listed code falls back to its status', () => {
+    expect(describeFailure(new ApiError(503, 'http_error', 'the server answered 503 Service Unavailable'), { serverUrl: url }).actions).toEqual(['retry', 'showIndexStatus']);
+    expect(describeFailure(new ApiError(401, 'http_error', 'the server answered 401 Unauthorized'), { serverUrl: url }).actions).toEqual(['setServerToken']);
+  });
+
   it('sentence() ends a sentence exactly once', () => {
     expect(sentence('indexed 5 files into a, b, c, …')).toBe('indexed 5 files into a, b, c, …');
     expect(sentence('error a.md: not reachable.')).toBe('error a.md: not reachable.');

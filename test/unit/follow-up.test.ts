@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnswerSource, ConversationTurn, SearchResult } from '../../shared/api.js';
+import type { AnswerSource, ConversationTurn, SearchResult } from '../../shared/api-types.js';
 import { conversationTopic, fuseResults, ownQuery, termQuery } from '../../server/answers/follow-up.js';
 
 function source(section: string): AnswerSource {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IndexFileResult } from '../../shared/api.js';
+import type { IndexFileResult } from '../../shared/api-types.js';
 import { IndexEvents, summarize } from '../../server/indexing/index-events.js';
 import { IndexActivity } from '../../server/observability/index-activity.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnswerSource } from '../../shared/api.js';
+import type { AnswerSource } from '../../shared/api-types.js';
 import { answeredBy, confidenceLevel, foundNothing, pathSegments, presentSources, relevanceOf, splitExtractiveNote } from '../../extension/webview/present.js';
 
 const src = (index: number, file_path: string, start_line: number, score: number): AnswerSource => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnswerSource, AskResponse, Conversation } from '../../shared/api.js';
+import type { AnswerSource, AskResponse, Conversation } from '../../shared/api-types.js';
 import { STOPPED_CODE, type ToWebview } from '../../shared/webview-protocol.js';
 import { initialState, reduce, restoreState, type ChatAction, type ChatState } from '../../extension/webview/state.js';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { Conversation, ConversationSummary, SimilarRequest, SearchResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../../shared/api.js';
+import type { Conversation, ConversationSummary, SimilarRequest, SearchResponse, TaxonomyResponse, TaxonomyTreeNode } from '../../../shared/api-types.js';
 import type { McpRegistration } from '../../../extension/mcp-server-provider.js';
 import type { SuiteConfig } from './config.js';
 import { SkipTest, type TestCase } from './runner.js';

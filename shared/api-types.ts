@@ -1,18 +1,17 @@
 /**
- * Every payload that crosses the wire between the server, the extension and the
- * webview. Schemas are zod so the server validates at the edge and the clients
- * get the same static types.
+ * The types of every payload that crosses the wire between the server, the
+ * extension and the webview, and the constants they name. No zod here: the
+ * webview and the extension import these without pulling the schemas in. Each
+ * type's runtime check is its schema in `api-schemas.ts`, which the compiler
+ * holds to the type here.
  */
-import { z } from 'zod';
 import type { ErrorCode } from './error-codes.js';
 
 export const CONTENT_TYPES = ['markdown', 'code', 'text'] as const;
-export const ContentTypeSchema = z.enum(CONTENT_TYPES);
-export type ContentType = z.infer<typeof ContentTypeSchema>;
+export type ContentType = (typeof CONTENT_TYPES)[number];
 
 export const SEARCH_MODES = ['hybrid', 'dense', 'keyword'] as const;
-export const SearchModeSchema = z.enum(SEARCH_MODES);
-export type SearchMode = z.infer<typeof SearchModeSchema>;
+export type SearchMode = (typeof SEARCH_MODES)[number];
 
 export const UNCATEGORIZED = 'uncategorized';
 
@@ -41,59 +40,19 @@ export interface ChunkPayload {
   updated_at: string;
 }
 
-const MAX_QUERY_CHARS = 4000;
-const relativePath = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(1024, 'must be at most 1024 characters')
-  .refine((p) => !p.includes('\0'), 'must not contain NUL bytes');
-
-/**
- * Characters no library path may hold: a lone surrogate cannot be written as
- * UTF-8 (the file would land under another name), and control or bidi-override
- * characters make a path read differently from what it is. Null when clean.
- */
-export function unsafePathCharacters(p: string): string | null {
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(p)) return 'must be valid Unicode text (it holds a lone surrogate)';
-  if (/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/.test(p)) return 'must not contain control or bidirectional-override characters';
-  return null;
+export interface SearchFilters {
+  taxonomy?: string;
+  content_type?: ContentType | ContentType[];
+  /** A library path (file or folder prefix) to search inside. */
+  file_path?: string;
 }
 
-/**
- * A library path used only to filter stored chunks. It never touches the disk,
- * but it is held to the same rules as every other path field, so a traversal
- * attempt gets a 400 rather than silently matching nothing.
- */
-const filterPath = relativePath.superRefine((raw, ctx) => {
-  const p = raw.replace(/\\/g, '/');
-  const problem =
-    unsafePathCharacters(p) ??
-    (/%(2e|2f|5c|00)/i.test(p) ? 'must not contain URL-encoded dots or slashes' : null) ??
-    (p.startsWith('/') || /^[A-Za-z]:/.test(p) ? 'must be relative to the library (e.g. "docs/" or "docs/api.md"), not absolute' : null) ??
-    (p.split('/').includes('..') ? 'must stay inside the library (no "..")' : null);
-  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-});
-
-export const SearchFiltersSchema = z
-  .object({
-    taxonomy: z.string().min(1).max(256).optional(),
-    content_type: z.union([ContentTypeSchema, z.array(ContentTypeSchema).min(1)]).optional(),
-    file_path: filterPath.optional(),
-  })
-  .strict();
-export type SearchFilters = z.infer<typeof SearchFiltersSchema>;
-
-const nResults = z.number().int().min(1, 'must be at least 1').max(50, 'must be at most 50');
-
-export const SearchRequestSchema = z
-  .object({
-    query: z.string().trim().min(1, 'must not be empty').max(MAX_QUERY_CHARS),
-    n_results: nResults.optional(),
-    filters: SearchFiltersSchema.optional(),
-    mode: SearchModeSchema.optional(),
-  })
-  .strict();
-export type SearchRequest = z.infer<typeof SearchRequestSchema>;
+export interface SearchRequest {
+  query: string;
+  n_results?: number;
+  filters?: SearchFilters;
+  mode?: SearchMode;
+}
 
 export interface SearchResult {
   id: string;
@@ -116,56 +75,32 @@ export interface SearchResponse {
   took_ms: number;
 }
 
-/** `refine` arguments shared by the schemas that take "text" or "id" (here and shared/mcp.ts). */
-export const EXACTLY_TEXT_OR_ID = {
-  check: (r: { text?: string; id?: string }) => (r.text === undefined) !== (r.id === undefined),
-  issue: { message: 'give exactly one of "text" or "id"', path: ['text'] },
-};
+export interface ExcludeRange {
+  file_path: string;
+  start_line: number;
+  end_line: number;
+}
 
-const lineNumber = z.number().int().min(1, 'must be a 1-based line number').max(10_000_000);
-
-export const ExcludeRangeSchema = z
-  .object({ file_path: filterPath, start_line: lineNumber, end_line: lineNumber })
-  .strict()
-  .refine((r) => r.end_line >= r.start_line, { message: 'must not be before start_line', path: ['end_line'] });
-export type ExcludeRange = z.infer<typeof ExcludeRangeSchema>;
-
-export const SimilarRequestSchema = z
-  .object({
-    text: z.string().trim().min(1, 'must not be empty').max(20000).optional(),
-    id: z.string().uuid('must be a chunk id (UUID)').optional(),
-    n_results: nResults.optional(),
-    /** Leaves out the whole file (Find Similar to a document). */
-    exclude_file_path: filterPath.optional(),
-    /** Leaves out only the chunks overlapping these lines (1-based, inclusive): the selection itself. */
-    exclude_range: ExcludeRangeSchema.optional(),
-  })
-  .strict()
-  .refine(EXACTLY_TEXT_OR_ID.check, EXACTLY_TEXT_OR_ID.issue);
-export type SimilarRequest = z.infer<typeof SimilarRequestSchema>;
+export interface SimilarRequest {
+  text?: string;
+  id?: string;
+  n_results?: number;
+  /** Leaves out the whole file (Find Similar to a document). */
+  exclude_file_path?: string;
+  /** Leaves out only the chunks overlapping these lines (1-based, inclusive): the selection itself. */
+  exclude_range?: ExcludeRange;
+}
 
 /** An upload from an editor or an agent: stored as library/<uploads_dir>/<workspace>/<file_path>. */
-export const UploadRequestSchema = z
-  .object({
-    file_path: relativePath,
-    content: z.string().max(10 * 1024 * 1024),
-    workspace: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
-      // "." and ".." pass the pattern but would put the file beside or above the uploads folder.
-      .refine((w) => w !== '.' && w !== '..', 'must be a folder name, not "." or ".."')
-      .optional(),
-  })
-  .strict();
-export type UploadRequest = z.infer<typeof UploadRequestSchema>;
+export interface UploadRequest {
+  file_path: string;
+  content: string;
+  workspace?: string;
+}
 
-export const IndexRequestSchema = z.union([
-  // `async: true` runs a full or folder index as a job: 202 {job_id}, then GET /api/library/jobs/:id.
-  z.object({ all: z.literal(true), async: z.boolean().optional() }).strict(),
-  z.object({ path: relativePath, async: z.boolean().optional() }).strict(),
-  UploadRequestSchema,
-]);
-export type IndexRequest = z.infer<typeof IndexRequestSchema>;
+/** `async: true` runs a full or folder index as a job: 202 {job_id}, then GET /api/library/jobs/:id. */
+export type IndexRequest = { all: true; async?: boolean } | { path: string; async?: boolean } | UploadRequest;
+
 
 export const INDEX_STATUSES = ['indexed', 'unchanged', 'skipped', 'failed', 'deleted'] as const;
 export type IndexStatus = (typeof INDEX_STATUSES)[number];
@@ -270,21 +205,21 @@ export interface PublicHealthResponse {
   status: HealthResponse['status'];
 }
 
+/** Every non-2xx answer of the API: the code says what kind of failure, the message what to do. */
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };
 }
 
+
 // ---- Answers (POST /api/query/ask) ----
 
-export const AskRequestSchema = z
-  .object({
-    question: z.string().trim().min(1, 'must not be empty').max(MAX_QUERY_CHARS),
-    conversation_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id returned by an earlier answer').optional(),
-    filters: SearchFiltersSchema.optional(),
-    n_results: nResults.optional(),
-  })
-  .strict();
-export type AskRequest = z.infer<typeof AskRequestSchema>;
+export interface AskRequest {
+  question: string;
+  conversation_id?: string;
+  filters?: SearchFilters;
+  n_results?: number;
+}
+
 
 /** A retrieved chunk as shown under an answer; `index` is its 1-based [n] in the context. */
 export interface AnswerSource {
@@ -373,6 +308,16 @@ export interface Conversation extends ConversationSummary {
   history: ConversationTurn[];
 }
 
+/** GET /api/conversations: the caller's own, newest first. */
+export interface ConversationList {
+  conversations: ConversationSummary[];
+}
+
+/** DELETE /api/conversations/:id */
+export interface ConversationDeleted {
+  deleted: string;
+}
+
 // ---- Taxonomy and documents ----
 
 export interface DocumentSummary {
@@ -400,27 +345,23 @@ export interface TaxonomyResponse {
   total_documents: number;
 }
 
-/** `refine` arguments for a line range: start_line ≤ end_line when both are given. */
-export const ORDERED_LINE_RANGE = {
-  check: (r: { start_line?: number; end_line?: number }) => r.start_line === undefined || r.end_line === undefined || r.start_line <= r.end_line,
-  issue: { message: 'must not be after end_line', path: ['start_line'] },
-};
-
 /** A document and, optionally, a range of its lines (the MCP tool get_document). */
-export const DocumentRequestSchema = z
-  .object({
-    path: filterPath,
-    start_line: z.number().int().min(1, 'must be at least 1').optional(),
-    end_line: z.number().int().min(1, 'must be at least 1').optional(),
-  })
-  .strict()
-  .refine(ORDERED_LINE_RANGE.check, ORDERED_LINE_RANGE.issue);
-export type DocumentRequest = z.infer<typeof DocumentRequestSchema>;
+export interface DocumentRequest {
+  path: string;
+  start_line?: number;
+  end_line?: number;
+}
 
 export interface DocumentResponse extends DocumentSummary {
   content: string;
   taxonomy: TaxonomyPath;
   file_hash: string;
+}
+
+/** DELETE /api/library/documents?path= */
+export interface DocumentDeleted {
+  deleted: string;
+  chunks: number;
 }
 
 // ---- Index jobs (POST /api/library/index with "async": true, /api/library/jobs) ----
