@@ -30,7 +30,7 @@ import type { EmbedderInfo } from '../embedders/embedder.js';
 import { DenseIndex } from './dense-index.js';
 import { loadSavedIndex, readSavedIndex, removeUnnamedIndexFiles, saveIndex } from './dense-index-file.js';
 import { ftsArms, identifierIndexText, joinArms } from './fts-query.js';
-import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
+import { EQUAL_WEIGHTS, fuseScores, hybridSideLimit } from '../fusion/score-fusion.js';
 import {
   EmbedderMismatchError,
   type FileRecord,
@@ -68,11 +68,6 @@ const BM25 = `bm25(chunks_fts, ${BM25_WEIGHTS.content}, ${BM25_WEIGHTS.section},
  * commonest words, whose IDF makes them nearly worthless to BM25 anyway.
  */
 const DEFAULT_KEYWORD_ROW_BUDGET = 5_000;
-
-/** Each side of a hybrid search fetches this many, so fusion has overlap to work with. */
-function hybridSideLimit(limit: number): number {
-  return Math.max(limit * 3, 50);
-}
 
 /**
  * HNSW candidates re-ranked exactly per dense search (the graph's search beam

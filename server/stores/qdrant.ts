@@ -8,7 +8,7 @@ import { ConfigError, type Config } from '../config/settings.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import { breakerSettingsFrom, CircuitBreaker, type BreakerSettings, type CallOutcome } from '../reliability/circuit-breaker.js';
 import { identifierIndexText } from './fts-query.js';
-import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
+import { EQUAL_WEIGHTS, fuseScores, hybridSideLimit } from '../fusion/score-fusion.js';
 import {
   EmbedderMismatchError,
   type FusionWeights,
@@ -334,11 +334,6 @@ export function bm25Query(text: string): string {
   return idents ? `${text}\n${idents}` : text;
 }
 
-/** As the embedded store: each side of a hybrid search fetches this many, so fusion has overlap to work with. */
-export function hybridSideLimit(limit: number): number {
-  return Math.max(limit * 3, 50);
-}
-
 /** Splits points into upsert requests that stay under Qdrant's 32 MB body cap. */
 export function planBatches<T>(items: T[], bytesOf: (item: T) => number, maxBytes = BATCH_BYTE_BUDGET, maxItems = MAX_BATCH_POINTS): T[][] {
   const batches: T[][] = [];
@@ -628,7 +623,7 @@ export class QdrantStore implements VectorStore {
   /**
    * One round trip (`/points/query/batch`): the dense and the BM25 side, each
    * with payloads, fused here by the same normalised score fusion as the
-   * embedded store's (stores/score-fusion.ts), so both stores rank alike and
+   * embedded store's (fusion/score-fusion.ts), so both stores rank alike and
    * each result keeps its per-side scores, which the API shows as the evidence
    * behind a rank. Qdrant's own fusion offers RRF and DBSF, and weighs
    * prefetches only from 1.17 on.

@@ -7,7 +7,7 @@ import { DenseIndex } from '../../server/stores/dense-index.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { EmbeddedStore } from '../../server/stores/embedded.js';
 import { buildFtsQuery, identifierIndexText, identifierParts } from '../../server/stores/fts-query.js';
-import { fuseScores } from '../../server/stores/score-fusion.js';
+import { fuseScores } from '../../server/fusion/score-fusion.js';
 import { EmbedderMismatchError, type StoredPoint } from '../../server/stores/vector-store.js';
 import {
   ALL_DOCS,

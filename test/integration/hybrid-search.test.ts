@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimilarRequestSchema } from '../../shared/api.js';
 import { LocalEmbedder } from '../../server/embedders/local.js';
-import { fusionWeights, LEXICAL_DENSE_WEIGHT } from '../../server/retrieval/fusion.js';
+import { fusionWeights, LEXICAL_DENSE_WEIGHT } from '../../server/fusion/weights.js';
 import { SearchService } from '../../server/retrieval/search.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { EmbeddedStore, FTS_TOKENIZER } from '../../server/stores/embedded.js';

@@ -12,13 +12,12 @@ import {
   REQUEST_CAP_BYTES,
   VECTOR_PROFILES,
   bm25Text,
-  hybridSideLimit,
   insecureKeyWarning,
   qdrantEndpoint,
   type QdrantStoreOptions,
   type VectorProfile,
 } from '../../server/stores/qdrant.js';
-import { fuseScores } from '../../server/stores/score-fusion.js';
+import { fuseScores, hybridSideLimit } from '../../server/fusion/score-fusion.js';
 import { EmbedderMismatchError, StoreUnavailableError, type FileRecord, type StoredPoint } from '../../server/stores/vector-store.js';
 import { QdrantRecorder, arr, obj, type RecordedRequest } from '../fakes/qdrant-recorder.js';
 

@@ -34,6 +34,8 @@ const LAYERS: Layer[] = [
     name: 'ports',
     paths: ['embedders/embedder.ts', 'embedders/embedder-decorator.ts', 'stores/vector-store.ts', 'answers/chat-model.ts'],
   },
+  // Fusion of ranked lists: the stores fuse their two sides, retrieval picks the weights, follow-ups merge two searches.
+  { level: 2, name: 'fusion', paths: ['fusion/'] },
   { level: 3, name: 'adapters', paths: ['embedders/', 'stores/', 'answers/claude.ts'], private: true },
   { level: 3, name: 'factories', paths: ['embedders/create-embedder.ts', 'stores/create-store.ts'] },
   { level: 4, name: 'retrieval', paths: ['retrieval/'] },
@@ -58,7 +60,6 @@ const LAYERS: Layer[] = [
  * and so does an entry whose import is gone (delete the line).
  */
 const KNOWN_UPWARD: Record<string, string> = {
-  // Fusion lives in retrieval/ but both stores fuse: issue 15 step 3 (one fusion module the stores use).
   // Store administration reaches the concrete stores: issue 15 step 3 (a StoreAdmin port per adapter).
   'snapshots.ts -> stores/embedded.ts': 'embedded snapshots open the store file; issue 15 step 3 (StoreAdmin)',
   'snapshots.ts -> stores/qdrant.ts': 'Qdrant snapshots use the Qdrant client; issue 15 step 3 (StoreAdmin)',
