@@ -29,6 +29,7 @@ import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters,
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import { DenseIndex } from './dense-index.js';
 import { loadSavedIndex, readSavedIndex, removeUnnamedIndexFiles, saveIndex } from './dense-index-file.js';
+import { normalizeFilters, type NormalizedFilters } from './filters.js';
 import { ftsArms, identifierIndexText, joinArms } from './fts-query.js';
 import { EQUAL_WEIGHTS, fuseScores, hybridSideLimit } from '../fusion/score-fusion.js';
 import {
@@ -413,43 +414,33 @@ function prefixEnd(prefixWithSlash: string): string {
   return `${prefixWithSlash.slice(0, -1)}0`;
 }
 
-function buildFilter(filters: SearchFilters | undefined, excludeFilePath?: string): SqlFilter {
+/** Filters in SQL on `chunks c`; stores/filters.ts normalised them. */
+function sqlFilter(filters: NormalizedFilters): SqlFilter {
   const conditions: string[] = [];
   const params: Array<string | number> = [];
-  // Same normalisation as the Qdrant store: `/a//b/` means `a/b`.
-  const taxonomy = (filters?.taxonomy ?? '')
-    .split('/')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .join('/');
+  const taxonomy = filters.taxonomy.join('/');
   if (taxonomy !== '') {
     // A prefix on whole segments: "engineering" matches "engineering" and
     // "engineering/backend", not "engineering-ops". Ranges keep the index usable.
     conditions.push('(c.taxonomy_full_path = ? OR (c.taxonomy_full_path >= ? AND c.taxonomy_full_path < ?))');
     params.push(taxonomy, `${taxonomy}/`, prefixEnd(`${taxonomy}/`));
   }
-  const types = filters?.content_type === undefined ? [] : [filters.content_type].flat();
+  const types = filters.contentTypes;
   if (types.length > 0) {
     conditions.push(`c.content_type IN (${types.map(() => '?').join(', ')})`);
     params.push(...types);
   }
-  const filePath = filters?.file_path;
-  if (filePath !== undefined) {
-    if (filePath.endsWith('/')) {
-      // Same normalisation as the Qdrant store: "/docs//" is the folder "docs/"; "/" alone is everything.
-      const folder = filePath.replace(/^\/+/, '').replace(/\/+$/, '');
-      if (folder !== '') {
-        conditions.push('(c.file_path >= ? AND c.file_path < ?)');
-        params.push(`${folder}/`, prefixEnd(`${folder}/`));
-      }
-    } else {
-      conditions.push('c.file_path = ?');
-      params.push(filePath);
-    }
+  const filePath = filters.filePath;
+  if (filePath?.kind === 'folder') {
+    conditions.push('(c.file_path >= ? AND c.file_path < ?)');
+    params.push(filePath.prefix, prefixEnd(filePath.prefix));
+  } else if (filePath?.kind === 'file') {
+    conditions.push('c.file_path = ?');
+    params.push(filePath.path);
   }
-  if (excludeFilePath !== undefined) {
+  if (filters.excludeFilePath !== null) {
     conditions.push('c.file_path <> ?');
-    params.push(excludeFilePath);
+    params.push(filters.excludeFilePath);
   }
   return { conditions, params };
 }
@@ -1087,7 +1078,7 @@ export class EmbeddedStore implements VectorStore {
 
   async count(filters?: SearchFilters): Promise<number> {
     this.ready();
-    const f = buildFilter(filters);
+    const f = sqlFilter(normalizeFilters(filters));
     return this.scalar(`SELECT count(*) AS n FROM chunks c ${andWhere(f, true)}`, ...f.params);
   }
 
@@ -1143,7 +1134,7 @@ export class EmbeddedStore implements VectorStore {
     const { mode, vector, text: queryText } = query;
     if (mode !== 'keyword' && vector === undefined) throw new Error(`search: mode "${mode}" needs query.vector; embed the query text first`);
     if (mode !== 'dense' && queryText === undefined) throw new Error(`search: mode "${mode}" needs query.text`);
-    const filter = buildFilter(query.filters, query.excludeFilePath);
+    const filter = sqlFilter(normalizeFilters(query.filters, query.excludeFilePath));
     const side = mode === 'hybrid' ? hybridSideLimit(limit) : limit;
     const dense = vector === undefined || mode === 'keyword' ? [] : this.denseSearch(vector, side, query.filters, query.excludeFilePath);
     const keyword = queryText === undefined || mode === 'dense' ? [] : this.keywordSearch(queryText, side, filter);
@@ -1188,7 +1179,7 @@ export class EmbeddedStore implements VectorStore {
     let norm = 0;
     for (let i = 0; i < vector.length; i++) norm += vector[i]! * vector[i]!;
     if (norm === 0) return [];
-    const filter = buildFilter(filters, excludeFilePath);
+    const filter = sqlFilter(normalizeFilters(filters, excludeFilePath));
     const graph = this.denseForSearch();
     if (graph === null || graph.index.size < this.exactBelow) return this.exactSearch(vector, limit, filter);
     if (filter.conditions.length > 0) {

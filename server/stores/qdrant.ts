@@ -7,6 +7,7 @@ import type { PROFILES } from '../config/schema.js';
 import { ConfigError, type Config } from '../config/settings.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import { breakerSettingsFrom, CircuitBreaker, type BreakerSettings, type CallOutcome } from '../reliability/circuit-breaker.js';
+import { normalizeFilters, type NormalizedFilters } from './filters.js';
 import { identifierIndexText } from './fts-query.js';
 import { EQUAL_WEIGHTS, fuseScores, hybridSideLimit } from '../fusion/score-fusion.js';
 import {
@@ -294,21 +295,22 @@ export function folderPrefixes(filePath: string): string[] {
 }
 
 /**
- * The embedded store's filters in Qdrant terms. Keyword indexes match whole
- * values only, so a taxonomy prefix of one segment matches `taxonomy.level1`
- * and a longer one the exact `taxonomy.full_path` (paths have two levels).
+ * Filters (normalised by stores/filters.ts) in Qdrant terms. Keyword indexes
+ * match whole values only, so a taxonomy prefix of one segment matches
+ * `taxonomy.level1` and a longer one the exact `taxonomy.full_path` (paths
+ * have two levels), and a folder matches one of the ancestor folders in `file_dirs`.
  */
-export function buildFilter(filters: SearchFilters | undefined, excludeFilePath?: string): Schemas['Filter'] | undefined {
+export function qdrantFilter(filters: NormalizedFilters): Schemas['Filter'] | undefined {
   const must: Schemas['Condition'][] = [];
   const mustNot: Schemas['Condition'][] = [];
-  const segments = (filters?.taxonomy ?? '').split('/').map((s) => s.trim()).filter((s) => s !== '');
+  const segments = filters.taxonomy;
   if (segments.length === 1) must.push({ key: 'taxonomy.level1', match: { value: segments[0] ?? '' } });
   else if (segments.length > 1) must.push({ key: 'taxonomy.full_path', match: { value: segments.join('/') } });
-  const ct = filters?.content_type;
-  if (ct !== undefined) must.push({ key: 'content_type', match: { any: Array.isArray(ct) ? ct : [ct] } });
-  const fp = filters?.file_path;
-  if (fp !== undefined) must.push({ key: fp.endsWith('/') ? DIRS_KEY : 'file_path', match: { value: fp } });
-  if (excludeFilePath !== undefined) mustNot.push({ key: 'file_path', match: { value: excludeFilePath } });
+  if (filters.contentTypes.length > 0) must.push({ key: 'content_type', match: { any: filters.contentTypes } });
+  const fp = filters.filePath;
+  if (fp?.kind === 'folder') must.push({ key: DIRS_KEY, match: { value: fp.prefix } });
+  else if (fp?.kind === 'file') must.push({ key: 'file_path', match: { value: fp.path } });
+  if (filters.excludeFilePath !== null) mustNot.push({ key: 'file_path', match: { value: filters.excludeFilePath } });
   if (must.length === 0 && mustNot.length === 0) return undefined;
   return { ...(must.length ? { must } : {}), ...(mustNot.length ? { must_not: mustNot } : {}) };
 }
@@ -598,7 +600,7 @@ export class QdrantStore implements VectorStore {
     this.requireInit();
     if (query.mode !== 'keyword' && query.vector === undefined) throw new Error(`search: mode "${query.mode}" needs query.vector; embed the query text first`);
     if (query.mode !== 'dense' && query.text === undefined) throw new Error(`search: mode "${query.mode}" needs query.text`);
-    const filter = buildFilter(query.filters, query.excludeFilePath);
+    const filter = qdrantFilter(normalizeFilters(query.filters, query.excludeFilePath));
     const dense = query.mode !== 'keyword' && query.vector ? Array.from(query.vector) : null;
     // Text without a letter or digit has no BM25 terms; it is not sent (as the embedded store does not).
     const text = query.mode !== 'dense' && query.text !== undefined && /[\p{L}\p{N}]/u.test(query.text) ? bm25Query(query.text) : null;
@@ -767,7 +769,7 @@ export class QdrantStore implements VectorStore {
 
   async count(filters?: SearchFilters): Promise<number> {
     this.requireInit();
-    const filter = buildFilter(filters);
+    const filter = qdrantFilter(normalizeFilters(filters));
     const res = await this.call(`count points of "${this.collection}"`, (c) => c.count(this.collection, { filter, exact: true }));
     return res.count;
   }

@@ -233,6 +233,22 @@ describe('QdrantStore against a recording Qdrant', () => {
     });
   });
 
+  it('reads filters as the embedded store does (stores/filters.ts): "/docs//" is the folder docs/, "/" and [] filter nothing', async () => {
+    const s = store();
+    await s.init(EMBEDDER);
+    rec.clear();
+    await s.search({ mode: 'dense', vector: unitVector(8, 1), limit: 4, filters: { file_path: '/docs//', taxonomy: ' /engineering// ' } });
+    await s.search({ mode: 'dense', vector: unitVector(8, 1), limit: 4, filters: { file_path: '/', content_type: [] } });
+    const [folder, everything] = rec.find('POST', /\/points\/query$/).map(body);
+    expect(folder?.filter).toEqual({
+      must: [
+        { key: 'taxonomy.level1', match: { value: 'engineering' } },
+        { key: 'file_dirs', match: { value: 'docs/' } },
+      ],
+    });
+    expect(everything?.filter).toBeUndefined();
+  });
+
   it('upserts 600 points of 1024 dims in batches under the 32 MB cap (wait=true), then deletes stale points', async () => {
     const s = store();
     await s.init({ id: 'big:1024', dimension: 1024 });

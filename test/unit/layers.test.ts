@@ -32,7 +32,7 @@ const LAYERS: Layer[] = [
   {
     level: 2,
     name: 'ports',
-    paths: ['embedders/embedder.ts', 'embedders/embedder-decorator.ts', 'stores/vector-store.ts', 'answers/chat-model.ts'],
+    paths: ['embedders/embedder.ts', 'embedders/embedder-decorator.ts', 'stores/vector-store.ts', 'stores/filters.ts', 'answers/chat-model.ts'],
   },
   // Fusion of ranked lists: the stores fuse their two sides, retrieval picks the weights, follow-ups merge two searches.
   { level: 2, name: 'fusion', paths: ['fusion/'] },
