@@ -66,7 +66,8 @@ const SCROLL_PAGE = 1000;
 /** Qdrant-only payload keys beside ChunkPayload; stripped again on every read. */
 const FILE_KEY = 'file';
 const DIRS_KEY = 'file_dirs';
-const META_KEY = 'ai_library';
+/** The collection metadata key holding the embedder (metaSchema); the admin reads it for backups. */
+export const META_KEY = 'ai_library';
 
 /**
  * The seed's payload indexes (section 3.1), created right after the collection,
@@ -118,7 +119,7 @@ const fileFieldsSchema = z.object({
 });
 const FILE_FIELDS = ['file_path', 'file_hash', 'content_type', 'taxonomy', 'classification', 'contributor', 'updated_at', FILE_KEY];
 
-const metaSchema = z.object({ embedder_id: z.string(), dimension: z.number() });
+export const metaSchema = z.object({ embedder_id: z.string(), dimension: z.number() });
 
 const PAYLOAD_WITHOUT_EXTRAS: Schemas['WithPayloadInterface'] = { exclude: [FILE_KEY, DIRS_KEY] };
 
