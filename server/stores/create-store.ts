@@ -3,7 +3,7 @@ import type { Config } from '../config/settings.js';
 import { ConfigError } from '../config/settings.js';
 import { EmbeddedStore } from './embedded.js';
 import { EmbeddedAdmin } from './embedded/admin.js';
-import { QdrantStore, qdrantOptionsFrom } from './qdrant.js';
+import { QdrantStore, qdrantOptionsFrom } from './qdrant/store.js';
 import { QdrantAdmin } from './qdrant/admin.js';
 import type { StoreAdmin } from './store-admin.js';
 import type { VectorStore } from './vector-store.js';

@@ -4,19 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { ChunkPayload } from '../../shared/api.js';
 import { ConfigError } from '../../server/config/settings.js';
 import { pointId } from '../../server/indexing/point-id.js';
-import {
-  BM25_MODEL,
-  MAX_BATCH_POINTS,
-  PAYLOAD_INDEXES,
-  QdrantStore,
-  REQUEST_CAP_BYTES,
-  VECTOR_PROFILES,
-  bm25Text,
-  insecureKeyWarning,
-  qdrantEndpoint,
-  type QdrantStoreOptions,
-  type VectorProfile,
-} from '../../server/stores/qdrant.js';
+import { bm25Text } from '../../server/stores/qdrant/bm25.js';
+import { insecureKeyWarning, qdrantEndpoint } from '../../server/stores/qdrant/client.js';
+import { BM25_MODEL, MAX_BATCH_POINTS, PAYLOAD_INDEXES, REQUEST_CAP_BYTES, VECTOR_PROFILES, type VectorProfile } from '../../server/stores/qdrant/layout.js';
+import { QdrantStore, type QdrantStoreOptions } from '../../server/stores/qdrant/store.js';
 import { fuseScores, hybridSideLimit } from '../../server/fusion/score-fusion.js';
 import { EmbedderMismatchError, StoreUnavailableError, type FileRecord, type StoredPoint } from '../../server/stores/vector-store.js';
 import { QdrantRecorder, arr, obj, type RecordedRequest } from '../fakes/qdrant-recorder.js';

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { isRecord } from '../../../shared/guards.js';
-import { META_KEY, createQdrantClient, metaSchema, qdrantEndpoint, translateQdrantError, type QdrantEndpoint, type QdrantStoreOptions } from '../qdrant.js';
+import { createQdrantClient, qdrantEndpoint, translateQdrantError, type QdrantEndpoint } from './client.js';
+import { META_KEY, metaSchema } from './layout.js';
+import type { QdrantStoreOptions } from './store.js';
 import type { StoreAdmin, StoreExport } from '../store-admin.js';
 import { QdrantSnapshots } from './snapshots.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { streamToFileAtomically } from '../../storage/stream-to-file.js';
-import { createQdrantClient, translateQdrantError, type QdrantEndpoint } from '../qdrant.js';
+import { createQdrantClient, translateQdrantError, type QdrantEndpoint } from './client.js';
 import { SnapshotError, SnapshotNotFoundError, checkSnapshotName, type SnapshotInfo, type Snapshots, type SnapshotStream } from '../store-admin.js';
 
 async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
