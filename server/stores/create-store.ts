@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config/settings.js';
 import { ConfigError } from '../config/settings.js';
-import { EmbeddedStore } from './embedded.js';
+import { EmbeddedStore } from './embedded/store.js';
 import { EmbeddedAdmin } from './embedded/admin.js';
 import { QdrantStore, qdrantOptionsFrom } from './qdrant/store.js';
 import { QdrantAdmin } from './qdrant/admin.js';

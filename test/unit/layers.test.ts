@@ -194,7 +194,7 @@ describe('server layers (docs/architecture.md)', () => {
     // Guards against a broken resolver making every check pass vacuously.
     const indexer = specifiers(path.join(SERVER, 'indexing/indexer.ts'));
     expect(indexer).toContain('../stores/vector-store.js');
-    expect(layerOf('stores/embedded.ts')?.private).toBe(true);
+    expect(layerOf('stores/embedded/store.ts')?.private).toBe(true);
     expect(layerOf('stores/vector-store.ts')?.name).toBe('ports');
     // Hundreds of imports between server/ files today; a broken resolver would see none.
     expect(checked).toBeGreaterThan(200);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { openDatabase } from '../../storage/sqlite-driver.js';
-import { EmbeddedStore } from '../embedded.js';
+import { EmbeddedStore } from './store.js';
 import type { StoreAdmin, StoreExport } from '../store-admin.js';
 import type { VectorStore } from '../vector-store.js';
 import { EmbeddedSnapshots } from './snapshots.js';

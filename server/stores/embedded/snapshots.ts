@@ -6,7 +6,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../../storage/sqlite-driver.js';
 import { streamToFileAtomically } from '../../storage/stream-to-file.js';
-import { EmbeddedStore } from '../embedded.js';
+import { EmbeddedStore } from './store.js';
 import {
   SNAPSHOT_NAME,
   SnapshotError,
