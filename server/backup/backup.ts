@@ -137,7 +137,7 @@ export async function createBackup(config: Config, opts: BackupOptions = {}): Pr
 
     // An embedded online backup or a Qdrant snapshot, whichever the configured store's admin makes.
     const copy = await createStoreAdmin(config).exportTo(path.join(staging, STORE_SECTION));
-    if (copy.file !== null) log(copy.summary);
+    log(copy.summary);
     warnings.push(...copy.warnings);
     const store: Manifest['store'] = { kind: config.storeKind, file: copy.file === null ? null : `${STORE_SECTION}/${copy.file}`, points: copy.points, collection: copy.collection };
     if (store.file !== null) {

@@ -54,7 +54,7 @@ export class EmbeddedAdmin implements StoreAdmin {
         points: 0,
         embedder: null,
         collection: null,
-        summary: `store: no embedded store at ${source}`,
+        summary: `store: no embedded store at ${source}, nothing archived`,
         warnings: [`no embedded store at ${source}; the archive has none (index first if that is unexpected)`],
       };
     }
