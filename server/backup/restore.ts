@@ -162,8 +162,8 @@ async function moveAside(dir: string): Promise<string> {
  * something the archive does not (a changed or extra file, a store with
  * points) is only replaced with `force`, and its content is kept beside it
  * (`<folder>.before-restore`, `<store>.before-recover`). The embedded store is
- * swapped in atomically by its admin (stores/embedded/snapshots.ts); a Qdrant snapshot is uploaded to the
- * collection with snapshot priority.
+ * swapped in atomically by its admin (stores/embedded/snapshots.ts); a Qdrant
+ * snapshot is uploaded to the collection with snapshot priority.
  *
  * It holds the server's DATA_DIR lock throughout, so it refuses while a server
  * runs (which would keep serving and writing the old store) and no server
