@@ -1,5 +1,5 @@
 import type { ConversationTurn, SearchResult } from '../../shared/api-types.js';
-import { reciprocalRankFusion } from '../retrieval/rrf.js';
+import { reciprocalRankFusion } from '../fusion/rrf.js';
 import type { ChatModel, ChatResult, ChatTurn } from './chat-model.js';
 import { has, lemma, lemmas, topicWords } from './terms.js';
 

@@ -1,14 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { openDatabase } from '../storage/sqlite-driver.js';
 import type { Config } from '../config/settings.js';
 import { VERSION } from '../services.js';
-import { createSnapshots, QdrantSnapshots } from '../snapshots.js';
-import { embeddedStoreFile } from '../stores/create-store.js';
+import { createStoreAdmin } from '../stores/create-store.js';
 import { LibraryPathError, openInLibrary } from '../indexing/library-paths.js';
-import { EmbeddedStore } from '../stores/embedded.js';
-import { createQdrantClient, qdrantEndpoint, qdrantOptionsFrom, translateQdrantError } from '../stores/qdrant.js';
 import {
   BackupError,
   DIR_SECTIONS,
@@ -54,29 +50,6 @@ export function backupDir(config: Config, outDir?: string): string {
 }
 
 /**
- * Makes the copy one self-contained file (rollback journal, not WAL: no -wal or
- * -shm beside it) and reads `embedder_id`, `dimension` and the point count
- * from it, so the manifest describes exactly what is archived.
- */
-function finishSqliteCopy(file: string): { points: number; embedder: Manifest['embedder'] } {
-  const db = openDatabase(file, { fileMustExist: true });
-  try {
-    db.pragma('journal_mode = DELETE');
-    const get = (sql: string, ...params: string[]): unknown => db.prepare(sql).get(...params);
-    const field = (row: unknown, key: string): unknown => (typeof row === 'object' && row !== null ? Reflect.get(row, key) : undefined);
-    const n = field(get('SELECT count(*) AS n FROM chunks'), 'n');
-    const id = field(get("SELECT value FROM meta WHERE key = 'embedder_id'"), 'value');
-    const dim = Number(field(get("SELECT value FROM meta WHERE key = 'dimension'"), 'value'));
-    return {
-      points: typeof n === 'number' ? n : 0,
-      embedder: typeof id === 'string' && Number.isInteger(dim) && dim > 0 ? { id, dimension: dim } : null,
-    };
-  } finally {
-    db.close();
-  }
-}
-
-/**
  * A library file through openInLibrary, the check every library read goes
  * through; null when it went away since the listing. A link out of the
  * library (swapped in after the listing) throws LibraryPathError.
@@ -89,67 +62,6 @@ async function copyLibraryFile(libraryRoot: string, rel: string, to: string): Pr
   } finally {
     await opened.handle.close();
   }
-}
-
-/** The store's collection metadata key; stores/qdrant.ts writes it (and keeps the constant private). */
-const QDRANT_META_KEY = 'ai_library';
-
-interface StorePart {
-  store: Manifest['store'];
-  embedder: Manifest['embedder'];
-  warnings: string[];
-}
-
-/** SQLite's online backup: consistent while the server keeps serving and writing. */
-async function backupEmbedded(config: Config, staging: string, log: (line: string) => void): Promise<StorePart> {
-  const source = embeddedStoreFile(config);
-  if (!existsSync(source)) {
-    return { store: { kind: 'embedded', file: null, points: 0, collection: null }, embedder: null, warnings: [`no embedded store at ${source}; the archive has none (index first if that is unexpected)`] };
-  }
-  const rel = `${STORE_SECTION}/library.sqlite`;
-  const target = path.join(staging, rel);
-  await mkdir(path.dirname(target), { recursive: true });
-  const store = new EmbeddedStore(source);
-  try {
-    await store.backup(target);
-  } finally {
-    await store.close();
-  }
-  const { points, embedder } = finishSqliteCopy(target);
-  log(`store: embedded ${source}, ${points} points`);
-  return { store: { kind: 'embedded', file: rel, points, collection: null }, embedder, warnings: [] };
-}
-
-/** A Qdrant snapshot through snapshots.ts, downloaded into the archive, then removed from the Qdrant server's disk. */
-async function backupQdrant(config: Config, staging: string, log: (line: string) => void): Promise<StorePart> {
-  const o = qdrantOptionsFrom(config);
-  const endpoint = qdrantEndpoint(o.url, o.port);
-  const timeoutMs = 30_000;
-  const client = createQdrantClient(endpoint, o.apiKey, timeoutMs);
-  const fail = (what: string) => (e: unknown) => {
-    throw translateQdrantError(e, what, endpoint, o.apiKey, timeoutMs);
-  };
-  const info = await client.getCollection(o.collection).catch(fail(`read collection "${o.collection}"`));
-  const meta: unknown = info.config.metadata;
-  const mine: unknown = typeof meta === 'object' && meta !== null ? Reflect.get(meta, QDRANT_META_KEY) : undefined;
-  const id: unknown = typeof mine === 'object' && mine !== null ? Reflect.get(mine, 'embedder_id') : undefined;
-  const dim: unknown = typeof mine === 'object' && mine !== null ? Reflect.get(mine, 'dimension') : undefined;
-  const embedder = typeof id === 'string' && typeof dim === 'number' && Number.isInteger(dim) && dim > 0 ? { id, dimension: dim } : null;
-  // Counted just before the snapshot: writes in between make it approximate, never the checksums.
-  const { count } = await client.count(o.collection, { exact: true }).catch(fail(`count points of "${o.collection}"`));
-
-  const snaps = createSnapshots(config, null);
-  if (!(snaps instanceof QdrantSnapshots)) throw new BackupError('backup: the configured store is not Qdrant');
-  const made = await snaps.create();
-  const rel = `${STORE_SECTION}/${made.name}`;
-  await snaps.download(made.name, path.join(staging, rel));
-  log(`store: Qdrant collection "${o.collection}" at ${endpoint.baseUrl}, ${count} points, snapshot ${made.name}`);
-  const warnings: string[] = [];
-  // The archive holds it now; left on the Qdrant server, a daily backup would fill its disk.
-  await client.deleteSnapshot(o.collection, made.name).catch(() => {
-    warnings.push(`the snapshot ${made.name} stays on the Qdrant server (deleting it failed); remove it there to free disk ("npm run snapshot -- list")`);
-  });
-  return { store: { kind: 'qdrant', file: rel, points: count, collection: o.collection }, embedder, warnings };
 }
 
 /** Deletes `ai-library-backup-*.tar.gz` in `dir` whose name says they are older than `keepDays`. Other files are never touched. */
@@ -223,11 +135,14 @@ export async function createBackup(config: Config, opts: BackupOptions = {}): Pr
     for (const s of skipped) warnings.push(`left out ${s.path} (${s.reason})`);
     await mkdir(path.join(staging, STORE_SECTION), { recursive: true });
 
-    const part = config.storeKind === 'qdrant' ? await backupQdrant(config, staging, log) : await backupEmbedded(config, staging, log);
-    warnings.push(...part.warnings);
-    if (part.store.file !== null) {
-      const { sha256, bytes } = await sha256File(path.join(staging, part.store.file));
-      files.push({ path: part.store.file, bytes, sha256 });
+    // An embedded online backup or a Qdrant snapshot, whichever the configured store's admin makes.
+    const copy = await createStoreAdmin(config).exportTo(path.join(staging, STORE_SECTION));
+    log(copy.summary);
+    warnings.push(...copy.warnings);
+    const store: Manifest['store'] = { kind: config.storeKind, file: copy.file === null ? null : `${STORE_SECTION}/${copy.file}`, points: copy.points, collection: copy.collection };
+    if (store.file !== null) {
+      const { sha256, bytes } = await sha256File(path.join(staging, store.file));
+      files.push({ path: store.file, bytes, sha256 });
     }
 
     const manifest: Manifest = {
@@ -235,8 +150,8 @@ export async function createBackup(config: Config, opts: BackupOptions = {}): Pr
       format_version: 1,
       version: VERSION,
       created_at: now.toISOString(),
-      store: part.store,
-      embedder: part.embedder,
+      store,
+      embedder: copy.embedder,
       files,
       skipped,
     };

@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { openDatabase } from '../storage/sqlite-driver.js';
 import type { Config } from '../config/settings.js';
-import { createSnapshots } from '../snapshots.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from '../storage/data-dir-lock.js';
-import { embeddedStoreFile } from '../stores/create-store.js';
-import { createQdrantClient, qdrantEndpoint, qdrantOptionsFrom, translateQdrantError } from '../stores/qdrant.js';
+import { createStoreAdmin, embeddedStoreFile } from '../stores/create-store.js';
 import {
   BackupError,
   DIR_SECTIONS,
@@ -145,37 +142,6 @@ async function planDir(section: DirSection, target: string, staging: string, man
   return { section, target, staged: path.join(staging, section), differing, missing, total: wanted.size };
 }
 
-/** Points in an embedded store file without loading sqlite-vec (chunks is a plain table); 0 when there is none. */
-function embeddedPoints(file: string): number {
-  if (!existsSync(file)) return 0;
-  const db = openDatabase(file, { readonly: true, fileMustExist: true });
-  try {
-    const row: unknown = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").get();
-    const has = typeof row === 'object' && row !== null ? Reflect.get(row, 'n') : 0;
-    if (has !== 1) return 0;
-    const n: unknown = Reflect.get(db.prepare('SELECT count(*) AS n FROM chunks').get() ?? {}, 'n');
-    return typeof n === 'number' ? n : 0;
-  } finally {
-    db.close();
-  }
-}
-
-async function qdrantPoints(config: Config): Promise<number> {
-  const o = qdrantOptionsFrom(config);
-  const endpoint = qdrantEndpoint(o.url, o.port);
-  const client = createQdrantClient(endpoint, o.apiKey, 30_000);
-  const fail = (what: string) => (e: unknown) => {
-    throw translateQdrantError(e, what, endpoint, o.apiKey, 30_000);
-  };
-  const { exists } = await client.collectionExists(o.collection).catch(fail(`check collection "${o.collection}"`));
-  if (!exists) return 0;
-  return (await client.count(o.collection, { exact: true }).catch(fail(`count points of "${o.collection}"`))).count;
-}
-
-async function storePoints(config: Config): Promise<number> {
-  return config.storeKind === 'qdrant' ? qdrantPoints(config) : embeddedPoints(embeddedStoreFile(config));
-}
-
 /** Moves a folder out of the way; a mount point cannot be renamed, so its content is copied aside and emptied instead. */
 async function moveAside(dir: string): Promise<string> {
   const aside = `${dir}.before-restore`;
@@ -196,8 +162,8 @@ async function moveAside(dir: string): Promise<string> {
  * something the archive does not (a changed or extra file, a store with
  * points) is only replaced with `force`, and its content is kept beside it
  * (`<folder>.before-restore`, `<store>.before-recover`). The embedded store is
- * swapped in atomically by snapshots.ts; a Qdrant snapshot is uploaded to the
- * collection with snapshot priority.
+ * swapped in atomically by its admin (stores/embedded/snapshots.ts); a Qdrant
+ * snapshot is uploaded to the collection with snapshot priority.
  *
  * It holds the server's DATA_DIR lock throughout, so it refuses while a server
  * runs (which would keep serving and writing the old store) and no server
@@ -226,6 +192,7 @@ export async function restoreBackup(config: Config, archive: string, opts: Resto
 async function restoreLocked(config: Config, source: string, opts: RestoreOptions, log: (line: string) => void): Promise<RestoreResult> {
   const dataDir = config.paths.data;
   const storeFile = embeddedStoreFile(config);
+  const admin = createStoreAdmin(config);
   for (const gone of await removeRestoreLeftovers(dataDir, storeFile)) log(`removed ${gone}, left by an interrupted restore`);
   const resumed = interruptedRestore(dataDir);
   if (resumed && resumed.archive !== source) {
@@ -253,7 +220,7 @@ async function restoreLocked(config: Config, source: string, opts: RestoreOption
 
     const sources = sectionSources(config);
     const plans = await Promise.all(DIR_SECTIONS.map((section) => planDir(section, sources[section], staging, manifest)));
-    const pointsNow = manifest.store.file === null ? 0 : await storePoints(config);
+    const pointsNow = manifest.store.file === null ? 0 : await admin.countPoints();
     const inTheWay = [
       ...plans.filter((p) => p.differing > 0).map((p) => `${p.section} (${p.target}: ${p.differing} file(s) differ from the backup or are not in it)`),
       ...(pointsNow > 0 ? [`the ${config.storeKind} store (${pointsNow} points)`] : []),
@@ -273,7 +240,7 @@ async function restoreLocked(config: Config, source: string, opts: RestoreOption
     if (manifest.store.file === null) {
       warnings.push('the archive has no store (the library was never indexed when it was made); the store was left as it is');
     } else if (journal.store === 'done') {
-      points = await storePoints(config);
+      points = await admin.countPoints();
       actions.push(`store: already restored by the interrupted run (${points} points)`);
     } else {
       const kept = `${storeFile}.before-recover`;
@@ -281,9 +248,8 @@ async function restoreLocked(config: Config, source: string, opts: RestoreOption
       if (journal.store === 'started' && config.storeKind === 'embedded' && !existsSync(storeFile) && existsSync(kept)) await rename(kept, storeFile);
       journal.store = 'started';
       await writeJournal(dataDir, journal);
-      const snaps = createSnapshots(config, null);
-      actions.push(`store: ${await snaps.recover(path.join(staging, manifest.store.file))}`);
-      points = await storePoints(config);
+      actions.push(`store: ${await admin.snapshots.recover(path.join(staging, manifest.store.file))}`);
+      points = await admin.countPoints();
       if (points !== manifest.store.points) {
         warnings.push(`the store now holds ${points} points, the manifest says ${manifest.store.points}; check the store before serving`);
       }

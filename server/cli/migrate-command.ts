@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/settings.js';
 import { createEmbedder } from '../embedders/create-embedder.js';
 import { MigrationError, checkpointFileFor, configForSide, describeVerification, migrate, storeForSide, type StoreSide } from '../migrate.js';
 import { SnapshotError, SnapshotNotFoundError } from '../snapshots.js';
-import { embeddedStoreFile } from '../stores/create-store.js';
-import { createQdrantClient, qdrantEndpoint, qdrantOptionsFrom, translateQdrantError } from '../stores/qdrant.js';
+import { createStoreAdmin } from '../stores/create-store.js';
 import { EmbedderMismatchError, StoreUnavailableError, type VectorStore } from '../stores/vector-store.js';
 
 const KNOWN = [ConfigError, EmbedderMismatchError, StoreUnavailableError, MigrationError, SnapshotError, SnapshotNotFoundError];
@@ -68,19 +66,10 @@ async function runMigrate(config: Config, flags: MigrateFlags): Promise<number> 
     apiKey: env.QDRANT_TO_API_KEY || undefined,
   };
   // Opening a store creates it when missing; a mistyped source must not become an empty store that "migrates" fine.
-  const sourceConfig = configForSide(config, from);
-  if (from.kind === 'embedded') {
-    const file = embeddedStoreFile(sourceConfig);
-    if (!existsSync(file)) throw new MigrationError(`migrate: no embedded store at ${file}; index first or pass --from-data-dir <the DATA_DIR that holds library.sqlite>`);
-  } else {
-    const o = qdrantOptionsFrom(sourceConfig);
-    const endpoint = qdrantEndpoint(o.url, o.port);
-    const exists = await createQdrantClient(endpoint, o.apiKey, 30_000)
-      .collectionExists(o.collection)
-      .catch((e: unknown) => {
-        throw translateQdrantError(e, `check collection "${o.collection}"`, endpoint, o.apiKey, 30_000);
-      });
-    if (!exists.exists) throw new MigrationError(`migrate: no collection "${o.collection}" at ${endpoint.baseUrl}; pass --from-collection <name> (see GET /collections)`);
+  const sourceAdmin = createStoreAdmin(configForSide(config, from));
+  if (!(await sourceAdmin.exists())) {
+    const fix = from.kind === 'embedded' ? 'index first or pass --from-data-dir <the DATA_DIR that holds library.sqlite>' : 'pass --from-collection <name> (see GET /collections)';
+    throw new MigrationError(`migrate: no ${from.kind} store at ${sourceAdmin.where}; ${fix}`);
   }
   const embedder = createEmbedder(config);
   const stores: VectorStore[] = [];

@@ -2,7 +2,7 @@ import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 
 /**
  * Id prefix of the weight-free local embedders (local.ts): lexical, not
- * semantic, so fusion trusts their ranking less (retrieval/fusion.ts).
+ * semantic, so fusion trusts their ranking less (fusion/weights.ts).
  */
 export const LOCAL_EMBEDDER_FAMILY = 'local-hash-';
 

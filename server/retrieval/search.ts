@@ -2,7 +2,7 @@ import type { SearchMode, SearchRequest, SearchResponse, SearchResult, SimilarRe
 import type { Embedder } from '../embedders/embedder.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { FusionWeights, ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
-import { fusionWeights } from './fusion.js';
+import { fusionWeights } from '../fusion/weights.js';
 import { dedupeByContent, rerank } from './rerank.js';
 
 export const DEFAULT_RESULTS = 10;

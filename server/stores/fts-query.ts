@@ -1,7 +1,7 @@
 /**
  * Text → FTS5, on both sides of the keyword index.
  *
- * The FTS table uses `porter unicode61 remove_diacritics 2` (stores/embedded.ts:
+ * The FTS table uses `porter unicode61 remove_diacritics 2` (stores/embedded/schema.ts:
  * FTS_TOKENIZER): unicode61 splits, porter stems each token, on both sides of
  * the index alike. `_` and `-` separate tokens but a case change does not: `vector_store` becomes `vector` `store`
  * while `createVectorStore` stays one token. So that every spelling of an

@@ -33,7 +33,7 @@ export interface StoreQuery {
   weights?: FusionWeights;
 }
 
-/** Weights of weighted reciprocal rank fusion (server/retrieval/fusion.ts chooses them per embedder). */
+/** Weights of the normalised score fusion (fusion/score-fusion.ts); fusion/weights.ts chooses them per embedder. */
 export interface FusionWeights {
   dense: number;
   keyword: number;
@@ -46,7 +46,7 @@ export interface ScoredPoint {
   dense: number | null;
   /** BM25 score (higher is better), when the keyword side found it. */
   keyword: number | null;
-  /** Hybrid: the normalised score fusion of both sides (stores/score-fusion.ts), in [0, 1]; the side's own score otherwise. */
+  /** Hybrid: the normalised score fusion of both sides (fusion/score-fusion.ts), in [0, 1]; the side's own score otherwise. */
   fused: number;
 }
 

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbedderInfo } from '../../server/embedders/embedder.js';
-import { DenseIndex } from '../../server/stores/dense-index.js';
+import { DenseIndex } from '../../server/stores/embedded/dense-index.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
-import { EmbeddedStore } from '../../server/stores/embedded.js';
+import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import { buildFtsQuery, identifierIndexText, identifierParts } from '../../server/stores/fts-query.js';
-import { fuseScores } from '../../server/stores/score-fusion.js';
+import { fuseScores } from '../../server/fusion/score-fusion.js';
 import { EmbedderMismatchError, type StoredPoint } from '../../server/stores/vector-store.js';
 import {
   ALL_DOCS,

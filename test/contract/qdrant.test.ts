@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { QdrantStore, createQdrantClient, qdrantEndpoint } from '../../server/stores/qdrant.js';
+import { createQdrantClient, qdrantEndpoint } from '../../server/stores/qdrant/client.js';
+import { QdrantStore } from '../../server/stores/qdrant/store.js';
 import { vectorStoreContract } from './vector-store.contract.js';
 
 const url = process.env.QDRANT_URL?.trim();

@@ -4,8 +4,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContentType, SearchFilters } from '../../shared/api-types.js';
-import { readSavedIndex } from '../../server/stores/dense-index-file.js';
-import { EmbeddedStore } from '../../server/stores/embedded.js';
+import { readSavedIndex } from '../../server/stores/embedded/dense-index-file.js';
+import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';
 import { CONTRACT_EMBEDDER, CONTRACT_DIM, fileOf, normalise, pointsOf, seededRandom, taxonomy, type DocSpec } from '../contract/vector-store.contract.js';
 

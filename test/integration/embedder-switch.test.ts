@@ -6,7 +6,7 @@ import type { ChunkPayload } from '../../shared/api-types.js';
 import { CachedEmbedder } from '../../server/embedders/cached.js';
 import { LocalEmbedder } from '../../server/embedders/local.js';
 import { MistralEmbedder } from '../../server/embedders/mistral.js';
-import { EmbeddedStore } from '../../server/stores/embedded.js';
+import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import { EmbedderMismatchError, type FileRecord } from '../../server/stores/vector-store.js';
 
 const dirs: string[] = [];

@@ -5,7 +5,7 @@ import type { AskResponse, AskStreamEvent, ErrorBody, HealthResponse, SearchResp
 import type { Config } from '../../server/config/settings.js';
 import { toHttpError } from '../../server/http/errors.js';
 import { ProviderUnavailableError } from '../../server/reliability/circuit-breaker.js';
-import { QdrantStore } from '../../server/stores/qdrant.js';
+import { QdrantStore } from '../../server/stores/qdrant/store.js';
 import { StoreUnavailableError } from '../../server/stores/vector-store.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import { MistralFake } from '../fakes/mistral-fake.js';

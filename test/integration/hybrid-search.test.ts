@@ -4,10 +4,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimilarRequestSchema } from '../../shared/api-schemas.js';
 import { LocalEmbedder } from '../../server/embedders/local.js';
-import { fusionWeights, LEXICAL_DENSE_WEIGHT } from '../../server/retrieval/fusion.js';
+import { fusionWeights, LEXICAL_DENSE_WEIGHT } from '../../server/fusion/weights.js';
 import { SearchService } from '../../server/retrieval/search.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
-import { EmbeddedStore, FTS_TOKENIZER } from '../../server/stores/embedded.js';
+import { FTS_TOKENIZER } from '../../server/stores/embedded/schema.js';
+import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';
 import { CONTRACT_EMBEDDER, fileOf, nearVector, pointsOf, taxonomy, unitVector, type DocSpec } from '../contract/vector-store.contract.js';
 

@@ -4,21 +4,11 @@ import type { AddressInfo } from 'node:net';
 import type { ChunkPayload } from '../../shared/api-types.js';
 import { ConfigError } from '../../server/config/settings.js';
 import { pointId } from '../../server/indexing/point-id.js';
-import {
-  BM25_MODEL,
-  MAX_BATCH_POINTS,
-  PAYLOAD_INDEXES,
-  QdrantStore,
-  REQUEST_CAP_BYTES,
-  VECTOR_PROFILES,
-  bm25Text,
-  hybridSideLimit,
-  insecureKeyWarning,
-  qdrantEndpoint,
-  type QdrantStoreOptions,
-  type VectorProfile,
-} from '../../server/stores/qdrant.js';
-import { fuseScores } from '../../server/stores/score-fusion.js';
+import { bm25Text } from '../../server/stores/qdrant/bm25.js';
+import { insecureKeyWarning, qdrantEndpoint } from '../../server/stores/qdrant/client.js';
+import { BM25_MODEL, MAX_BATCH_POINTS, PAYLOAD_INDEXES, REQUEST_CAP_BYTES, VECTOR_PROFILES, type VectorProfile } from '../../server/stores/qdrant/layout.js';
+import { QdrantStore, type QdrantStoreOptions } from '../../server/stores/qdrant/store.js';
+import { fuseScores, hybridSideLimit } from '../../server/fusion/score-fusion.js';
 import { EmbedderMismatchError, StoreUnavailableError, type FileRecord, type StoredPoint } from '../../server/stores/vector-store.js';
 import { QdrantRecorder, arr, obj, type RecordedRequest } from '../fakes/qdrant-recorder.js';
 
@@ -232,6 +222,22 @@ describe('QdrantStore against a recording Qdrant', () => {
       query: { text: 'computeChecksumMd5\ncomputechecksummd5 compute checksum md5', model: BM25_MODEL },
       filter: { must: [{ key: 'content_type', match: { any: ['code'] } }] },
     });
+  });
+
+  it('reads filters as the embedded store does (stores/filters.ts): "/docs//" is the folder docs/, "/" and [] filter nothing', async () => {
+    const s = store();
+    await s.init(EMBEDDER);
+    rec.clear();
+    await s.search({ mode: 'dense', vector: unitVector(8, 1), limit: 4, filters: { file_path: '/docs//', taxonomy: ' /engineering// ' } });
+    await s.search({ mode: 'dense', vector: unitVector(8, 1), limit: 4, filters: { file_path: '/', content_type: [] } });
+    const [folder, everything] = rec.find('POST', /\/points\/query$/).map(body);
+    expect(folder?.filter).toEqual({
+      must: [
+        { key: 'taxonomy.level1', match: { value: 'engineering' } },
+        { key: 'file_dirs', match: { value: 'docs/' } },
+      ],
+    });
+    expect(everything?.filter).toBeUndefined();
   });
 
   it('upserts 600 points of 1024 dims in batches under the 32 MB cap (wait=true), then deletes stale points', async () => {

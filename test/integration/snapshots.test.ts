@@ -2,8 +2,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/settings.js';
-import { SnapshotNotFoundError, createSnapshots, QdrantSnapshots, SnapshotError, type SnapshotInfo } from '../../server/snapshots.js';
-import { QdrantStore, qdrantEndpoint } from '../../server/stores/qdrant.js';
+import { SnapshotNotFoundError, createSnapshots, SnapshotError, type SnapshotInfo } from '../../server/snapshots.js';
+import { QdrantSnapshots } from '../../server/stores/qdrant/snapshots.js';
+import { qdrantEndpoint } from '../../server/stores/qdrant/client.js';
+import { QdrantStore } from '../../server/stores/qdrant/store.js';
 import { QdrantRecorder, SNAPSHOT_BYTES, obj } from '../fakes/qdrant-recorder.js';
 import { servicesFor, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 

@@ -1,4 +1,4 @@
-import type { FusionWeights } from './vector-store.js';
+import type { FusionWeights } from '../stores/vector-store.js';
 
 /** One side's hit: an id and that side's own score (cosine or BM25, higher is better). */
 export interface SideHit<Id> {
@@ -60,3 +60,8 @@ export function fuseScores<Id>(dense: ReadonlyArray<SideHit<Id>>, keyword: Reado
 }
 
 export const EQUAL_WEIGHTS: FusionWeights = { dense: 1, keyword: 1 };
+
+/** Each side of a hybrid search fetches this many, so fusion has overlap to work with. */
+export function hybridSideLimit(limit: number): number {
+  return Math.max(limit * 3, 50);
+}

@@ -2,7 +2,7 @@
  * The approximate nearest-neighbour pass of dense search in the embedded store:
  * a usearch HNSW graph over int8 copies of the stored vectors, keyed by the
  * SQLite rowid. It only proposes candidates; the store re-ranks them exactly
- * from SQLite, which stays the source of truth (see embedded.ts).
+ * from SQLite, which stays the source of truth (see store.ts).
  *
  * Why usearch: measured side by side on the same clustered 1024-dim vectors
  * (README, Benchmark), it searched faster at equal recall than hnswlib-node,
@@ -107,7 +107,7 @@ export class DenseIndex {
    * spin forever in native code (seen with usearch 2.25 after a few hundred
    * upserts: the server stopped answering), so the graph is never edited in
    * place: deleted keys are skipped at search time, and once this debt is a
-   * large share of the graph the store rebuilds it (embedded.ts). Candidates
+   * large share of the graph the store rebuilds it (dense-upkeep.ts). Candidates
    * are re-ranked exactly from SQLite, so a stale vector costs recall only,
    * never a wrong score or a deleted chunk.
    */

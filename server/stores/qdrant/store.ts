@@ -1,14 +1,12 @@
-import { QdrantClient, QdrantClientTimeoutError, type Schemas } from '@qdrant/js-client-rest';
-import { z } from 'zod';
-import { CONTENT_TYPES, type ChunkPayload, type SearchFilters, type TaxonomyPath } from '../../shared/api-types.js';
-import { isRecord } from '../../shared/guards.js';
-import type { PROFILES } from '../config/schema.js';
-import { ConfigError, type Config } from '../config/settings.js';
-import type { EmbedderInfo } from '../embedders/embedder.js';
-import { CallPolicy } from '../reliability/call-policy.js';
-import { breakerSettingsFrom, type BreakerSettings, type CallOutcome, type CircuitBreaker } from '../reliability/circuit-breaker.js';
-import { identifierIndexText } from './fts-query.js';
-import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
+import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
+import type { ChunkPayload, SearchFilters, TaxonomyPath } from '../../../shared/api-types.js';
+import { isRecord } from '../../../shared/guards.js';
+import { ConfigError, type Config } from '../../config/settings.js';
+import type { EmbedderInfo } from '../../embedders/embedder.js';
+import { EQUAL_WEIGHTS, hybridSideLimit } from '../../fusion/score-fusion.js';
+import { CallPolicy } from '../../reliability/call-policy.js';
+import { breakerSettingsFrom, type BreakerSettings, type CallOutcome, type CircuitBreaker } from '../../reliability/circuit-breaker.js';
+import { normalizeFilters } from '../filters.js';
 import {
   EmbedderMismatchError,
   type FusionWeights,
@@ -19,107 +17,30 @@ import {
   type StoreStats,
   type StoredPoint,
   type VectorStore,
-} from './vector-store.js';
-
-export type VectorProfile = (typeof PROFILES)[number];
-
-interface ProfileParams {
-  /** HNSW graph degree: more links, better recall, more memory and slower builds. */
-  m: number;
-  /** Candidate list while building the graph. */
-  ef_construct: number;
-  /** Candidate list at query time (sent with every dense query). */
-  hnsw_ef: number;
-  /** Scalar int8 quantization of the dense vectors. */
-  int8: boolean;
-}
-
-/**
- * `vector.profile`. int8 (fast_query only) keeps a 4x smaller copy of every
- * vector in RAM and scores with it, which is faster and cheaper but loses a
- * little precision; the top candidates are re-scored against the original
- * float vectors (rescore, 2x oversampling) so that loss mostly disappears from
- * the final ranking. The other two keep full floats and trade speed for recall
- * through the graph size (m, ef_construct) and the query beam (hnsw_ef).
- */
-export const VECTOR_PROFILES: Readonly<Record<VectorProfile, ProfileParams>> = {
-  high_accuracy: { m: 32, ef_construct: 256, hnsw_ef: 256, int8: false },
-  balanced: { m: 16, ef_construct: 128, hnsw_ef: 128, int8: false },
-  fast_query: { m: 16, ef_construct: 100, hnsw_ef: 64, int8: true },
-};
-
-export const DENSE_VECTOR = 'dense';
-export const SPARSE_VECTOR = 'bm25';
-export const BM25_MODEL = 'qdrant/bm25';
-/** Collection metadata arrived in 1.16; server-side BM25 in 1.15.2. */
-export const MIN_QDRANT_VERSION: readonly [number, number] = [1, 16];
-
-/** Qdrant refuses request bodies over 32 MB. */
-export const REQUEST_CAP_BYTES = 32 * 1024 * 1024;
-/** Headroom under the cap for the request envelope and estimate error. */
-const BATCH_BYTE_BUDGET = 24 * 1024 * 1024;
-/** Keeps one request's server-side work (BM25 inference, HNSW inserts) short. */
-export const MAX_BATCH_POINTS = 256;
-const SCROLL_PAGE = 1000;
-
-/** Qdrant-only payload keys beside ChunkPayload; stripped again on every read. */
-const FILE_KEY = 'file';
-const DIRS_KEY = 'file_dirs';
-const META_KEY = 'ai_library';
-
-/**
- * The payload indexes filters need (docs/production.md, step 2), created right after the collection,
- * plus `file_dirs`: a keyword index can only match whole values, so a folder
- * filter ("docs/api/") matches one of the file's ancestor folders stored there.
- */
-export const PAYLOAD_INDEXES: ReadonlyArray<{ field: string; schema: Schemas['PayloadSchemaType'] }> = [
-  { field: 'content_type', schema: 'keyword' },
-  { field: 'taxonomy.full_path', schema: 'keyword' },
-  { field: 'taxonomy.level1', schema: 'keyword' },
-  { field: 'taxonomy.level2', schema: 'keyword' },
-  { field: 'file_path', schema: 'keyword' },
-  { field: 'content_hash', schema: 'keyword' },
-  { field: 'classification.confidence', schema: 'float' },
-  { field: 'created_at', schema: 'datetime' },
-  { field: 'updated_at', schema: 'datetime' },
-  { field: DIRS_KEY, schema: 'keyword' },
-];
-
-const taxonomySchema = z.object({ full_path: z.string(), level1: z.string(), level2: z.string().nullable() });
-
-const chunkPayloadSchema: z.ZodType<ChunkPayload, z.ZodTypeDef, unknown> = z.object({
-  file_path: z.string(),
-  content: z.string(),
-  content_type: z.enum(CONTENT_TYPES),
-  language: z.string().nullable(),
-  section: z.string(),
-  start_line: z.number(),
-  end_line: z.number(),
-  chunk_index: z.number(),
-  content_hash: z.string(),
-  file_hash: z.string(),
-  taxonomy: taxonomySchema,
-  classification: z.object({ confidence: z.number() }),
-  contributor: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
-
-const fileFieldsSchema = z.object({
-  file_path: z.string(),
-  file_hash: z.string(),
-  content_type: z.enum(CONTENT_TYPES),
-  taxonomy: taxonomySchema,
-  classification: z.object({ confidence: z.number() }),
-  contributor: z.string().nullable(),
-  updated_at: z.string(),
-  [FILE_KEY]: z.object({ chunk_count: z.number(), indexed_at: z.string() }).optional(),
-});
-const FILE_FIELDS = ['file_path', 'file_hash', 'content_type', 'taxonomy', 'classification', 'contributor', 'updated_at', FILE_KEY];
-
-const metaSchema = z.object({ embedder_id: z.string(), dimension: z.number() });
-
-const PAYLOAD_WITHOUT_EXTRAS: Schemas['WithPayloadInterface'] = { exclude: [FILE_KEY, DIRS_KEY] };
+} from '../vector-store.js';
+import { planBatches, nextOffset } from './batches.js';
+import { bm25Query, bm25Text } from './bm25.js';
+import { createQdrantClient, httpStatus, insecureKeyWarning, qdrantEndpoint, translateQdrantError, type QdrantEndpoint } from './client.js';
+import { fileFilter, folderPrefixes, qdrantFilter } from './filters.js';
+import { fuseSides, searchParams } from './search.js';
+import {
+  BM25_MODEL,
+  DENSE_VECTOR,
+  DIRS_KEY,
+  FILE_FIELDS,
+  FILE_KEY,
+  META_KEY,
+  MIN_QDRANT_VERSION,
+  PAYLOAD_INDEXES,
+  PAYLOAD_WITHOUT_EXTRAS,
+  SCROLL_PAGE,
+  SPARSE_VECTOR,
+  VECTOR_PROFILES,
+  chunkPayloadSchema,
+  fileFieldsSchema,
+  metaSchema,
+  type VectorProfile,
+} from './layout.js';
 
 export interface QdrantStoreOptions {
   /** `http(s)://host[:port][/prefix]`; a bare host ("qdrant", as in docker-compose.yml) means http. */
@@ -138,32 +59,6 @@ export interface QdrantStoreOptions {
 }
 
 export const DEFAULT_MAX_CONCURRENT_QDRANT = 20;
-
-export interface QdrantEndpoint {
-  /** Scheme, host, port and prefix; never a key. */
-  baseUrl: string;
-  origin: string;
-  prefix: string;
-  port: number;
-}
-
-/** Normalises `vector.url` + `vector.port` as settings.yaml and docker-compose.yml write them (bare host, separate port). */
-export function qdrantEndpoint(rawUrl: string, port = 6333): QdrantEndpoint {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl) ? rawUrl : `http://${rawUrl}`;
-  let parsed: URL;
-  try {
-    parsed = new URL(withScheme);
-  } catch {
-    throw new ConfigError(`vector.url: "${rawUrl}" is not a URL; set QDRANT_URL to e.g. http://localhost:6333`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(`vector.url: "${parsed.protocol}" is not supported; set QDRANT_URL to an http:// or https:// address`);
-  }
-  const effectivePort = parsed.port ? Number(parsed.port) : port;
-  const prefix = parsed.pathname.replace(/\/+$/, '');
-  const origin = `${parsed.protocol}//${parsed.hostname}:${effectivePort}`;
-  return { baseUrl: origin + prefix, origin, prefix, port: effectivePort };
-}
 
 export function qdrantOptionsFrom(config: Config): QdrantStoreOptions {
   const v = config.settings.vector;
@@ -185,182 +80,8 @@ function qdrantOutcome(error: unknown): CallOutcome {
   return error instanceof StoreUnavailableError ? 'failure' : 'success';
 }
 
-/**
- * A client that never checks versions in the background (we check once, in
- * `init`). The key travels as the `api-key` header; it is set through `headers`
- * rather than `apiKey` because the latter prints its own console warning on
- * every http client, which bypasses our logger (see `insecureKeyWarning`).
- */
-export function createQdrantClient(endpoint: QdrantEndpoint, apiKey: string | undefined, timeoutMs: number): QdrantClient {
-  const url = new URL(endpoint.origin);
-  return new QdrantClient({
-    url: `${url.protocol}//${url.hostname}`,
-    port: endpoint.port,
-    prefix: endpoint.prefix || undefined,
-    headers: apiKey ? { 'api-key': apiKey } : undefined,
-    timeout: timeoutMs,
-    checkCompatibility: false,
-  });
-}
-
-/** A key sent in clear text over a network is worth one warning; over loopback it never leaves the machine. */
-export function insecureKeyWarning(endpoint: QdrantEndpoint, apiKey: string | undefined): string | null {
-  const host = new URL(endpoint.origin).hostname;
-  const loopback = host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
-  if (!apiKey || endpoint.origin.startsWith('https:') || loopback) return null;
-  return `vector.api_key is sent unencrypted to ${endpoint.baseUrl}; use an https:// QDRANT_URL (or keep Qdrant on a private network)`;
-}
-
 function isNumber(v: unknown): v is number {
   return typeof v === 'number';
-}
-
-/** The HTTP status of a client error (ApiError carries `status`; other failures carry none). */
-function httpStatus(e: unknown): number | null {
-  if (isRecord(e) && typeof e.status === 'number') return e.status;
-  if (e instanceof Error) {
-    const m = /^Unexpected Response: (\d{3})/.exec(e.message);
-    if (m?.[1]) return Number(m[1]);
-  }
-  return null;
-}
-
-/** Qdrant's own explanation (`{status: {error}}`), shortened. */
-function qdrantDetail(e: unknown): string {
-  if (isRecord(e) && isRecord(e.data) && isRecord(e.data.status) && typeof e.data.status.error === 'string') {
-    return e.data.status.error.slice(0, 300);
-  }
-  if (isRecord(e) && typeof e.statusText === 'string' && e.statusText) return e.statusText;
-  return e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e);
-}
-
-/** The system error code behind a failed fetch (ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET...), if any. */
-function networkCode(e: unknown): string | null {
-  if (!(e instanceof Error)) return null;
-  const cause: unknown = e.cause;
-  if (isRecord(cause) && typeof cause.code === 'string') return cause.code;
-  if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'timed out';
-  if (e instanceof TypeError && /fetch failed|network/i.test(e.message)) {
-    return isRecord(cause) && typeof cause.message === 'string' ? cause.message : 'fetch failed';
-  }
-  return null;
-}
-
-/**
- * Turns a client failure into one of our errors: unreachable, timed out, 5xx and
- * 429 are StoreUnavailableError (the API answers 503); a refused key is a
- * ConfigError; anything else names the request and Qdrant's reason. Messages
- * never carry the api key: it is scrubbed even if a proxy echoes it back.
- */
-export function translateQdrantError(e: unknown, what: string, endpoint: QdrantEndpoint, apiKey: string | undefined, timeoutMs: number): Error {
-  const scrub = (s: string) => (apiKey ? s.split(apiKey).join('[redacted]') : s);
-  const where = endpoint.baseUrl;
-  if (e instanceof QdrantClientTimeoutError) {
-    return new StoreUnavailableError(
-      scrub(`Vector store unavailable: Qdrant at ${where} did not answer within ${Math.round(timeoutMs / 1000)} s to ${what}; check its load and logs (docker compose logs qdrant)`),
-    );
-  }
-  const code = networkCode(e);
-  if (code) {
-    const reason = code === 'ECONNREFUSED' ? 'Connection refused' : code;
-    return new StoreUnavailableError(
-      scrub(`Vector store unavailable: ${reason} (Qdrant at ${where}, trying to ${what}); start it with "docker compose up -d qdrant" or fix QDRANT_URL`),
-    );
-  }
-  const status = httpStatus(e);
-  if (status !== null && (status >= 500 || status === 429)) {
-    return new StoreUnavailableError(scrub(`Vector store unavailable: Qdrant at ${where} answered ${status} to ${what}: ${qdrantDetail(e)}; see docker compose logs qdrant`));
-  }
-  if (status === 401 || status === 403) {
-    const fix = apiKey
-      ? 'set QDRANT_API_KEY to the key the server was started with (QDRANT__SERVICE__API_KEY)'
-      : 'the server requires a key: set QDRANT_API_KEY';
-    return new ConfigError(scrub(`Qdrant at ${where} refused the request to ${what} (${status}); ${fix}`));
-  }
-  if (status !== null) {
-    return new Error(scrub(`Qdrant at ${where} rejected the request to ${what} (${status}): ${qdrantDetail(e)}`));
-  }
-  if (e instanceof Error) {
-    e.message = scrub(e.message);
-    return e;
-  }
-  return new Error(scrub(String(e)));
-}
-
-/** Ancestor folders of a path, each ending in "/": "a/b/c.md" → ["a/", "a/b/"]. */
-export function folderPrefixes(filePath: string): string[] {
-  const parts = filePath.split('/').slice(0, -1);
-  return parts.map((_, i) => parts.slice(0, i + 1).join('/') + '/');
-}
-
-/**
- * The embedded store's filters in Qdrant terms. Keyword indexes match whole
- * values only, so a taxonomy prefix of one segment matches `taxonomy.level1`
- * and a longer one the exact `taxonomy.full_path` (paths have two levels).
- */
-export function buildFilter(filters: SearchFilters | undefined, excludeFilePath?: string): Schemas['Filter'] | undefined {
-  const must: Schemas['Condition'][] = [];
-  const mustNot: Schemas['Condition'][] = [];
-  const segments = (filters?.taxonomy ?? '').split('/').map((s) => s.trim()).filter((s) => s !== '');
-  if (segments.length === 1) must.push({ key: 'taxonomy.level1', match: { value: segments[0] ?? '' } });
-  else if (segments.length > 1) must.push({ key: 'taxonomy.full_path', match: { value: segments.join('/') } });
-  const ct = filters?.content_type;
-  if (ct !== undefined) must.push({ key: 'content_type', match: { any: Array.isArray(ct) ? ct : [ct] } });
-  const fp = filters?.file_path;
-  if (fp !== undefined) must.push({ key: fp.endsWith('/') ? DIRS_KEY : 'file_path', match: { value: fp } });
-  if (excludeFilePath !== undefined) mustNot.push({ key: 'file_path', match: { value: excludeFilePath } });
-  if (must.length === 0 && mustNot.length === 0) return undefined;
-  return { ...(must.length ? { must } : {}), ...(mustNot.length ? { must_not: mustNot } : {}) };
-}
-
-function fileFilter(filePath: string): Schemas['Filter'] {
-  return { must: [{ key: 'file_path', match: { value: filePath } }] };
-}
-
-/**
- * What Qdrant's BM25 indexes for a chunk: the columns the embedded store's FTS5
- * index holds (content, heading path, file path) plus the same identifier
- * expansion (`createVectorStore` → createvectorstore create vector store), so
- * keyword search finds the same chunks in both stores.
- */
-export function bm25Text(payload: ChunkPayload): string {
-  const idents = identifierIndexText(payload.content, payload.section, payload.file_path);
-  return [payload.section, payload.content, payload.file_path, idents].filter((s) => s !== '').join('\n');
-}
-
-/** The query gets the same identifier expansion as the indexed text. */
-export function bm25Query(text: string): string {
-  const idents = identifierIndexText(text);
-  return idents ? `${text}\n${idents}` : text;
-}
-
-/** As the embedded store: each side of a hybrid search fetches this many, so fusion has overlap to work with. */
-export function hybridSideLimit(limit: number): number {
-  return Math.max(limit * 3, 50);
-}
-
-/** Splits points into upsert requests that stay under Qdrant's 32 MB body cap. */
-export function planBatches<T>(items: T[], bytesOf: (item: T) => number, maxBytes = BATCH_BYTE_BUDGET, maxItems = MAX_BATCH_POINTS): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let size = 0;
-  for (const item of items) {
-    const bytes = bytesOf(item);
-    if (current.length > 0 && (size + bytes > maxBytes || current.length >= maxItems)) {
-      batches.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(item);
-    size += bytes + 1;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}
-
-/** Scroll's next offset; the schema also allows objects, which point ids never are. */
-function nextOffset(v: unknown): string | number | null {
-  return typeof v === 'string' || typeof v === 'number' ? v : null;
 }
 
 function parseVersion(v: string): [number, number] | null {
@@ -597,16 +318,11 @@ export class QdrantStore implements VectorStore {
     );
   }
 
-  private searchParams(): Schemas['SearchParams'] {
-    const p = VECTOR_PROFILES[this.profile];
-    return { hnsw_ef: p.hnsw_ef, ...(p.int8 ? { quantization: { rescore: true, oversampling: 2 } } : {}) };
-  }
-
   async search(query: StoreQuery): Promise<ScoredPoint[]> {
     this.requireInit();
     if (query.mode !== 'keyword' && query.vector === undefined) throw new Error(`search: mode "${query.mode}" needs query.vector; embed the query text first`);
     if (query.mode !== 'dense' && query.text === undefined) throw new Error(`search: mode "${query.mode}" needs query.text`);
-    const filter = buildFilter(query.filters, query.excludeFilePath);
+    const filter = qdrantFilter(normalizeFilters(query.filters, query.excludeFilePath));
     const dense = query.mode !== 'keyword' && query.vector ? Array.from(query.vector) : null;
     // Text without a letter or digit has no BM25 terms; it is not sent (as the embedded store does not).
     const text = query.mode !== 'dense' && query.text !== undefined && /[\p{L}\p{N}]/u.test(query.text) ? bm25Query(query.text) : null;
@@ -614,7 +330,7 @@ export class QdrantStore implements VectorStore {
     const where = `search collection "${this.collection}"`;
     if (dense && text) return this.hybridSearch(dense, text, filter, query.limit, query.weights ?? EQUAL_WEIGHTS);
     let body: Schemas['QueryRequest'];
-    if (dense) body = { ...common, query: dense, using: DENSE_VECTOR, params: this.searchParams() };
+    if (dense) body = { ...common, query: dense, using: DENSE_VECTOR, params: searchParams(this.profile) };
     else if (text) body = { ...common, query: { text, model: BM25_MODEL }, using: SPARSE_VECTOR };
     // Blank keyword text finds nothing, as in the embedded store.
     else return [];
@@ -630,8 +346,8 @@ export class QdrantStore implements VectorStore {
 
   /**
    * One round trip (`/points/query/batch`): the dense and the BM25 side, each
-   * with payloads, fused here by the same normalised score fusion as the
-   * embedded store's (stores/score-fusion.ts), so both stores rank alike and
+   * with payloads, fused here (fuseSides) by the same normalised score fusion as the
+   * embedded store's (fusion/score-fusion.ts), so both stores rank alike and
    * each result keeps its per-side scores, which the API shows as the evidence
    * behind a rank. Qdrant's own fusion offers RRF and DBSF, and weighs
    * prefetches only from 1.17 on.
@@ -639,28 +355,11 @@ export class QdrantStore implements VectorStore {
   private async hybridSearch(dense: number[], text: string, filter: Schemas['Filter'] | undefined, limit: number, weights: FusionWeights): Promise<ScoredPoint[]> {
     const perSide = hybridSideLimit(limit);
     const searches: Schemas['QueryRequest'][] = [
-      { query: dense, using: DENSE_VECTOR, limit: perSide, filter, params: this.searchParams(), with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false },
+      { query: dense, using: DENSE_VECTOR, limit: perSide, filter, params: searchParams(this.profile), with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false },
       { query: { text, model: BM25_MODEL }, using: SPARSE_VECTOR, limit: perSide, filter, with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false },
     ];
     const [denseHits, keywordHits] = await this.call(`search collection "${this.collection}"`, (c) => c.queryBatch(this.collection, { searches }));
-    const hits = (res: Schemas['QueryResponse'] | undefined) => (res?.points ?? []).map((p) => ({ id: String(p.id), score: p.score, payload: p.payload }));
-    const denseList = hits(denseHits);
-    const keywordList = hits(keywordHits);
-    const fused = fuseScores(denseList, keywordList, weights);
-    const payloadOf = new Map([...keywordList, ...denseList].map((h) => [h.id, h.payload]));
-    const denseBy = new Map(denseList.map((h) => [h.id, h.score]));
-    const keywordBy = new Map(keywordList.map((h) => [h.id, h.score]));
-    // Equal fused scores go to the higher cosine, then to the smaller id, as in the embedded store.
-    return [...fused.entries()]
-      .sort((a, b) => b[1] - a[1] || (denseBy.get(b[0]) ?? -2) - (denseBy.get(a[0]) ?? -2) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .slice(0, limit)
-      .map(([id, score]) => ({
-        id,
-        payload: this.parsePayload(id, payloadOf.get(id)),
-        dense: denseBy.get(id) ?? null,
-        keyword: keywordBy.get(id) ?? null,
-        fused: score,
-      }));
+    return fuseSides(denseHits, keywordHits, weights, limit).map((h) => ({ ...h, payload: this.parsePayload(h.id, h.payload) }));
   }
 
   private parsePayload(id: Schemas['ExtendedPointId'], raw: unknown): ChunkPayload {
@@ -775,7 +474,7 @@ export class QdrantStore implements VectorStore {
 
   async count(filters?: SearchFilters): Promise<number> {
     this.requireInit();
-    const filter = buildFilter(filters);
+    const filter = qdrantFilter(normalizeFilters(filters));
     const res = await this.call(`count points of "${this.collection}"`, (c) => c.count(this.collection, { filter, exact: true }));
     return res.count;
   }

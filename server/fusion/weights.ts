@@ -2,7 +2,7 @@ import type { FusionWeights } from '../stores/vector-store.js';
 import { LOCAL_EMBEDDER_FAMILY } from '../embedders/embedder.js';
 
 /**
- * The weights of the normalised score fusion (stores/score-fusion.ts). How
+ * The weights of the normalised score fusion (fusion/score-fusion.ts). How
  * much the dense side deserves depends on what the embedder knows. The local
  * embedder hashes words and character n-grams: it is lexical, so its
  * ranking mostly repeats BM25's with more noise, and at equal weight that

@@ -7,7 +7,7 @@
  * point leaves the JSON naming a whole file (the new or the previous one); the
  * files it no longer names are removed on the next save or open. The JSON
  * records what the file must be checked against before it is trusted: the
- * store it came from, the embedder, the generation (see embedded.ts) and the
+ * store it came from, the embedder, the generation (see schema.ts) and the
  * byte size (usearch itself crashes on a torn file).
  */
 import fs from 'node:fs';

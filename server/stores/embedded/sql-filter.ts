@@ -1,0 +1,48 @@
+import type { NormalizedFilters } from '../filters.js';
+
+export interface SqlFilter {
+  /** Conditions on the `chunks` table aliased `c`, AND-ed; empty when there are none. */
+  conditions: string[];
+  params: Array<string | number>;
+}
+
+/** The upper bound of a `prefix/` range: '0' is the character after '/'. */
+export function prefixEnd(prefixWithSlash: string): string {
+  return `${prefixWithSlash.slice(0, -1)}0`;
+}
+
+/** Filters in SQL on `chunks c`; stores/filters.ts normalised them. */
+export function sqlFilter(filters: NormalizedFilters): SqlFilter {
+  const conditions: string[] = [];
+  const params: Array<string | number> = [];
+  const taxonomy = filters.taxonomy.join('/');
+  if (taxonomy !== '') {
+    // A prefix on whole segments: "engineering" matches "engineering" and
+    // "engineering/backend", not "engineering-ops". Ranges keep the index usable.
+    conditions.push('(c.taxonomy_full_path = ? OR (c.taxonomy_full_path >= ? AND c.taxonomy_full_path < ?))');
+    params.push(taxonomy, `${taxonomy}/`, prefixEnd(`${taxonomy}/`));
+  }
+  const types = filters.contentTypes;
+  if (types.length > 0) {
+    conditions.push(`c.content_type IN (${types.map(() => '?').join(', ')})`);
+    params.push(...types);
+  }
+  const filePath = filters.filePath;
+  if (filePath?.kind === 'folder') {
+    conditions.push('(c.file_path >= ? AND c.file_path < ?)');
+    params.push(filePath.prefix, prefixEnd(filePath.prefix));
+  } else if (filePath?.kind === 'file') {
+    conditions.push('c.file_path = ?');
+    params.push(filePath.path);
+  }
+  if (filters.excludeFilePath !== null) {
+    conditions.push('c.file_path <> ?');
+    params.push(filters.excludeFilePath);
+  }
+  return { conditions, params };
+}
+
+export function andWhere(filter: SqlFilter, first: boolean): string {
+  if (filter.conditions.length === 0) return '';
+  return `${first ? 'WHERE' : 'AND'} ${filter.conditions.join(' AND ')}`;
+}
