@@ -8,9 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../server/config/settings.js';
 import { createServices, type Services } from '../server/services.js';
-import { tokenize } from '../server/embedders/local.js';
-import { buildTermModel } from '../server/embedders/local-terms.js';
-import { saveTermModel } from '../server/embedders/local-terms-file.js';
 
 export interface EvalLibrary {
   services: Services;
@@ -31,25 +28,7 @@ export async function indexLibrary(label: string, files: ReadonlyArray<{ name: s
     { CONFIG_DIR: path.resolve('configs'), LIBRARY_PATH: path.join(root, 'library'), DATA_DIR: path.join(root, 'data') },
     root,
   );
-  let services = await createServices(config);
-  if (process.env.EVAL_TERMS === '1') {
-    await services.indexer.indexAll();
-    const texts: string[][] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await services.store.scroll(cursor, 500);
-      for (const p of page.points) texts.push(tokenize(p.payload.section ? `${p.payload.section}\n${p.payload.content}` : p.payload.content));
-      cursor = page.next;
-    } while (cursor !== null);
-    const t0 = performance.now();
-    const model = buildTermModel(texts);
-    console.log(`term model: ${model.terms.size} terms from ${texts.length} chunks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    await services.close();
-    rmSync(path.join(root, 'data'), { recursive: true, force: true });
-    mkdirSync(path.join(root, 'data'), { recursive: true });
-    saveTermModel(path.join(root, 'data'), model);
-    services = await createServices(config);
-  }
+  const services = await createServices(config);
   const started = performance.now();
   const res = await services.indexer.indexAll();
   const seconds = (performance.now() - started) / 1000;

@@ -5,7 +5,6 @@ import { breakerSettingsFrom } from '../reliability/circuit-breaker.js';
 import { CachedEmbedder, EMBEDDING_CACHE_FILE } from './cached.js';
 import type { Embedder } from './embedder.js';
 import { LocalEmbedder } from './local.js';
-import { loadTermModel } from './local-terms-file.js';
 import { MISTRAL_EMBED_MODEL, MistralEmbedder, resolveMistralApiKey, type MistralEmbedderOptions } from './mistral.js';
 import { TEI_DEFAULT_MAX_BATCH, TeiEmbedder, type TeiConnectOptions } from './tei.js';
 
@@ -71,7 +70,7 @@ export function createEmbedder(config: Config, hooks: EmbedderHooks = {}): Embed
   const provider = config.settings.embeddings.provider;
   switch (provider) {
     case 'local':
-      return provided(new LocalEmbedder(loadTermModel(config.paths.data)), hooks);
+      return provided(new LocalEmbedder(), hooks);
     case 'mistral': {
       const mistral = new MistralEmbedder(mistralOptions(config));
       return cached(provided(hooks.wrapPaid ? hooks.wrapPaid(mistral) : mistral, hooks), config);

@@ -1,5 +1,4 @@
 import { LOCAL_EMBEDDER_FAMILY, type Embedder } from './embedder.js';
-import { embedTerms, normalise, TERM_DIMENSION, type TermModel } from './local-terms.js';
 
 export const LOCAL_DIMENSION = 1024;
 
@@ -7,9 +6,6 @@ export const LOCAL_DIMENSION = 1024;
 const WORD_WEIGHT = 1.0;
 const BIGRAM_WEIGHT = 0.6;
 const TRIGRAM_WEIGHT = 0.25;
-
-/** Share of the cosine that comes from the learned vectors when a model is loaded (both halves unit length). */
-const LEARNED_SHARE = 0.3;
 
 const WORD_PATTERN = /[\p{L}\p{N}]+/gu;
 
@@ -76,40 +72,19 @@ function bump(counts: Map<number, number>, hash: number): void {
  * works offline. Signed hashing keeps collisions from biasing the dot product.
  */
 export class LocalEmbedder implements Embedder {
-  readonly id: string;
-  readonly dimension: number;
+  readonly id = `${LOCAL_EMBEDDER_FAMILY}v1:${LOCAL_DIMENSION}`;
+  readonly dimension = LOCAL_DIMENSION;
   readonly maxBatch = 1024;
-
-  /**
-   * With a term model learned from the library (local-terms.ts), each vector
-   * is the hashed features followed by the text's learned vector; the model's
-   * hash is in the id, so a store built with another model is re-indexed.
-   */
-  constructor(private readonly model: TermModel | null = null) {
-    this.id = model ? `${LOCAL_EMBEDDER_FAMILY}v1+terms-${model.version}:${LOCAL_DIMENSION + TERM_DIMENSION}` : `${LOCAL_EMBEDDER_FAMILY}v1:${LOCAL_DIMENSION}`;
-    this.dimension = model ? LOCAL_DIMENSION + TERM_DIMENSION : LOCAL_DIMENSION;
-  }
 
   async embed(texts: string[], _kind?: 'document' | 'query'): Promise<Float32Array[]> {
     return texts.map((t) => this.embedOne(t));
   }
 
   embedOne(text: string): Float32Array {
-    if (this.model === null) return this.hashed(tokenize(text), new Float32Array(LOCAL_DIMENSION));
-    const vector = new Float32Array(LOCAL_DIMENSION + TERM_DIMENSION);
-    const tokens = tokenize(text);
-    this.hashed(tokens, vector.subarray(0, LOCAL_DIMENSION));
-    const learned = vector.subarray(LOCAL_DIMENSION);
-    embedTerms(this.model, tokens, learned);
-    const w = Math.sqrt(LEARNED_SHARE / (1 - LEARNED_SHARE));
-    for (let i = 0; i < learned.length; i++) learned[i]! *= w;
-    return normalise(vector);
-  }
-
-  private hashed(tokens: readonly string[], vector: Float32Array): Float32Array {
     const words = new Map<number, number>();
     const bigrams = new Map<number, number>();
     const trigrams = new Map<number, number>();
+    const tokens = tokenize(text);
     let previous = -1;
     for (const w of tokens) {
       const hw = fnv1a(w);
@@ -127,6 +102,7 @@ export class LocalEmbedder implements Embedder {
         }
       }
     }
+    const vector = new Float32Array(LOCAL_DIMENSION);
     const spread = (counts: Map<number, number>, weight: number, salt: number) => {
       for (const [key, count] of counts) {
         const h = (key ^ salt) >>> 0;
@@ -138,6 +114,12 @@ export class LocalEmbedder implements Embedder {
     spread(words, WORD_WEIGHT, 0);
     spread(bigrams, BIGRAM_WEIGHT, 0x15a4e35);
     spread(trigrams, TRIGRAM_WEIGHT, 0x2c1b3c6d);
-    return normalise(vector);
+    let norm = 0;
+    for (let i = 0; i < vector.length; i++) norm += vector[i]! * vector[i]!;
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < vector.length; i++) vector[i]! *= inv;
+    }
+    return vector;
   }
 }
