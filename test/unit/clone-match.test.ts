@@ -36,6 +36,13 @@ describe('CloneMatcher', () => {
     expect(new CloneMatcher(renamed).containment('def run(task):\n    return task.tries in range(3)')).toBe(0);
   });
 
+  it('stays exact when the shared vocabulary is too large for numeric k-gram keys', () => {
+    const words = Array.from({ length: 12000 }, (_, i) => `w${i}`);
+    const text = words.join(' ');
+    expect(new CloneMatcher(text).containment(text)).toBe(1);
+    expect(new CloneMatcher(text).containment([...words].reverse().join(' '))).toBe(0);
+  });
+
   it('scores 0 for a selection too short to hold a k-gram and for unrelated text', () => {
     expect(new CloneMatcher('next()').containment(ORIGINAL)).toBe(0);
     expect(new CloneMatcher(SELECTION).containment('Unrelated notes about coffee and lunch breaks.')).toBe(0);
