@@ -11,6 +11,8 @@ export interface Declaration {
   label: string;
   /** The node whose named children are its members (methods, nested types), for a container. */
   body?: Node | null;
+  /** A function's statement block: where an oversized function is cut (chunk-source-tree.ts). */
+  block?: Node | null;
 }
 
 type Rule = (node: Node) => Declaration | null;
@@ -36,6 +38,19 @@ function compact(text: string): string {
 const field = (node: Node, name: string): Node | null => node.childForFieldName(name);
 const text = (node: Node | null): string => (node ? compact(node.text) : '');
 
+/**
+ * Statement lists of function bodies across the grammars (JavaScript's
+ * statement_block, Python's, Go's and Rust's block, C's compound_statement,
+ * Ruby's body_statement…). An arrow function's expression body is none.
+ */
+const STATEMENT_BLOCKS = new Set(['statement_block', 'block', 'constructor_body', 'compound_statement', 'body_statement']);
+
+/** The statement block of a function node, or null. */
+function blockOf(node: Node | null): Node | null {
+  const body = node && field(node, 'body');
+  return body && STATEMENT_BLOCKS.has(body.type) ? body : null;
+}
+
 /** `keyword name(params)`; the parameters only where the node has them. */
 function signature(keyword: string, node: Node, name = text(field(node, 'name'))): string {
   const params = field(node, 'parameters');
@@ -44,7 +59,7 @@ function signature(keyword: string, node: Node, name = text(field(node, 'name'))
 
 /** A declaration named `keyword name(params)`; a container when `body` names its member list's field. */
 function named(keyword: string, body?: string): Rule {
-  return (node) => ({ label: signature(keyword, node), body: body ? field(node, body) : null });
+  return (node) => (body ? { label: signature(keyword, node), body: field(node, body) } : { label: signature(keyword, node), block: blockOf(node) });
 }
 
 /** The declaration a wrapper node carries (export, decorators, templates), found by `rules`. */
@@ -69,7 +84,7 @@ const variable: Rule = (node) => {
   const name = text(declarator ? field(declarator, 'name') : null);
   if (!declarator || !name) return null;
   if (value?.type === 'call_expression' && text(field(value, 'function')) === 'require') return null;
-  if (value && FUNCTION_VALUES.has(value.type)) return { label: signature('function', value, name) };
+  if (value && FUNCTION_VALUES.has(value.type)) return { label: signature('function', value, name), block: blockOf(value) };
   if (value?.type === 'class') return { label: `class ${name}`, body: field(value, 'body') };
   return { label: `${node.child(0)?.type ?? 'const'} ${name}` };
 };
@@ -77,7 +92,7 @@ const variable: Rule = (node) => {
 /** A class member: `name(params)`, with `get`/`set`/`static` kept (they change what the name means). */
 const method: Rule = (node) => {
   const keywords = node.children.filter((c) => c.type === 'get' || c.type === 'set' || c.type === 'static').map((c) => c.type);
-  return { label: signature(keywords.join(' '), node) };
+  return { label: signature(keywords.join(' '), node), block: blockOf(node) };
 };
 
 /** A class field holding a function (`handle = async (e) => {…}`) is a method. */
@@ -85,7 +100,7 @@ const fieldFunction: Rule = (node) => {
   const value = field(node, 'value');
   // TypeScript names the field `name`, JavaScript `property`.
   const name = text(field(node, 'name') ?? field(node, 'property'));
-  return value && FUNCTION_VALUES.has(value.type) ? { label: signature('', value, name) } : null;
+  return value && FUNCTION_VALUES.has(value.type) ? { label: signature('', value, name), block: blockOf(value) } : null;
 };
 
 /**
@@ -98,7 +113,7 @@ const assigned: Rule = (node) => {
   const value = field(node, 'right');
   const name = text(field(node, 'left'));
   if (!value || !name) return null;
-  if (FUNCTION_VALUES.has(value.type)) return { label: signature('function', value, name) };
+  if (FUNCTION_VALUES.has(value.type)) return { label: signature('function', value, name), block: blockOf(value) };
   if (value.type === 'class') return { label: `class ${text(field(value, 'name')) || name}`, body: field(value, 'body') };
   return null;
 };
@@ -108,7 +123,7 @@ const exported: Rule = (node) => {
   if (declaration) return tsRules[declaration.type]?.(declaration) ?? null;
   const value = field(node, 'value');
   if (!value) return null;
-  if (FUNCTION_VALUES.has(value.type)) return { label: signature('export default function', value, '') };
+  if (FUNCTION_VALUES.has(value.type)) return { label: signature('export default function', value, ''), block: blockOf(value) };
   if (value.type === 'class') return { label: `export default class ${text(field(value, 'name'))}`.trim(), body: field(value, 'body') };
   return null;
 };
@@ -160,7 +175,7 @@ const python: Grammar = { wasm: 'python', attached: new Set(['comment']), rules:
 const goMethod: Rule = (node) => {
   const receiver = field(node, 'receiver')?.namedChildren.find((c) => c.type === 'parameter_declaration');
   const type = text(receiver ? field(receiver, 'type') : null).replace(/^\*/, '').replace(/\[.*$/, '');
-  return { label: signature('func', node, `${type}.${text(field(node, 'name'))}`) };
+  return { label: signature('func', node, `${type}.${text(field(node, 'name'))}`), block: blockOf(node) };
 };
 
 /** `type Store`, or `var (a, b, …)` for a grouped declaration. */
@@ -180,6 +195,8 @@ function goSpecs(keyword: string): Rule {
 const go: Grammar = {
   wasm: 'go',
   attached: new Set(['comment']),
+  // A Go block holds its statements in a statement_list.
+  flatten: new Set(['statement_list']),
   rules: {
     function_declaration: named('func'),
     method_declaration: goMethod,
@@ -274,7 +291,10 @@ const ruby: Grammar = {
   attached: new Set(['comment']),
   rules: {
     method: named('def'),
-    singleton_method: (node) => ({ label: signature('def', node, `${text(field(node, 'object'))}.${text(field(node, 'name'))}`) }),
+    singleton_method: (node) => ({
+      label: signature('def', node, `${text(field(node, 'object'))}.${text(field(node, 'name'))}`),
+      block: blockOf(node),
+    }),
     class: named('class', 'body'),
     module: named('module', 'body'),
     singleton_class: (node) => ({ label: 'class << self', body: field(node, 'body') }),
@@ -293,7 +313,7 @@ function functionDeclarator(node: Node | null): Node | null {
 
 const cFunction: Rule = (node) => {
   const declarator = functionDeclarator(field(node, 'declarator'));
-  return declarator ? { label: signature('', declarator, text(field(declarator, 'declarator'))) } : null;
+  return declarator ? { label: signature('', declarator, text(field(declarator, 'declarator'))), block: blockOf(node) } : null;
 };
 
 /** A struct, class, union or enum with a body; a bare `struct x;` is no declaration. */

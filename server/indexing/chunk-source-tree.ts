@@ -19,6 +19,7 @@ interface Found {
   last: number;
   label: string;
   body: Node | null;
+  block: Node | null;
 }
 
 /** The node's last line: a node that ends with its line break (a Rust `///` comment) ends on the line before. */
@@ -47,7 +48,7 @@ function findDeclarations(nodes: readonly Node[], grammar: Grammar): Found[] {
       if (prev && above.startPosition.row <= prev.last) break;
       first = above.startPosition.row;
     }
-    found.push({ first, last: lastRow(node), label: declaration.label, body: declaration.body ?? null });
+    found.push({ first, last: lastRow(node), label: declaration.label, body: declaration.body ?? null, block: declaration.block ?? null });
   });
   return found;
 }
@@ -70,8 +71,7 @@ function regionsOf(walk: Walk, found: readonly Found[], last: number, parent: re
   const out: Region[] = [];
   found.forEach((f, i) => {
     const path = [...parent, f.label];
-    const members = f.body ? memberRegions(walk, f, path) : [];
-    out.push({ first: f.first, last: f.last, path, split: () => members });
+    out.push(declarationRegion(walk, f, path));
     const gapLast = (found[i + 1]?.first ?? last + 1) - 1;
     if (gapLast > f.last && hasWords(walk, f.last + 1, gapLast)) out.push({ first: f.last + 1, last: gapLast, path: gap });
   });
@@ -95,6 +95,62 @@ function memberRegions(walk: Walk, container: Found, path: readonly string[]): R
   if (!first) return [];
   const head: Region = { first: container.first, last: first.first - 1, path };
   return [head, ...regionsOf(walk, found, container.last, path, path)];
+}
+
+/** A declaration's region, with where to cut it should it be oversized: a container at its members, a function at its statements. */
+function declarationRegion(walk: Walk, f: Found, path: readonly string[]): Region {
+  if (f.body) {
+    const members = memberRegions(walk, f, path);
+    return { first: f.first, last: f.last, path, split: () => members };
+  }
+  const statements = f.block ? statementRegions(walk, f, f.block, path) : [];
+  return { first: f.first, last: f.last, path, split: () => statements, statements: true };
+}
+
+/**
+ * An oversized function cut at its body's statements, so a piece holds whole
+ * statements (a callback, a loop, an `if` with its branches) rather than a
+ * window that starts mid-statement: its own lines up to the first statement
+ * (the signature), then each statement with the comments above it and the
+ * lines up to the next. A nested function or class is named and cut like any
+ * declaration; other statements share the function's path.
+ */
+function statementRegions(walk: Walk, fn: Found, block: Node, path: readonly string[]): Region[] {
+  const nodes = memberNodes(walk, block);
+  const out: Region[] = [];
+  let pending: number | null = null;
+  for (const node of nodes) {
+    const row = node.startPosition.row;
+    if (walk.grammar.attached.has(node.type)) {
+      pending ??= row;
+      continue;
+    }
+    const first = pending ?? row;
+    pending = null;
+    const prev = out.at(-1);
+    const headLast = prev ? prev.last : fn.first;
+    // Sharing a line with the signature or the statement before: that line already belongs to them.
+    if (first <= headLast) {
+      if (prev) prev.last = Math.max(prev.last, lastRow(node));
+      continue;
+    }
+    // Only a nested function or class is named; a local `const x = …` is a statement like any other.
+    const declaration = walk.grammar.rules[node.type]?.(node);
+    if (prev) prev.last = first - 1;
+    if (declaration && (declaration.block || declaration.body)) {
+      const found = { first, last: lastRow(node), label: declaration.label, body: declaration.body ?? null, block: declaration.block ?? null };
+      out.push(declarationRegion(walk, found, [...path, found.label]));
+    } else {
+      out.push({ first, last: lastRow(node), path });
+    }
+  }
+  const firstStatement = out[0];
+  // One statement is no cut: the function is windowed whole, its signature in the first window.
+  if (!firstStatement || out.length < 2) return [];
+  // The last statement runs on to the function's end: its closing brace or `end`.
+  const lastStatement = out.at(-1);
+  if (lastStatement) lastStatement.last = Math.max(lastStatement.last, fn.last);
+  return [{ first: fn.first, last: firstStatement.first - 1, path }, ...out];
 }
 
 /** Top-level declaration regions of a parsed file, in order; [] when it declares nothing. */

@@ -3,6 +3,7 @@ import type { Embedder } from '../embedders/embedder.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { FusionWeights, ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
 import { fusionWeights } from '../fusion/weights.js';
+import { rerankByCloneMatch } from './clone-match.js';
 import { dedupeByContent, rerank } from './rerank.js';
 
 export const DEFAULT_RESULTS = 10;
@@ -103,8 +104,8 @@ export class SearchService {
       p.id === req.id ||
       (range !== undefined && p.payload.file_path === range.file_path && p.payload.start_line <= range.end_line && p.payload.end_line >= range.start_line);
     const candidates = dedupeByContent(found.filter((p) => !own(p)));
-    // Re-ranked as a search for the text is: the same composite over the fused score (rerank.ts).
-    const results = rerank(text, candidates, baseScore('hybrid')).slice(0, n).map(toResult);
+    // Re-ranked as a search for the text is (rerank.ts), then near-copies of the text lifted (clone-match.ts).
+    const results = rerankByCloneMatch(text, rerank(text, candidates, baseScore('hybrid'))).slice(0, n).map(toResult);
     const elapsed = performance.now() - started;
     this.observe?.('similar', elapsed / 1000);
     return { query: text.slice(0, 200), mode: 'hybrid', results, took_ms: Math.round(elapsed * 10) / 10 };

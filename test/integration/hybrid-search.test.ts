@@ -175,6 +175,25 @@ describe('Find Similar', () => {
     expect(res.results[0]?.scores.keyword).not.toBeNull();
   });
 
+  it('finds a near-copy with renamed locals ahead of a chunk that only shares its names', async () => {
+    const copies = doc('src/runner.js', 'code', [
+      [
+        'function failTest(self, test, err)',
+        'function failTest(self, test, err) {\n  self.failures++;\n  self.emit(constants.EVENT_TEST_FAIL, test, err);\n  self.emit(constants.EVENT_TEST_END, test);\n  return self.hookUp(HOOK_TYPE_AFTER_EACH, next);\n}',
+      ],
+      [
+        'var constants',
+        "var constants = {\n  EVENT_TEST_FAIL: 'fail', EVENT_TEST_END: 'test end', HOOK_TYPE_AFTER_EACH: 'afterEach',\n  failures: 'failures', emit: 'emit', hookUp: 'hookUp', next: 'next',\n};\nvar EVENT_TEST_FAIL = constants.EVENT_TEST_FAIL;\nvar EVENT_TEST_END = constants.EVENT_TEST_END;",
+      ],
+    ]);
+    const store = await open(dbFile(), embedder);
+    const points = pointsOf(copies).map((p) => ({ ...p, vector: embedder.embedOne(p.payload.content) }));
+    await store.replaceFile(fileOf(copies, points), points);
+    const selection = '  runner.failures++;\n  runner.emit(constants.EVENT_TEST_FAIL, t, e);\n  runner.emit(constants.EVENT_TEST_END, t);\n  return runner.hookUp(HOOK_TYPE_AFTER_EACH, next);';
+    const res = await new SearchService(store, embedder).similar({ text: selection });
+    expect(res.results.map((r) => r.section)).toEqual(['function failTest(self, test, err)', 'var constants']);
+  });
+
   it('validates exclude_range and keeps old requests valid', () => {
     expect(SimilarRequestSchema.safeParse({ text: 'x', exclude_file_path: 'src/jobs.ts' }).success).toBe(true);
     expect(SimilarRequestSchema.safeParse({ text: 'x', exclude_range: { file_path: 'src/jobs.ts', start_line: 3, end_line: 8 } }).success).toBe(true);

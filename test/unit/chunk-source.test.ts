@@ -119,22 +119,86 @@ describe('chunkSource: TypeScript', () => {
     expectExactLines(TS, chunks);
   });
 
-  it('cuts an oversized function into overlapping line windows that keep its section', async () => {
+  it('cuts an oversized function at its statements into pieces of at least half max_tokens that keep its section', async () => {
     const body = Array.from({ length: 80 }, (_, i) => `  total += await store.count({ shard: ${i} });`).join('\n');
     const text = `export async function countAll(store: Store): Promise<number> {\n  let total = 0;\n${body}\n  return total;\n}\n`;
     const opts = { min_tokens: 10, max_tokens: 120, overlap_tokens: 25 };
     const chunks = await chunkSource(text, 'typescript', opts);
     expect(chunks.length).toBeGreaterThan(5);
     expect(chunks.every((c) => c.section === 'function countAll(store: Store)')).toBe(true);
-    for (let i = 1; i < chunks.length; i++) {
-      const prev = chunks[i - 1];
-      const cur = chunks[i];
-      if (!prev || !cur) continue;
-      expect(cur.start_line).toBeLessThanOrEqual(prev.end_line);
-      expect(cur.start_line).toBeGreaterThan(prev.start_line);
-    }
+    // Whole statements, one after another: no piece starts mid-statement or repeats the last one's lines.
+    for (let i = 1; i < chunks.length; i++) expect(chunks[i]?.start_line).toBe((chunks[i - 1]?.end_line ?? 0) + 1);
+    for (const c of chunks.slice(0, -1)) expect(estimateTokens(c.content)).toBeGreaterThanOrEqual(opts.max_tokens / 2);
     expect(chunks[0]?.start_line).toBe(1);
     expect(chunks.at(-1)?.content.endsWith('  return total;\n}')).toBe(true);
+    expect(chunks.at(-1)?.end_line).toBe(84);
+    expectWithinMax(chunks, opts);
+    expectExactLines(text, chunks);
+  });
+
+  it('keeps each callback of an oversized function in one piece, with the comment above it', async () => {
+    const handler = (event: string) => [
+      `  // Counts ${event} events.`,
+      `  runner.on('${event}', function (test) {`,
+      `    stats.${event} = (stats.${event} || 0) + 1;`,
+      `    report.push({ event: '${event}', title: test.title, duration: test.duration });`,
+      `    if (options.verbose) console.log('${event}', test.fullTitle());`,
+      '  });',
+    ];
+    const events = ['start', 'suite', 'pass', 'fail', 'pending', 'end', 'retry', 'hook'];
+    const lines = ['function Reporter(runner, options) {', '  const stats = {};', '  const report = [];', ...events.flatMap(handler), '  return report;', '}'];
+    const text = `${lines.join('\n')}\n`;
+    const opts = { min_tokens: 10, max_tokens: 150, overlap_tokens: 20 };
+    const chunks = await chunkSource(text, 'javascript', opts);
+    expect(chunks.length).toBeGreaterThan(2);
+    events.forEach((event, i) => {
+      const first = 4 + i * 6;
+      const holding = chunks.filter((c) => c.start_line <= first + 5 && c.end_line >= first);
+      expect(holding, event).toHaveLength(1);
+      expect(holding[0]?.start_line).toBeLessThanOrEqual(first);
+      expect(holding[0]?.end_line).toBeGreaterThanOrEqual(first + 5);
+    });
+    expectWithinMax(chunks, opts);
+    expectExactLines(text, chunks);
+  });
+
+  it('names a function nested in an oversized one by both', async () => {
+    const filler = Array.from({ length: 30 }, (_, i) => `  total += count(${i}, shard, options.retries);`).join('\n');
+    const text = [
+      'export function countAll(shard: Shard, options: Options): number {',
+      '  let total = 0;',
+      '  function retry(attempt: number): number {',
+      filler.replaceAll('total +=', '  attempt +='),
+      '    return attempt;',
+      '  }',
+      filler,
+      '  return total + retry(0);',
+      '}',
+      '',
+    ].join('\n');
+    // The inner function fits in max_tokens, the whole does not.
+    const opts = { min_tokens: 10, max_tokens: 500, overlap_tokens: 0 };
+    const chunks = await chunkSource(text, 'typescript', opts);
+    const inner = chunkOf(chunks, 'function countAll(shard: Shard, options: Options) > function retry(attempt: number)');
+    expect(inner?.start_line).toBe(3);
+    expect(inner?.end_line).toBe(35);
+    expect(chunks.filter((c) => c.section === 'function countAll(shard: Shard, options: Options)').length).toBeGreaterThan(0);
+    expectWithinMax(chunks, opts);
+    expectExactLines(text, chunks);
+  });
+
+  it('cuts an oversized single statement into overlapping line windows that keep its section', async () => {
+    const rows = Array.from({ length: 80 }, (_, i) => `    { shard: ${i}, weight: ${i * 3}, owner: 'team-${i % 7}' },`).join('\n');
+    const text = `export function shards(): Shard[] {\n  return [\n${rows}\n  ];\n}\n`;
+    const opts = { min_tokens: 10, max_tokens: 120, overlap_tokens: 25 };
+    const chunks = await chunkSource(text, 'typescript', opts);
+    expect(chunks.length).toBeGreaterThan(5);
+    expect(chunks.every((c) => c.section === 'function shards()')).toBe(true);
+    for (let i = 1; i < chunks.length; i++) {
+      expect(chunks[i]?.start_line).toBeLessThanOrEqual(chunks[i - 1]?.end_line ?? 0);
+      expect(chunks[i]?.start_line).toBeGreaterThan(chunks[i - 1]?.start_line ?? 0);
+    }
+    expect(chunks[0]?.start_line).toBe(1);
     expect(chunks.at(-1)?.end_line).toBe(84);
     expectWithinMax(chunks, opts);
     expectExactLines(text, chunks);
