@@ -4,7 +4,6 @@ import { ZodError } from 'zod';
 import type { ErrorBody } from '../../shared/api-types.js';
 import type { ErrorCode } from '../../shared/error-codes.js';
 import { ConfigError } from '../config/settings.js';
-import { EmbedderRequestError, EmbedderResponseError, EmbedderTimeoutError, isEmbedderOutage } from '../embedders/resilience.js';
 import { DomainError } from '../errors/domain-error.js';
 import { LibraryPathError } from '../indexing/library-paths.js';
 import { ProviderUnavailableError } from '../reliability/circuit-breaker.js';
@@ -101,10 +100,6 @@ export function toHttpError(err: unknown, disk?: DiskSpace): HttpError {
   if (err instanceof StoreUnavailableError) return reply('store_unavailable', err.message);
   // Providers write these messages for people and scrub credentials from them, so they may be shown.
   if (err instanceof ProviderUnavailableError) return reply('provider_unavailable', err.message);
-  if (isEmbedderOutage(err) && err instanceof Error) return reply('embedder_unavailable', err.message);
-  if (err instanceof EmbedderRequestError || err instanceof EmbedderResponseError || err instanceof EmbedderTimeoutError) {
-    return reply('embedder_error', err.message);
-  }
   if (err instanceof EmbedderMismatchError) return reply('embedder_mismatch', err.message);
   if (err instanceof ConfigError) return reply('config_error', err.message);
   return reply('internal', 'internal error; the server log has the details');
