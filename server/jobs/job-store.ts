@@ -1,4 +1,4 @@
-import { openSqliteFile } from '../storage/sqlite-file.js';
+import { openSqliteWithSchema } from '../storage/sqlite-file.js';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -103,9 +103,9 @@ export class JobStore {
 
   constructor(dataDir: string) {
     this.file = path.join(dataDir, JOBS_FILE);
-    try {
-      this.db = openSqliteFile(this.file);
-      this.db.exec(`CREATE TABLE IF NOT EXISTS index_jobs (
+    this.db = openSqliteWithSchema(
+      this.file,
+      `CREATE TABLE IF NOT EXISTS index_jobs (
         id TEXT PRIMARY KEY,
         created_at TEXT NOT NULL,
         state TEXT NOT NULL,
@@ -113,11 +113,9 @@ export class JobStore {
         results TEXT NOT NULL,
         owner TEXT
       );
-      CREATE INDEX IF NOT EXISTS index_jobs_by_created ON index_jobs (created_at)`);
-    } catch (error) {
-      const msg = error instanceof Error ? error.message : String(error);
-      throw new Error(`index job records ${this.file} cannot be opened: ${msg}; check DATA_DIR permissions`);
-    }
+      CREATE INDEX IF NOT EXISTS index_jobs_by_created ON index_jobs (created_at)`,
+      { what: 'index job records', fix: 'check DATA_DIR permissions' },
+    );
     this.upsert = this.db.prepare(
       `INSERT INTO index_jobs (id, created_at, state, overview, results, owner) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET state = excluded.state, overview = excluded.overview, results = excluded.results, owner = excluded.owner`,
