@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config, type Env } from '../config/settings.js';
 import { createEmbedder } from '../embedders/create-embedder.js';
+import { DomainError } from '../errors/domain-error.js';
 import { MigrationError, checkpointFileFor, configForSide, describeVerification, migrate, storeForSide, type StoreSide } from '../migrate.js';
-import { SnapshotError, SnapshotNotFoundError } from '../snapshots.js';
 import { createStoreAdmin } from '../stores/create-store.js';
-import { EmbedderMismatchError, StoreUnavailableError, type VectorStore } from '../stores/vector-store.js';
+import type { VectorStore } from '../stores/vector-store.js';
 
-const KNOWN = [ConfigError, EmbedderMismatchError, StoreUnavailableError, MigrationError, SnapshotError, SnapshotNotFoundError];
+// DomainErrors cover the stores' and snapshots' failures (unavailable, embedder mismatch, snapshot not found or refused).
+const KNOWN = [ConfigError, MigrationError, DomainError];
 
 /** Like withServices, for commands that open their own stores: known failures print one line, not a stack. */
 export async function withConfig(action: (config: Config) => Promise<number>): Promise<number> {
