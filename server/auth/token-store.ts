@@ -17,6 +17,14 @@ export class TokenError extends Error {
   override name = 'TokenError';
 }
 
+const TOKENS_SCHEMA = `CREATE TABLE IF NOT EXISTS tokens (
+  name TEXT PRIMARY KEY,
+  hash BLOB NOT NULL UNIQUE,
+  admin INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+)`;
+
 /** What may be shown about a token: never the token, never its hash. */
 export interface TokenInfo {
   name: string;
@@ -95,17 +103,7 @@ export class TokenStore {
 
   static open(dataDir: string): TokenStore {
     const file = tokenFile(dataDir);
-    const db = openSqliteWithSchema(
-      file,
-      `CREATE TABLE IF NOT EXISTS tokens (
-      name TEXT PRIMARY KEY,
-      hash BLOB NOT NULL UNIQUE,
-      admin INTEGER NOT NULL,
-      created_at TEXT NOT NULL,
-      last_used_at TEXT
-    )`,
-      { what: 'token store', fix: 'check DATA_DIR permissions and free space' },
-    );
+    const db = openSqliteWithSchema(file, TOKENS_SCHEMA, { what: 'token store', fix: 'check DATA_DIR permissions and free space' });
     // Hashes are not tokens, but nobody else on the machine needs to read them: the file is 0600 (storage/private-files.ts).
     return new TokenStore(db, file);
   }

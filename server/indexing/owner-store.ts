@@ -3,6 +3,8 @@ import type Database from 'better-sqlite3';
 import { openSqliteWithSchema } from '../storage/sqlite-file.js';
 import { isRecord } from '../../shared/guards.js';
 
+const OWNERS_SCHEMA = 'CREATE TABLE IF NOT EXISTS owners (file_path TEXT PRIMARY KEY, contributor TEXT NOT NULL, claimed_at TEXT NOT NULL)';
+
 /**
  * Who contributed each library file, recorded before the file is written
  * (DATA_DIR/owners.sqlite). The vector store learns the contributor only when
@@ -13,10 +15,7 @@ export class OwnerStore {
   private readonly db: Database.Database;
 
   private constructor(file: string) {
-    this.db = openSqliteWithSchema(file, 'CREATE TABLE IF NOT EXISTS owners (file_path TEXT PRIMARY KEY, contributor TEXT NOT NULL, claimed_at TEXT NOT NULL)', {
-      what: 'file owners record',
-      fix: 'check DATA_DIR permissions and free space',
-    });
+    this.db = openSqliteWithSchema(file, OWNERS_SCHEMA, { what: 'file owners record', fix: 'check DATA_DIR permissions and free space' });
   }
 
   static open(dataDir: string): OwnerStore {

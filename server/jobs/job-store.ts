@@ -86,6 +86,16 @@ function overviewOf(job: IndexJob): IndexJobOverview {
   return overview;
 }
 
+const JOBS_SCHEMA = `CREATE TABLE IF NOT EXISTS index_jobs (
+  id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  overview TEXT NOT NULL,
+  results TEXT NOT NULL,
+  owner TEXT
+);
+CREATE INDEX IF NOT EXISTS index_jobs_by_created ON index_jobs (created_at)`;
+
 /**
  * Index-job records in DATA_DIR/jobs.sqlite. SQLite rather than loose files:
  * each write is atomic, listing does not parse every job's per-file results,
@@ -103,19 +113,7 @@ export class JobStore {
 
   constructor(dataDir: string) {
     this.file = path.join(dataDir, JOBS_FILE);
-    this.db = openSqliteWithSchema(
-      this.file,
-      `CREATE TABLE IF NOT EXISTS index_jobs (
-        id TEXT PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        state TEXT NOT NULL,
-        overview TEXT NOT NULL,
-        results TEXT NOT NULL,
-        owner TEXT
-      );
-      CREATE INDEX IF NOT EXISTS index_jobs_by_created ON index_jobs (created_at)`,
-      { what: 'index job records', fix: 'check DATA_DIR permissions' },
-    );
+    this.db = openSqliteWithSchema(this.file, JOBS_SCHEMA, { what: 'index job records', fix: 'check DATA_DIR permissions' });
     this.upsert = this.db.prepare(
       `INSERT INTO index_jobs (id, created_at, state, overview, results, owner) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET state = excluded.state, overview = excluded.overview, results = excluded.results, owner = excluded.owner`,
