@@ -88,7 +88,10 @@ export function createApp(services: Services, logger: Logger) {
   app.notFound((c) => errorResponse(c, 'no_route', `no route ${c.req.method} ${c.req.path}; see README "HTTP API"`));
   app.onError((err, c) => {
     const httpError = toHttpError(err, services.disk);
-    if (httpError.status >= 500 && !(err instanceof DomainError)) logger.error({ err, route: c.req.path, request_id: c.get('requestId') }, 'request failed');
+    const where = { route: c.req.path, request_id: c.get('requestId') };
+    // A DomainError's message is written for people (an embedder outage, a paused budget): the line says why without a stack.
+    if (httpError.status >= 500 && err instanceof DomainError) logger.warn({ ...where, code: httpError.code, message: httpError.message }, 'request failed');
+    else if (httpError.status >= 500) logger.error({ err, ...where }, 'request failed');
     return errorResponse(c, httpError.code, httpError.message);
   });
   return routes;

@@ -7,7 +7,7 @@ import { ProviderUnavailableError, type BreakerSettings, type CallOutcome, type 
 import type { SearchService } from '../retrieval/search.js';
 import { ChatModelError, type ChatErrorKind, type ChatModel, type ChatResult, type ChatTurn, type NativeCitation } from './chat-model.js';
 import { resolveCitations } from './citations.js';
-import { createChatModel } from './claude.js';
+import { createChatModel, resolveCredential } from './claude.js';
 import { computeConfidence, usedSources } from './confidence.js';
 import { buildQuestionPrompt, OUTPUT_SYSTEM_PROMPT, toContextBlocks, toRetrievedSources, type RetrievedSource } from './context.js';
 import { ConversationNotFoundError, DEFAULT_DEVELOPER, HISTORY_TURNS, newConversationId, type ConversationStore } from './conversations.js';
@@ -160,6 +160,12 @@ export class AskService {
   constructor(private readonly deps: AskServiceDeps) {
     this.claude = new CallPolicy({ name: 'Claude', breaker: deps.breaker, classify: claudeOutcome });
     this.breaker = this.claude.breaker;
+  }
+
+  /** Whether the server holds a Claude credential of its own (/health reports it; a developer's key may still come with a request). */
+  get llmConfigured(): boolean {
+    const { env, settings } = this.deps.config;
+    return resolveCredential(env, undefined, settings.sdk.auth_token_env_var) !== null;
   }
 
   private modelFor(apiKey: string | undefined): ChatModel | null {

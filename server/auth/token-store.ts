@@ -1,4 +1,4 @@
-import { openSqliteFile } from '../storage/sqlite-file.js';
+import { openSqliteWithSchema } from '../storage/sqlite-file.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -16,6 +16,14 @@ const LAST_USED_WRITE_MS = 60_000;
 export class TokenError extends Error {
   override name = 'TokenError';
 }
+
+const TOKENS_SCHEMA = `CREATE TABLE IF NOT EXISTS tokens (
+  name TEXT PRIMARY KEY,
+  hash BLOB NOT NULL UNIQUE,
+  admin INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+)`;
 
 /** What may be shown about a token: never the token, never its hash. */
 export interface TokenInfo {
@@ -95,15 +103,8 @@ export class TokenStore {
 
   static open(dataDir: string): TokenStore {
     const file = tokenFile(dataDir);
-    const db = openSqliteFile(file);
-    db.exec(`CREATE TABLE IF NOT EXISTS tokens (
-      name TEXT PRIMARY KEY,
-      hash BLOB NOT NULL UNIQUE,
-      admin INTEGER NOT NULL,
-      created_at TEXT NOT NULL,
-      last_used_at TEXT
-    )`);
-    // Hashes are not tokens, but nobody else on the machine needs to read them: openSqliteFile makes the file 0600.
+    const db = openSqliteWithSchema(file, TOKENS_SCHEMA, { what: 'token store', fix: 'check DATA_DIR permissions and free space' });
+    // Hashes are not tokens, but nobody else on the machine needs to read them: the file is 0600 (storage/private-files.ts).
     return new TokenStore(db, file);
   }
 

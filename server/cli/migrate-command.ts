@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config/settings.js';
+import { ConfigError, loadConfig, type Config, type Env } from '../config/settings.js';
 import { createEmbedder } from '../embedders/create-embedder.js';
+import { DomainError } from '../errors/domain-error.js';
 import { MigrationError, checkpointFileFor, configForSide, describeVerification, migrate, storeForSide, type StoreSide } from '../migrate.js';
-import { SnapshotError, SnapshotNotFoundError } from '../snapshots.js';
 import { createStoreAdmin } from '../stores/create-store.js';
-import { EmbedderMismatchError, StoreUnavailableError, type VectorStore } from '../stores/vector-store.js';
+import type { VectorStore } from '../stores/vector-store.js';
 
-const KNOWN = [ConfigError, EmbedderMismatchError, StoreUnavailableError, MigrationError, SnapshotError, SnapshotNotFoundError];
+// DomainErrors cover the stores' and snapshots' failures (unavailable, embedder mismatch, snapshot not found or refused).
+const KNOWN = [ConfigError, MigrationError, DomainError];
 
 /** Like withServices, for commands that open their own stores: known failures print one line, not a stack. */
 export async function withConfig(action: (config: Config) => Promise<number>): Promise<number> {
@@ -40,6 +41,19 @@ function kindOf(value: string, flag: string): StoreSide['kind'] {
   throw new MigrationError(`migrate: ${flag} "${value}" is not a store; use "embedded" or "qdrant"`);
 }
 
+/** One side of the migration from its `--from-*` or `--to-*` flags. */
+function sideOf(flags: MigrateFlags, side: 'from' | 'to', env: Env): StoreSide {
+  // Keys come from the environment, never from flags (which end up in shell history and `ps`).
+  const apiKey = side === 'from' ? env.QDRANT_FROM_API_KEY : env.QDRANT_TO_API_KEY;
+  return {
+    kind: kindOf(flags[side], `--${side}`),
+    dataDir: flags[`${side}DataDir` as const],
+    url: flags[`${side}Url` as const],
+    collection: flags[`${side}Collection` as const],
+    apiKey: apiKey || undefined,
+  };
+}
+
 function wholeNumber(value: string, flag: string, min: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new MigrationError(`migrate: ${flag} must be a whole number ≥ ${min} (got "${value}")`);
@@ -49,22 +63,8 @@ function wholeNumber(value: string, flag: string, min: number): number {
 async function runMigrate(config: Config, flags: MigrateFlags): Promise<number> {
   const pageSize = wholeNumber(flags.pageSize, '--page-size', 1);
   const sampleSize = wholeNumber(flags.sample, '--sample', 0);
-  // Keys come from the environment, never from flags (which end up in shell history and `ps`).
-  const env = config.env;
-  const from: StoreSide = {
-    kind: kindOf(flags.from, '--from'),
-    dataDir: flags.fromDataDir,
-    url: flags.fromUrl,
-    collection: flags.fromCollection,
-    apiKey: env.QDRANT_FROM_API_KEY || undefined,
-  };
-  const to: StoreSide = {
-    kind: kindOf(flags.to, '--to'),
-    dataDir: flags.toDataDir,
-    url: flags.toUrl,
-    collection: flags.toCollection,
-    apiKey: env.QDRANT_TO_API_KEY || undefined,
-  };
+  const from = sideOf(flags, 'from', config.env);
+  const to = sideOf(flags, 'to', config.env);
   // Opening a store creates it when missing; a mistyped source must not become an empty store that "migrates" fine.
   const sourceAdmin = createStoreAdmin(configForSide(config, from));
   if (!(await sourceAdmin.exists())) {

@@ -1,5 +1,5 @@
 import { EmbedderDecorator } from './embedder-decorator.js';
-import { openSqliteFile } from '../storage/sqlite-file.js';
+import { openSqliteWithSchema } from '../storage/sqlite-file.js';
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
@@ -31,6 +31,14 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+const CACHE_SCHEMA = `CREATE TABLE IF NOT EXISTS embedding_cache (
+  embedder_id TEXT NOT NULL,
+  text_sha256 TEXT NOT NULL,
+  vector BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (embedder_id, text_sha256)
+) WITHOUT ROWID`;
+
 /**
  * Remembers document vectors by (embedder id, sha256 of the text), so a chunk
  * that did not change is never sent to a paid or slow provider again, even when
@@ -50,21 +58,7 @@ export class CachedEmbedder extends EmbedderDecorator {
     super(inner);
     this.file = options.file;
     this.memory = new LRUCache({ max: options.memoryEntries ?? 2048 });
-    try {
-      this.db = openSqliteFile(options.file);
-      this.db.exec(`CREATE TABLE IF NOT EXISTS embedding_cache (
-        embedder_id TEXT NOT NULL,
-        text_sha256 TEXT NOT NULL,
-        vector BLOB NOT NULL,
-        created_at INTEGER NOT NULL,
-        PRIMARY KEY (embedder_id, text_sha256)
-      ) WITHOUT ROWID`);
-    } catch (error) {
-      const msg = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        `embedding cache ${options.file} cannot be opened: ${msg}; check DATA_DIR permissions, or delete the file (it is only a cache)`,
-      );
-    }
+    this.db = openSqliteWithSchema(options.file, CACHE_SCHEMA, { what: 'embedding cache', fix: 'check DATA_DIR permissions, or delete the file (it is only a cache)' });
     this.select = this.db.prepare<[string, string], Row>(
       'SELECT vector FROM embedding_cache WHERE embedder_id = ? AND text_sha256 = ?',
     );

@@ -3,7 +3,7 @@ import type { Config } from '../config/settings.js';
 import { ConfigError } from '../config/settings.js';
 import { breakerSettingsFrom } from '../reliability/circuit-breaker.js';
 import { CachedEmbedder, EMBEDDING_CACHE_FILE } from './cached.js';
-import type { Embedder } from './embedder.js';
+import type { BilledEmbedder, Embedder } from './embedder.js';
 import { LocalEmbedder } from './local.js';
 import { MISTRAL_EMBED_MODEL, MistralEmbedder, resolveMistralApiKey, type MistralEmbedderOptions } from './mistral.js';
 import { TEI_DEFAULT_MAX_BATCH, TeiEmbedder, type TeiConnectOptions } from './tei.js';
@@ -53,7 +53,7 @@ function cached(inner: Embedder, config: Config): Embedder {
 
 export interface EmbedderHooks {
   /** Wraps the paid provider inside the cache, so usage recording sees only the texts actually sent. */
-  wrapPaid?: (inner: MistralEmbedder) => Embedder;
+  wrapPaid?: (inner: BilledEmbedder) => Embedder;
   /** Wraps every provider, local included (inside the cache, around `wrapPaid`): metrics see the calls that reach it. */
   wrapProvider?: (inner: Embedder) => Embedder;
 }

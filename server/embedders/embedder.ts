@@ -22,6 +22,20 @@ export interface Embedder {
   readonly breaker?: CircuitBreaker;
 }
 
+/**
+ * A paid provider's embedder: it reports the input tokens the provider billed,
+ * so usage metering (usage/recording-embedder.ts) can wrap it without knowing
+ * the adapter.
+ */
+export interface BilledEmbedder extends Embedder {
+  /** The provider's model name, as the usage report shows it. */
+  readonly model: string;
+  /** Estimated tokens per input beyond which the adapter cuts the text before sending it (text/token-estimate.ts). */
+  readonly maxInputTokens: number;
+  /** Embeds and returns the input tokens billed, or null when the provider did not say. */
+  embedCounted(texts: string[]): Promise<{ vectors: Float32Array[]; promptTokens: number | null }>;
+}
+
 export interface EmbedderInfo {
   id: string;
   dimension: number;

@@ -11,9 +11,9 @@ import type { EmbeddingResponse } from '@mistralai/mistralai/models/components';
 import { isRecord } from '../../shared/guards.js';
 import { parseRetryAfter } from '../../shared/retry-after.js';
 import { ConfigError, type Env } from '../config/settings.js';
-import { charsForTokens, estimateTokens } from '../text/token-estimate.js';
+import { estimateTokens, truncateToTokens } from '../text/token-estimate.js';
 import type { BreakerSettings, CircuitBreaker } from '../reliability/circuit-breaker.js';
-import type { Embedder } from './embedder.js';
+import type { BilledEmbedder } from './embedder.js';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_TIMEOUT_MS,
@@ -97,15 +97,6 @@ export function resolveMistralModel(model: string, dimension: number | undefined
   return { dimension };
 }
 
-/** Cuts text to the estimated token budget without splitting a surrogate pair. */
-export function truncateToTokens(text: string, maxTokens: number): string {
-  if (estimateTokens(text) <= maxTokens) return text;
-  let end = charsForTokens(maxTokens);
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return text.slice(0, end);
-}
-
 /** Splits inputs, in order, into runs that respect both per-request limits. */
 export function planBatches(texts: readonly string[], maxInputs: number, maxTokens: number): Array<{ start: number; end: number }> {
   const batches: Array<{ start: number; end: number }> = [];
@@ -129,10 +120,11 @@ export function planBatches(texts: readonly string[], maxInputs: number, maxToke
  * ours honour Retry-After and share one concurrency bound with every caller).
  * Key and client live in private fields so logging the embedder cannot print them.
  */
-export class MistralEmbedder implements Embedder {
+export class MistralEmbedder implements BilledEmbedder {
   readonly id: string;
   readonly dimension: number;
   readonly maxBatch = MISTRAL_MAX_INPUTS;
+  readonly maxInputTokens = MISTRAL_MAX_INPUT_TOKENS;
   readonly model: string;
   readonly resilience: Resilience;
   readonly #client: Mistral;
@@ -181,7 +173,7 @@ export class MistralEmbedder implements Embedder {
     if (texts.length === 0) return { vectors: [], promptTokens: 0 };
     // Chunks are far below the per-input limit; only a pathological input is cut, and
     // sending it whole would fail its whole batch with a 400. Its head still represents it.
-    const inputs = texts.map((t) => truncateToTokens(t, MISTRAL_MAX_INPUT_TOKENS));
+    const inputs = texts.map((t) => truncateToTokens(t, this.maxInputTokens));
     const batches = planBatches(inputs, this.#maxInputs, this.#maxRequestTokens);
     const parts = await Promise.all(
       batches.map(({ start, end }) =>

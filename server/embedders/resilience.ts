@@ -1,4 +1,5 @@
 import { isRecord } from '../../shared/guards.js';
+import { DomainError } from '../errors/domain-error.js';
 import { CallPolicy, type RetrySettings } from '../reliability/call-policy.js';
 import type { BreakerSettings, CallOutcome, CircuitBreaker } from '../reliability/circuit-breaker.js';
 
@@ -24,8 +25,18 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONCURRENCY = 4;
 
+/**
+ * An outage (unreachable, busy, 5xx) is `embedder_unavailable` (503, retry
+ * later); any other answer proves the provider is up and refused the request
+ * (`embedder_error`, 502). The code is fixed where the error is raised, so the
+ * HTTP mapper needs nothing from the embedders (docs/architecture.md).
+ */
+function requestErrorCode(status: number | null): 'embedder_unavailable' | 'embedder_error' {
+  return status === null || status === 429 || status >= 500 ? 'embedder_unavailable' : 'embedder_error';
+}
+
 /** A provider answered with an HTTP error, or could not be reached (`status` null). */
-export class EmbedderRequestError extends Error {
+export class EmbedderRequestError extends DomainError {
   override name = 'EmbedderRequestError';
   constructor(
     message: string,
@@ -34,18 +45,24 @@ export class EmbedderRequestError extends Error {
     /** Only set for 429/503 answers that carried a usable Retry-After. */
     readonly retryAfterMs: number | null = null,
   ) {
-    super(message);
+    super(requestErrorCode(status), message);
   }
 }
 
-/** One request took longer than the configured timeout. */
-export class EmbedderTimeoutError extends Error {
+/** One request took longer than the configured timeout: the provider counts as down. */
+export class EmbedderTimeoutError extends DomainError {
   override name = 'EmbedderTimeoutError';
+  constructor(message: string) {
+    super('embedder_unavailable', message);
+  }
 }
 
 /** The provider answered 2xx but with something we cannot use; retrying would not fix it. */
-export class EmbedderResponseError extends Error {
+export class EmbedderResponseError extends DomainError {
   override name = 'EmbedderResponseError';
+  constructor(message: string) {
+    super('embedder_error', message);
+  }
 }
 
 export function isRetryableStatus(status: number): boolean {
@@ -109,11 +126,6 @@ export function embedderOutcome(error: unknown): CallOutcome {
   }
   if (error instanceof EmbedderResponseError) return 'success';
   return 'failure';
-}
-
-/** A provider outage (as opposed to a refused request): the API answers 503 for these. */
-export function isEmbedderOutage(error: unknown): boolean {
-  return embedderOutcome(error) !== 'success' && (error instanceof EmbedderTimeoutError || error instanceof EmbedderRequestError);
 }
 
 /** The embedders' wait for a Retry-After: only on an answer that may be retried. */

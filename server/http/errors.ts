@@ -4,12 +4,10 @@ import { ZodError } from 'zod';
 import type { ErrorBody } from '../../shared/api-types.js';
 import type { ErrorCode } from '../../shared/error-codes.js';
 import { ConfigError } from '../config/settings.js';
-import { EmbedderRequestError, EmbedderResponseError, EmbedderTimeoutError, isEmbedderOutage } from '../embedders/resilience.js';
 import { DomainError } from '../errors/domain-error.js';
 import { LibraryPathError } from '../indexing/library-paths.js';
 import { ProviderUnavailableError } from '../reliability/circuit-breaker.js';
 import { diskFullCause, type DiskSpace } from '../reliability/disk-space.js';
-import { EmbedderMismatchError, StoreUnavailableError } from '../stores/vector-store.js';
 
 /**
  * The HTTP status of each error code: the one place codes meet statuses. A
@@ -98,14 +96,8 @@ export function toHttpError(err: unknown, disk?: DiskSpace): HttpError {
   if (full !== null) return reply('insufficient_storage', full);
   if (err instanceof ZodError) return reply('invalid_request', describeZodError(err));
   if (err instanceof LibraryPathError) return reply('invalid_path', err.message);
-  if (err instanceof StoreUnavailableError) return reply('store_unavailable', err.message);
   // Providers write these messages for people and scrub credentials from them, so they may be shown.
   if (err instanceof ProviderUnavailableError) return reply('provider_unavailable', err.message);
-  if (isEmbedderOutage(err) && err instanceof Error) return reply('embedder_unavailable', err.message);
-  if (err instanceof EmbedderRequestError || err instanceof EmbedderResponseError || err instanceof EmbedderTimeoutError) {
-    return reply('embedder_error', err.message);
-  }
-  if (err instanceof EmbedderMismatchError) return reply('embedder_mismatch', err.message);
   if (err instanceof ConfigError) return reply('config_error', err.message);
   return reply('internal', 'internal error; the server log has the details');
 }

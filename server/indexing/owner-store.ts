@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openSqliteFile } from '../storage/sqlite-file.js';
+import { openSqliteWithSchema } from '../storage/sqlite-file.js';
 import { isRecord } from '../../shared/guards.js';
+
+const OWNERS_SCHEMA = 'CREATE TABLE IF NOT EXISTS owners (file_path TEXT PRIMARY KEY, contributor TEXT NOT NULL, claimed_at TEXT NOT NULL)';
 
 /**
  * Who contributed each library file, recorded before the file is written
@@ -13,8 +15,7 @@ export class OwnerStore {
   private readonly db: Database.Database;
 
   private constructor(file: string) {
-    this.db = openSqliteFile(file);
-    this.db.exec('CREATE TABLE IF NOT EXISTS owners (file_path TEXT PRIMARY KEY, contributor TEXT NOT NULL, claimed_at TEXT NOT NULL)');
+    this.db = openSqliteWithSchema(file, OWNERS_SCHEMA, { what: 'file owners record', fix: 'check DATA_DIR permissions and free space' });
   }
 
   static open(dataDir: string): OwnerStore {

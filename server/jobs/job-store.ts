@@ -1,4 +1,4 @@
-import { openSqliteFile } from '../storage/sqlite-file.js';
+import { openSqliteWithSchema } from '../storage/sqlite-file.js';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -86,6 +86,16 @@ function overviewOf(job: IndexJob): IndexJobOverview {
   return overview;
 }
 
+const JOBS_SCHEMA = `CREATE TABLE IF NOT EXISTS index_jobs (
+  id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  overview TEXT NOT NULL,
+  results TEXT NOT NULL,
+  owner TEXT
+);
+CREATE INDEX IF NOT EXISTS index_jobs_by_created ON index_jobs (created_at)`;
+
 /**
  * Index-job records in DATA_DIR/jobs.sqlite. SQLite rather than loose files:
  * each write is atomic, listing does not parse every job's per-file results,
@@ -103,21 +113,7 @@ export class JobStore {
 
   constructor(dataDir: string) {
     this.file = path.join(dataDir, JOBS_FILE);
-    try {
-      this.db = openSqliteFile(this.file);
-      this.db.exec(`CREATE TABLE IF NOT EXISTS index_jobs (
-        id TEXT PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        state TEXT NOT NULL,
-        overview TEXT NOT NULL,
-        results TEXT NOT NULL,
-        owner TEXT
-      );
-      CREATE INDEX IF NOT EXISTS index_jobs_by_created ON index_jobs (created_at)`);
-    } catch (error) {
-      const msg = error instanceof Error ? error.message : String(error);
-      throw new Error(`index job records ${this.file} cannot be opened: ${msg}; check DATA_DIR permissions`);
-    }
+    this.db = openSqliteWithSchema(this.file, JOBS_SCHEMA, { what: 'index job records', fix: 'check DATA_DIR permissions' });
     this.upsert = this.db.prepare(
       `INSERT INTO index_jobs (id, created_at, state, overview, results, owner) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET state = excluded.state, overview = excluded.overview, results = excluded.results, owner = excluded.owner`,

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { HealthResponse, PublicHealthResponse } from '../../shared/api-types.js';
-import { resolveCredential } from '../answers/claude.js';
 import { requestDeveloper } from '../auth/middleware.js';
 import type { AppEnv } from '../http/app-env.js';
 import { DependencyProbes } from '../reliability/dependency-health.js';
@@ -12,7 +11,7 @@ export function healthRoutes(services: Services) {
     store: services.store,
     embedder: services.embedder,
     llmBreaker: services.answers.breaker,
-    llmConfigured: resolveCredential(config.env, undefined, config.settings.sdk.auth_token_env_var) !== null,
+    llmConfigured: services.answers.llmConfigured,
     cacheMs: config.settings.reliability.health_cache_ms,
     timeoutMs: config.settings.reliability.health_timeout_ms,
   });

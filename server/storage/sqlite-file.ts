@@ -24,3 +24,28 @@ export function openSqliteFile(file: string): Database.Database {
   }
   return db;
 }
+
+/** What a file that cannot be opened is called in the error, and what to do about it. */
+export interface SqliteFileLabel {
+  /** "usage store", "index job records", … */
+  what: string;
+  fix: string;
+}
+
+/**
+ * openSqliteFile, then `schema` (CREATE … IF NOT EXISTS, so it runs on every
+ * open): every small SQLite file of the server opens this way, and a failure
+ * to open or create its tables is one message that names the file and the fix.
+ */
+export function openSqliteWithSchema(file: string, schema: string, label: SqliteFileLabel): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = openSqliteFile(file);
+    db.exec(schema);
+    return db;
+  } catch (error) {
+    db?.close();
+    const msg = error instanceof Error ? error.message : String(error);
+    throw new Error(`${label.what} ${file} cannot be opened: ${msg}; ${label.fix}`, { cause: error });
+  }
+}

@@ -7,6 +7,8 @@
  * never name a concrete store.
  */
 
+import { DomainError } from '../errors/domain-error.js';
+
 export interface SnapshotInfo {
   name: string;
   size: number;
@@ -18,14 +20,20 @@ export interface SnapshotStream {
   size: number | null;
 }
 
-/** The named snapshot does not exist; the API answers 404. */
-export class SnapshotNotFoundError extends Error {
+/** The named snapshot does not exist (`not_found`: the API answers 404). */
+export class SnapshotNotFoundError extends DomainError {
   override name = 'SnapshotNotFoundError';
+  constructor(message: string) {
+    super('not_found', message);
+  }
 }
 
-/** A snapshot request that cannot be carried out as asked (bad name, unreadable file, store in the way). */
-export class SnapshotError extends Error {
+/** A snapshot request that cannot be carried out as asked: bad name, unreadable file, store in the way (`invalid_snapshot`). */
+export class SnapshotError extends DomainError {
   override name = 'SnapshotError';
+  constructor(message: string) {
+    super('invalid_snapshot', message);
+  }
 }
 
 export interface Snapshots {

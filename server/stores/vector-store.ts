@@ -1,5 +1,6 @@
 import type { ChunkPayload, SearchFilters, SearchMode, TaxonomyPath } from '../../shared/api-types.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { CircuitBreaker } from '../reliability/circuit-breaker.js';
 
 export interface StoredPoint {
@@ -58,14 +59,20 @@ export interface StoreStats {
   last_indexed_at: string | null;
 }
 
-/** Thrown when a store built with one embedder is opened with another. */
-export class EmbedderMismatchError extends Error {
+/** Thrown when a store built with one embedder is opened with another (`embedder_mismatch`). */
+export class EmbedderMismatchError extends DomainError {
   override name = 'EmbedderMismatchError';
+  constructor(message: string) {
+    super('embedder_mismatch', message);
+  }
 }
 
-/** Thrown when the backing service cannot be reached; the API answers 503. */
-export class StoreUnavailableError extends Error {
+/** Thrown when the backing service cannot be reached (`store_unavailable`: the API answers 503). */
+export class StoreUnavailableError extends DomainError {
   override name = 'StoreUnavailableError';
+  constructor(message: string) {
+    super('store_unavailable', message);
+  }
 }
 
 export interface VectorStore {

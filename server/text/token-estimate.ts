@@ -15,3 +15,12 @@ export function estimateTokens(text: string): number {
 export function charsForTokens(tokens: number): number {
   return Math.max(0, Math.floor(tokens)) * CHARS_PER_TOKEN;
 }
+
+/** Cuts text to the estimated token budget without splitting a surrogate pair. */
+export function truncateToTokens(text: string, maxTokens: number): string {
+  if (estimateTokens(text) <= maxTokens) return text;
+  let end = charsForTokens(maxTokens);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end);
+}

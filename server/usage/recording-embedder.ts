@@ -1,7 +1,6 @@
 import { EmbedderDecorator } from '../embedders/embedder-decorator.js';
-import type { Embedder } from '../embedders/embedder.js';
-import { MISTRAL_MAX_INPUT_TOKENS, truncateToTokens, type MistralEmbedder } from '../embedders/mistral.js';
-import { estimateTokens } from '../text/token-estimate.js';
+import type { BilledEmbedder, Embedder } from '../embedders/embedder.js';
+import { estimateTokens, truncateToTokens } from '../text/token-estimate.js';
 import type { UsageProvider } from './usage-store.js';
 import type { TokenUsage } from './pricing.js';
 
@@ -19,7 +18,7 @@ export interface EmbeddingUsageSink {
  */
 export class MeteredMistralEmbedder extends EmbedderDecorator {
   constructor(
-    private readonly mistral: MistralEmbedder,
+    private readonly mistral: BilledEmbedder,
     private readonly sink: EmbeddingUsageSink,
   ) {
     super(mistral);
@@ -30,13 +29,13 @@ export class MeteredMistralEmbedder extends EmbedderDecorator {
     // Only after success: a failed call is not billed (a partly failed one is under-counted).
     if (texts.length > 0) {
       const estimated = promptTokens === null;
-      const tokens = promptTokens ?? texts.reduce((n, t) => n + estimateTokens(truncateToTokens(t, MISTRAL_MAX_INPUT_TOKENS)), 0);
+      const tokens = promptTokens ?? texts.reduce((n, t) => n + estimateTokens(truncateToTokens(t, this.mistral.maxInputTokens)), 0);
       this.sink.record({ provider: 'mistral', model: this.mistral.model, usage: { input_tokens: tokens }, estimated });
     }
     return vectors;
   }
 }
 
-export function meteredMistral(sink: EmbeddingUsageSink): (inner: MistralEmbedder) => Embedder {
+export function meteredMistral(sink: EmbeddingUsageSink): (inner: BilledEmbedder) => Embedder {
   return (inner) => new MeteredMistralEmbedder(inner, sink);
 }

@@ -1,4 +1,4 @@
-import { openSqliteFile } from '../storage/sqlite-file.js';
+import { openSqliteWithSchema } from '../storage/sqlite-file.js';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { isRecord } from '../../shared/guards.js';
@@ -74,6 +74,21 @@ function toRow(r: unknown): UsageRow {
   };
 }
 
+const USAGE_SCHEMA = `CREATE TABLE IF NOT EXISTS usage_daily (
+  day TEXT NOT NULL,
+  developer TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  requests INTEGER NOT NULL DEFAULT 0,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+  estimated_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, developer, provider, model)
+) WITHOUT ROWID`;
+
 /**
  * Paid-token usage in DATA_DIR/usage.sqlite: one row per UTC day, developer,
  * provider and model, incremented in place, so the table stays small (a team
@@ -90,27 +105,8 @@ export class UsageStore {
 
   constructor(file: string) {
     this.file = path.resolve(file);
-    try {
-      // The server and the CLI (index, usage) write and read the same file.
-      this.db = openSqliteFile(this.file);
-      this.db.exec(`CREATE TABLE IF NOT EXISTS usage_daily (
-        day TEXT NOT NULL,
-        developer TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        model TEXT NOT NULL,
-        requests INTEGER NOT NULL DEFAULT 0,
-        input_tokens INTEGER NOT NULL DEFAULT 0,
-        output_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
-        estimated_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_usd REAL NOT NULL DEFAULT 0,
-        PRIMARY KEY (day, developer, provider, model)
-      ) WITHOUT ROWID`);
-    } catch (error) {
-      const msg = error instanceof Error ? error.message : String(error);
-      throw new Error(`usage store ${this.file} cannot be opened: ${msg}; check DATA_DIR permissions and free space`);
-    }
+    // The server and the CLI (index, usage) write and read the same file.
+    this.db = openSqliteWithSchema(this.file, USAGE_SCHEMA, { what: 'usage store', fix: 'check DATA_DIR permissions and free space' });
     this.upsert = this.db.prepare<[UsageEntry]>(`INSERT INTO usage_daily
         (day, developer, provider, model, requests, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, estimated_tokens, cost_usd)
       VALUES (@day, @developer, @provider, @model, 1, @input_tokens, @output_tokens, @cache_read_tokens, @cache_write_tokens, @estimated_tokens, @cost_usd)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AskResponse } from '../../shared/api-types.js';
+import { EmbedderRequestError } from '../../server/embedders/resilience.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
@@ -128,6 +129,28 @@ describe('structured request logs', () => {
     expect(failure).toMatchObject({ level: 50, request_id: 'boom-1', route: '/api/query/search' });
     expect(JSON.stringify(failure)).toContain('index exploded');
     expect(requestLine(h, 'boom-1')).toMatchObject({ level: 50, status: 500, route: '/api/query/search' });
+  });
+
+  it('logs a 5xx DomainError (an embedder outage) as one warning with its code and message, no stack', async () => {
+    const spy = vi.spyOn(h.services.search, 'search').mockRejectedValueOnce(
+      new EmbedderRequestError('Cannot reach Mistral at https://api.mistral.ai: ECONNREFUSED; check the network', null, true),
+    );
+    try {
+      const res = await postJson(`${h.url}/api/query/search`, { query: 'snapshot' }, { 'x-request-id': 'down-1' });
+      expect(res.status).toBe(503);
+      expect(res.json).toMatchObject({ error: { code: 'embedder_unavailable' } });
+    } finally {
+      spy.mockRestore();
+    }
+    const failure = lines(h).find((l) => l.msg === 'request failed');
+    expect(failure).toMatchObject({
+      level: 40,
+      request_id: 'down-1',
+      route: '/api/query/search',
+      code: 'embedder_unavailable',
+      message: 'Cannot reach Mistral at https://api.mistral.ai: ECONNREFUSED; check the network',
+    });
+    expect(failure).not.toHaveProperty('err');
   });
 
   it('never writes the Authorization or Anthropic key headers', async () => {

@@ -278,4 +278,13 @@ describe('billed tokens', () => {
     expect(estimate).not.toBe(entries[0]!.usage.input_tokens);
     expect(entries[1]).toMatchObject({ usage: { input_tokens: estimate }, estimated: true });
   });
+
+  it('estimates an oversized input by what is sent: the text cut to the per-input limit', async () => {
+    const entries: Array<{ usage: { input_tokens: number }; estimated: boolean }> = [];
+    const inner = embedder();
+    const metered = new MeteredMistralEmbedder(inner, { record: (e) => entries.push(e) });
+    fake.script({ kind: 'no-usage' });
+    await metered.embed(['x'.repeat(inner.maxInputTokens * 4 + 4_000), 'short text']);
+    expect(entries).toEqual([expect.objectContaining({ usage: { input_tokens: inner.maxInputTokens + Math.ceil('short text'.length / 4) }, estimated: true })]);
+  });
 });

@@ -7,6 +7,7 @@ import { DomainError } from '../../server/errors/domain-error.js';
 import { toHttpError } from '../../server/http/errors.js';
 import { LibraryPathError } from '../../server/indexing/library-paths.js';
 import { ProviderUnavailableError } from '../../server/reliability/circuit-breaker.js';
+import { SnapshotError, SnapshotNotFoundError } from '../../server/stores/store-admin.js';
 import { EmbedderMismatchError, StoreUnavailableError } from '../../server/stores/vector-store.js';
 
 /** The statuses the API has always answered (README "HTTP API"); written out so a changed status fails here. */
@@ -70,10 +71,14 @@ describe('toHttpError: one mapper from errors to the API answer', () => {
       [new StoreUnavailableError('Qdrant unreachable at http://q:6333; start it'), 503, 'store_unavailable'],
       [new ProviderUnavailableError('Mistral', 'circuit open after 5 failures; retrying in 28 s', null, 28_000), 503, 'provider_unavailable'],
       [new EmbedderRequestError('Mistral unreachable', null, true), 503, 'embedder_unavailable'],
+      [new EmbedderRequestError('Mistral is busy (429); try again later', 429, true, 2_000), 503, 'embedder_unavailable'],
+      [new EmbedderRequestError('Mistral failed (500): upstream', 500, true), 503, 'embedder_unavailable'],
       [new EmbedderTimeoutError('Mistral took longer than 30000 ms'), 503, 'embedder_unavailable'],
       [new EmbedderRequestError('Mistral refused the request (400): bad input', 400, false), 502, 'embedder_error'],
       [new EmbedderResponseError('Mistral answered 2 vectors for 3 texts'), 502, 'embedder_error'],
       [new EmbedderMismatchError('the index was built with another embedder; re-index'), 409, 'embedder_mismatch'],
+      [new SnapshotNotFoundError('no snapshot "x.snapshot"; see GET /api/admin/snapshots'), 404, 'not_found'],
+      [new SnapshotError('snapshot name "../x": use a name from GET /api/admin/snapshots'), 400, 'invalid_snapshot'],
       [new ConfigError('vector.url: is required for the qdrant store'), 500, 'config_error'],
     ];
     for (const [err, status, code] of cases) {

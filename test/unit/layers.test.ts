@@ -54,19 +54,6 @@ const LAYERS: Layer[] = [
   { level: 13, name: 'entry points', paths: ['main.ts', 'cli.ts', 'cli/'] },
 ];
 
-/**
- * Imports that break the rules today, `from -> to` relative to server/, each with
- * the step of issue 15 that removes it. This list only shrinks: a new breach fails,
- * and so does an entry whose import is gone (delete the line).
- */
-const KNOWN_UPWARD: Record<string, string> = {
-  // Domain errors extend HttpError or use its body: issue 15 step 2 (DomainError { code } in a leaf, one mapper).
-  'http/errors.ts -> embedders/resilience.ts': 'the mapper knows the embedder adapters\' error classes; issue 15 step 2 (codes from shared/)',
-  // Not named by issue 15; listed in docs/architecture.md under "What remains".
-  'usage/recording-embedder.ts -> embedders/mistral.ts': 'metering wraps the Mistral adapter (token limit, truncation); no step of issue 15 yet',
-  'routes/health.ts -> answers/claude.ts': 'resolveCredential to report whether Claude has a key; no step of issue 15 yet',
-};
-
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
@@ -163,23 +150,14 @@ describe('server layers (docs/architecture.md)', () => {
     expect(unassigned).toEqual([]);
   });
 
-  it('has no import that runs back up the layers beyond the known ones', () => {
-    const fresh = found.filter((b) => !(b.pair in KNOWN_UPWARD)).map((b) => `${b.pair}: ${b.why}`);
-    expect(fresh).toEqual([]);
+  it('has no import that runs back up the layers (no exceptions)', () => {
+    expect(found.map((b) => `${b.pair}: ${b.why}`)).toEqual([]);
   });
 
-  it('lists only known upward imports that still exist (the list only shrinks)', () => {
-    const present = new Set(found.map((b) => b.pair));
-    const gone = Object.keys(KNOWN_UPWARD).filter((pair) => !present.has(pair));
-    // Each of these was removed: delete its line from KNOWN_UPWARD and from docs/architecture.md.
-    expect(gone).toEqual([]);
-  });
-
-  it('is mirrored in docs/architecture.md (every layer path and every known breach is named there)', () => {
+  it('is mirrored in docs/architecture.md (every layer path is named there)', () => {
     const doc = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
     const layerPaths = LAYERS.flatMap((l) => l.paths);
-    const breachFiles = Object.keys(KNOWN_UPWARD).flatMap((pair) => pair.split(' -> '));
-    expect([...layerPaths, ...breachFiles].filter((p) => !doc.includes(`\`${p}\``))).toEqual([]);
+    expect(layerPaths.filter((p) => !doc.includes(`\`${p}\``))).toEqual([]);
   });
 
   it('checks real imports (the parser sees the files it should)', () => {
