@@ -26,8 +26,9 @@ const MIN_TERM_SHARE = 0.5;
 const SECTION_MATCH_WEIGHT = 0.5;
 /**
  * A term found only in a unit's code counts this much: a command names what it
- * acts on (`token -- rotate`), but a word inside sample data or a comment is
- * weaker evidence than the sentence saying it.
+ * acts on (`token -- rotate`), but a word inside sample data is weaker
+ * evidence than the sentence saying it. A code comment is not code here: it
+ * is the author's prose about the line (see codeCaption).
  */
 const CODE_MATCH_WEIGHT = 0.5;
 /**
@@ -184,11 +185,27 @@ export function answerUnits(content: string, firstLine: number): Unit[] {
 }
 
 /**
- * A unit's code, for matching, without its string literals: a sample query in
- * a curl command ("How long are backups kept?") is not what the command does.
+ * A unit's code, for matching, without its string literals and comments: a
+ * sample query in a curl command ("How long are backups kept?") is not what
+ * the command does, and comments count as prose.
  */
 function codeText(u: Unit): string {
-  return u.code ? u.code.lines.join('\n').replace(/"[^"\n]*"|'[^'\n]*'/g, ' ') : '';
+  return u.code ? u.code.lines.map((l) => l.replace(COMMENT, '')).join('\n').replace(/"[^"\n]*"|'[^'\n]*'/g, ' ') : '';
+}
+
+/**
+ * A shell, YAML or C-family line comment: `#` or `//` at the start of a line
+ * or after a space, then a space (so `http://host/#anchor` is not one).
+ */
+const COMMENT = /(?:^|\s)(?:#|\/\/)\s(.*)$/;
+
+/**
+ * The comments of a unit's code: the author's caption of each line
+ * (`npm run index -- --all  # the whole library`), prose about what the
+ * command does, so they count as the sentence saying it.
+ */
+function codeCaption(u: Unit): string {
+  return u.code ? u.code.lines.map((l) => COMMENT.exec(l)?.[1] ?? '').filter((c) => c !== '').join('\n') : '';
 }
 
 /** The block's lines with its opening fence (and info string) and closing fence. */
@@ -246,7 +263,7 @@ export function extractiveAnswer(question: string, sources: RetrievedSource[], n
       if (source.content_type === 'code') return;
       for (const unit of answerUnits(source.content, source.source.start_line)) {
         const section = lemmas(`${source.source.section}\n${unit.heading}`);
-        const prose = lemmas(unit.text);
+        const prose = lemmas(`${unit.text}\n${codeCaption(unit)}`);
         const code = lemmas(codeText(unit));
         const inProse = terms.filter((t) => has(prose, t)).length;
         const inCodeOnly = terms.filter((t) => !has(prose, t) && has(code, t)).length;

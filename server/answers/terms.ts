@@ -61,9 +61,18 @@ export function has(words: Set<string>, term: string): boolean {
   return false;
 }
 
+/**
+ * A prefix of one or two letters hyphened to a word (`re-index`, `co-author`,
+ * `de-duplicate`): it modifies the word and names no topic of its own, so
+ * only the word is a term; as a term of its own, `re` would make any sentence
+ * with `re-run` or `re-check` look like an answer. An acronym (`CI-only`)
+ * is a word, not a prefix, and stays.
+ */
+const HYPHEN_PREFIX = /\b[A-Za-z][a-z]?-([a-z]{3,})/g;
+
 /** The words of a question that name its topic, as written (for a search); its function words only when it has nothing else. */
 export function topicWords(text: string): string[] {
-  const all = queryTerms(text);
+  const all = queryTerms(text.replace(HYPHEN_PREFIX, '$1'));
   const topical = all.filter((t) => !FUNCTION_WORDS.has(t));
   return topical.length > 0 ? topical : all;
 }

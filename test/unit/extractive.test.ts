@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RetrievedSource } from '../../server/answers/context.js';
 import { answerUnits, EXTRACTIVE_NOTE, extractiveAnswer, NOTHING_FOUND } from '../../server/answers/extractive.js';
+import { topicTerms } from '../../server/answers/terms.js';
 
 function source(index: number, file_path: string, content: string, start_line = 1, relevance = 0.5): RetrievedSource {
   return {
@@ -165,5 +166,33 @@ describe('extractiveAnswer', () => {
     expect(files([])).not.toContain('security/tokens.md');
     expect(files(['developer', 'token'])).toContain('security/tokens.md');
     expect(files(['developer', 'token'])).toHaveLength(4);
+  });
+
+  it("reads a code block's comments as its caption: the command whose comment says what was asked is the answer, even from a lower-ranked passage", () => {
+    // Issue 11's chat case: the first passage re-indexes a folder; the whole library's command is further down, captioned by its comment.
+    const secret = source(
+      1,
+      'security/secret-handling.md',
+      ['## When a secret is exposed', '', 'Edit or delete the document in `library/` and re-index its folder:', '', '```bash', 'npm run index -- --path library/<folder>', '```'].join('\n'),
+      30,
+    );
+    const indexing = source(
+      2,
+      'guides/how-indexing-works.md',
+      ['### From the command line', '', '```bash', 'npm run index -- --all                  # the whole library', 'npm run index -- --path library/guides  # one folder', '```'].join('\n'),
+      16,
+    );
+    const res = extractiveAnswer('How do I re-index the whole library?', [secret, indexing]);
+    const cited = res.citations.find((c) => c.cited_text.includes('npm run index -- --all'));
+    expect(cited).toMatchObject({ file_path: 'guides/how-indexing-works.md', start_line: 18, end_line: 21 });
+    // Kept whole, under its heading.
+    expect(res.answer).toContain('- From the command line: [2]\n\n  ```bash\n  npm run index -- --all                  # the whole library\n  npm run index -- --path library/guides  # one folder\n  ```');
+  });
+});
+
+describe('topicTerms', () => {
+  it('keeps the word of a hyphened prefix, not the prefix; an acronym before a hyphen stays a term', () => {
+    expect(topicTerms('How do I re-index the whole library?')).toEqual(['index', 'whole', 'library']);
+    expect(topicTerms('Re-run the CI-only checks')).toEqual(['run', 'ci', 'only', 'check']);
   });
 });
