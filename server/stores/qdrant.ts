@@ -7,7 +7,6 @@ import { ConfigError, type Config } from '../config/settings.js';
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import { CallPolicy } from '../reliability/call-policy.js';
 import { breakerSettingsFrom, type BreakerSettings, type CallOutcome, type CircuitBreaker } from '../reliability/circuit-breaker.js';
-import { leadsByFile } from './document-lead.js';
 import { identifierIndexText } from './fts-query.js';
 import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
 import {
@@ -321,14 +320,12 @@ function fileFilter(filePath: string): Schemas['Filter'] {
 /**
  * What Qdrant's BM25 indexes for a chunk: the columns the embedded store's FTS5
  * index holds (content, heading path, file path) plus the same identifier
- * expansion (`createVectorStore` → createvectorstore create vector store) and
- * the prose document's lead (document-lead.ts), so keyword search finds the
- * same chunks in both stores. Qdrant's BM25 has one field, so the lead counts
- * as much as the chunk's own text rather than the embedded store's weight 2.
+ * expansion (`createVectorStore` → createvectorstore create vector store), so
+ * keyword search finds the same chunks in both stores.
  */
-export function bm25Text(payload: ChunkPayload, lead = ''): string {
+export function bm25Text(payload: ChunkPayload): string {
   const idents = identifierIndexText(payload.content, payload.section, payload.file_path);
-  return [payload.section, payload.content, payload.file_path, idents, lead].filter((s) => s !== '').join('\n');
+  return [payload.section, payload.content, payload.file_path, idents].filter((s) => s !== '').join('\n');
 }
 
 /** The query gets the same identifier expansion as the indexed text. */
@@ -548,12 +545,7 @@ export class QdrantStore implements VectorStore {
     return this.dimension;
   }
 
-  private toPointStruct(
-    point: StoredPoint,
-    file: { chunk_count: number; indexed_at: string } | undefined,
-    dimension: number,
-    lead: string,
-  ): Schemas['PointStruct'] {
+  private toPointStruct(point: StoredPoint, file: { chunk_count: number; indexed_at: string } | undefined, dimension: number): Schemas['PointStruct'] {
     if (point.vector.length !== dimension) {
       throw new Error(`point ${point.id} (${point.payload.file_path}): vector has ${point.vector.length} dims, collection "${this.collection}" holds ${dimension}; re-embed with the configured embedder`);
     }
@@ -561,7 +553,7 @@ export class QdrantStore implements VectorStore {
       id: point.id,
       vector: {
         [DENSE_VECTOR]: Array.from(point.vector),
-        [SPARSE_VECTOR]: { text: bm25Text(point.payload, lead), model: BM25_MODEL },
+        [SPARSE_VECTOR]: { text: bm25Text(point.payload), model: BM25_MODEL },
       },
       payload: { ...point.payload, ...(file ? { [FILE_KEY]: file } : {}), [DIRS_KEY]: folderPrefixes(point.payload.file_path) },
     };
@@ -579,8 +571,7 @@ export class QdrantStore implements VectorStore {
   async replaceFile(file: FileRecord, points: StoredPoint[]): Promise<void> {
     const dimension = this.requireInit();
     const fileFields = { chunk_count: file.chunk_count, indexed_at: file.indexed_at };
-    const lead = leadsByFile(points.map((p) => p.payload)).get(file.file_path) ?? '';
-    const structs = points.map((p) => this.toPointStruct(p, fileFields, dimension, lead));
+    const structs = points.map((p) => this.toPointStruct(p, fileFields, dimension));
     // Write first, then drop what the new version no longer has: a search never sees the file missing.
     await this.writePoints(structs, `store ${file.file_path}`);
     const filter: Schemas['Filter'] = points.length
@@ -600,10 +591,8 @@ export class QdrantStore implements VectorStore {
   async upsertPoints(points: StoredPoint[], files: FileRecord[]): Promise<void> {
     const dimension = this.requireInit();
     const byPath = new Map(files.map((f) => [f.file_path, { chunk_count: f.chunk_count, indexed_at: f.indexed_at }]));
-    // A migration page without a file's first chunk has no lead for it; the embedded store reads it back, Qdrant has no cheap way to.
-    const leads = leadsByFile(points.map((p) => p.payload));
     await this.writePoints(
-      points.map((p) => this.toPointStruct(p, byPath.get(p.payload.file_path), dimension, leads.get(p.payload.file_path) ?? '')),
+      points.map((p) => this.toPointStruct(p, byPath.get(p.payload.file_path), dimension)),
       'copy points',
     );
   }

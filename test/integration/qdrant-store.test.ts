@@ -18,7 +18,6 @@ import {
   type QdrantStoreOptions,
   type VectorProfile,
 } from '../../server/stores/qdrant.js';
-import { documentLead } from '../../server/stores/document-lead.js';
 import { fuseScores } from '../../server/stores/score-fusion.js';
 import { EmbedderMismatchError, StoreUnavailableError, type FileRecord, type StoredPoint } from '../../server/stores/vector-store.js';
 import { QdrantRecorder, arr, obj, type RecordedRequest } from '../fakes/qdrant-recorder.js';
@@ -251,9 +250,8 @@ describe('QdrantStore against a recording Qdrant', () => {
     const sent = upserts.flatMap(({ r }) => arr(body(r).points).map((p) => String(obj(p).id)));
     expect(sent.sort()).toEqual(points.map((p) => p.id).sort());
     const first = obj(arr(body(upserts[0]?.r).points)[0]);
-    const lead = documentLead(points[0]!.payload.content);
-    expect(obj(first.vector).bm25).toEqual({ text: bm25Text(points[0]!.payload, lead), model: BM25_MODEL });
-    expect(bm25Text(points[0]!.payload, lead)).toBe(`Section 0\n${points[0]!.payload.content}\nbig/file.md\n${lead}`);
+    expect(obj(first.vector).bm25).toEqual({ text: bm25Text(points[0]!.payload), model: BM25_MODEL });
+    expect(bm25Text(points[0]!.payload)).toBe(`Section 0\n${points[0]!.payload.content}\nbig/file.md`);
     expect(arr(obj(first.vector).dense)).toHaveLength(1024);
     expect(obj(first.payload)).toMatchObject({ ...points[0]?.payload, file: { chunk_count: 600, indexed_at: file.indexed_at }, file_dirs: ['big/'] });
 
