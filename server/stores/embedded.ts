@@ -29,7 +29,6 @@ import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters,
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import { DenseIndex } from './dense-index.js';
 import { loadSavedIndex, readSavedIndex, removeUnnamedIndexFiles, saveIndex } from './dense-index-file.js';
-import { LEAD_WORDS, leadsByFile } from './document-lead.js';
 import { ftsArms, identifierIndexText, joinArms } from './fts-query.js';
 import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
 import {
@@ -338,12 +337,7 @@ function rowToPayload(r: Row): ChunkPayload {
   };
 }
 
-/** The index-only `idents` column: compound identifiers' forms (fts-query.ts) and the document's lead (document-lead.ts). */
-function identsColumn(content: string, section: string, filePath: string, lead: string): string {
-  return [identifierIndexText(content, section, filePath), lead].filter((t) => t !== '').join(' ');
-}
-
-function payloadToParams(p: ChunkPayload, lead: string): Params {
+function payloadToParams(p: ChunkPayload): Params {
   return {
     file_path: p.file_path,
     chunk_index: p.chunk_index,
@@ -362,7 +356,7 @@ function payloadToParams(p: ChunkPayload, lead: string): Params {
     contributor: p.contributor,
     created_at: p.created_at,
     updated_at: p.updated_at,
-    idents: identsColumn(p.content, p.section, p.file_path, lead),
+    idents: identifierIndexText(p.content, p.section, p.file_path),
   };
 }
 
@@ -580,11 +574,6 @@ export class EmbeddedStore implements VectorStore {
         this.db.exec(FTS_TABLE);
         this.db.exec("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')");
         this.setMeta('fts_tokenizer', FTS_TOKENIZER);
-      }
-      if (this.meta('document_lead') !== String(LEAD_WORDS)) {
-        // Written before document leads (or with another length): every chunk's row gets its document's lead now.
-        this.backfillLeads();
-        this.setMeta('document_lead', String(LEAD_WORDS));
       }
       // Names this database to the dense index saved beside it, so a file from another store is never trusted.
       if (this.meta('store_id') === null) this.setMeta('store_id', randomUUID());
@@ -949,9 +938,9 @@ export class EmbeddedStore implements VectorStore {
    * Writes one point inside the caller's transaction. `keepCreatedAt`: an
    * existing id keeps its first `created_at` (re-indexing); migration copies it.
    */
-  private writePoint(point: StoredPoint, keepCreatedAt: boolean, lead: string): void {
+  private writePoint(point: StoredPoint, keepCreatedAt: boolean): void {
     this.checkVector(point.vector, `point ${point.id} (${point.payload.file_path}#${point.payload.chunk_index})`);
-    const params = payloadToParams(point.payload, lead);
+    const params = payloadToParams(point.payload);
     const existing = this.stmt('SELECT rowid, created_at FROM chunks WHERE id = ?').get(point.id);
     let rowid: number;
     if (existing === undefined) {
@@ -1012,47 +1001,13 @@ export class EmbeddedStore implements VectorStore {
     const removals: number[] = [];
     this.db.transaction(() => {
       // New version first, then the stale rows: the file is never empty, even inside the transaction.
-      const lead = leadsByFile(points.map((p) => p.payload)).get(file.file_path) ?? '';
-      for (const p of points) this.writePoint(p, true, lead);
+      for (const p of points) this.writePoint(p, true);
       const stale = this.fileRowids(file.file_path).filter((r) => !ids.has(r.id));
       for (const r of stale) removals.push(r.rowid);
       this.deleteRowids(removals);
       this.writeFileRecord(file);
     }).immediate();
     this.startCatchUp();
-  }
-
-  /** Document leads for a batch that may hold only some of a file's chunks (migration pages): a missing first chunk is read back. */
-  private leadsFor(points: StoredPoint[]): Map<string, string> {
-    const leads = leadsByFile(points.map((p) => p.payload));
-    const first = this.stmt('SELECT file_path, chunk_index, content, content_type FROM chunks WHERE file_path = ? AND chunk_index = 0');
-    for (const filePath of new Set(points.map((p) => p.payload.file_path))) {
-      if (leads.has(filePath)) continue;
-      const r = first.get(filePath);
-      if (r === undefined) continue;
-      const rr = row(r, 'chunks');
-      const lead = leadsByFile([{ file_path: filePath, chunk_index: 0, content: text(rr, 'content'), content_type: contentType(rr, 'content_type') }]).get(filePath);
-      if (lead !== undefined) leads.set(filePath, lead);
-    }
-    return leads;
-  }
-
-  /** Recomputes the idents column of every chunk (identifiers and document lead); the update trigger re-indexes the changed rows. */
-  private backfillLeads(): void {
-    const firsts = this.stmt('SELECT file_path, chunk_index, content, content_type FROM chunks WHERE chunk_index = 0')
-      .all()
-      .map((r) => {
-        const rr = row(r, 'chunks');
-        return { file_path: text(rr, 'file_path'), chunk_index: 0, content: text(rr, 'content'), content_type: contentType(rr, 'content_type') };
-      });
-    const leads = leadsByFile(firsts);
-    const update = this.stmt('UPDATE chunks SET idents = ? WHERE rowid = ? AND idents IS NOT ?');
-    for (const r of this.stmt('SELECT rowid, file_path, content, section FROM chunks').all()) {
-      const rr = row(r, 'chunks');
-      const filePath = text(rr, 'file_path');
-      const idents = identsColumn(text(rr, 'content'), text(rr, 'section'), filePath, leads.get(filePath) ?? '');
-      update.run(idents, num(rr, 'rowid'), idents);
-    }
   }
 
   async deleteFile(filePath: string): Promise<number> {
@@ -1070,8 +1025,7 @@ export class EmbeddedStore implements VectorStore {
   async upsertPoints(points: StoredPoint[], files: FileRecord[]): Promise<void> {
     this.ready();
     this.db.transaction(() => {
-      const leads = this.leadsFor(points);
-      for (const p of points) this.writePoint(p, false, leads.get(p.payload.file_path) ?? '');
+      for (const p of points) this.writePoint(p, false);
       for (const f of files) this.writeFileRecord(f);
     }).immediate();
     this.startCatchUp();
