@@ -29,6 +29,7 @@ import { CONTENT_TYPES, type ChunkPayload, type ContentType, type SearchFilters,
 import type { EmbedderInfo } from '../embedders/embedder.js';
 import { DenseIndex } from './dense-index.js';
 import { loadSavedIndex, readSavedIndex, removeUnnamedIndexFiles, saveIndex } from './dense-index-file.js';
+import { FilterStatsCache } from './filter-stats.js';
 import { ftsArms, identifierIndexText, joinArms } from './fts-query.js';
 import { EQUAL_WEIGHTS, fuseScores } from './score-fusion.js';
 import {
@@ -459,6 +460,11 @@ function buildFilter(filters: SearchFilters | undefined, excludeFilePath?: strin
   return { conditions, params };
 }
 
+/** Names a filter with its parameters, for FilterStatsCache. */
+function filterKey(filter: SqlFilter): string {
+  return `${filter.conditions.join(' AND ')}\u0000${JSON.stringify(filter.params)}`;
+}
+
 function andWhere(filter: SqlFilter, first: boolean): string {
   if (filter.conditions.length === 0) return '';
   return `${first ? 'WHERE' : 'AND'} ${filter.conditions.join(' AND ')}`;
@@ -515,6 +521,7 @@ export class EmbeddedStore implements VectorStore {
   private readonly exactBelow: number;
   private readonly exactFilterRows: number;
   private readonly useDenseIndex: boolean;
+  private readonly filterStats = new FilterStatsCache();
 
   constructor(dbFile: string, options: EmbeddedStoreOptions = {}) {
     this.location = path.resolve(dbFile);
@@ -1196,18 +1203,23 @@ export class EmbeddedStore implements VectorStore {
     const filter = buildFilter(filters, excludeFilePath);
     const graph = this.denseForSearch();
     if (graph === null || graph.index.size < this.exactBelow) return this.exactSearch(vector, limit, filter);
-    if (filter.conditions.length > 0) {
-      const matching = this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, this.exactFilterRows + 1);
-      if (matching <= this.exactFilterRows) return this.exactSearch(vector, limit, filter);
-    }
+    const stats =
+      filter.conditions.length === 0
+        ? null
+        : this.filterStats.get(filterKey(filter), this.generation(), () =>
+            this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, this.exactFilterRows + 1),
+          );
+    if (stats !== null && stats.matching <= this.exactFilterRows) return this.exactSearch(vector, limit, filter);
     // Rows changed by another process that the graph has not taken in yet are scored exactly beside its candidates.
     const behind = graph.behindFrom === null ? [] : this.rowids('SELECT DISTINCT chunk_rowid FROM vector_log WHERE seq > ?', graph.behindFrom);
     const pool = candidatePool(limit);
-    let want = pool;
+    // The share that passed this filter last time sizes the first request (filter-stats.ts).
+    let want = stats?.share ? Math.min(Math.ceil((pool / stats.share) * 1.25), pool * OVERFETCH_GROWTH) : pool;
     for (let round = 0; round < OVERFETCH_ROUNDS; round++) {
       const found = graph.index.search(vector, want);
       const candidates = behind.length === 0 ? found : [...new Set([...found, ...behind])];
       const kept = filter.conditions.length === 0 ? candidates : this.passing(candidates, filter);
+      if (stats !== null && found.length > 0) stats.share = Math.max(kept.length, 1) / found.length;
       // Enough passed, or the graph had nothing more to give (every indexed vector was a candidate).
       const exhausted = found.length < want;
       if (kept.length >= pool || (exhausted && kept.length >= limit)) return this.exactRerank(vector, kept.slice(0, pool + behind.length), limit);

@@ -132,6 +132,41 @@ describe('dense index: filters stay exact', () => {
   }, 180_000);
 });
 
+describe('dense index: what the store remembers about a filter', () => {
+  it('never changes its results: after taxonomy moves (no vector written) and deletes they still equal an exact filtered scan', async () => {
+    const draw = clustered(23);
+    // Filters above 100 rows go through the graph, and their count and passing share are remembered (filter-stats.ts).
+    const graph = await openStore({ exactBelow: 0, exactFilterRows: 100 });
+    await fill(
+      graph,
+      draw,
+      Array.from({ length: 30 }, (_, f) => f),
+    );
+    await graph.prepareIndex();
+    const exact = await exactStore();
+    const queries = Array.from({ length: 8 }, draw);
+    const check = async (filters: SearchFilters) => {
+      for (const q of queries) for (const limit of [1, 10, 30]) expectSameRanking(await dense(graph, q, limit, filters), await dense(exact, q, limit, filters));
+    };
+    const engineering = { taxonomy: 'engineering' };
+    const files = Array.from({ length: 30 }, (_, f) => docAt(f));
+    await check(engineering);
+    await check({ taxonomy: 'engineering', content_type: 'markdown' });
+
+    // All but one engineering file move out: the remembered count (500 rows) is stale, the share far too high.
+    const moved = files.filter((d) => d.taxonomy.level1 === 'engineering').slice(1);
+    for (const d of moved) await graph.setTaxonomy(d.path, taxonomy('product', null), 0.9);
+    await check(engineering);
+    // Everything moves in: the remembered share is now far too low.
+    for (const d of files) await graph.setTaxonomy(d.path, taxonomy('engineering', 'backend'), 0.9);
+    await check(engineering);
+    await check({ taxonomy: 'engineering/backend', content_type: ['code', 'text'] });
+    // Deletes write the vector log: the count is taken again.
+    for (const d of files.slice(0, 27)) await graph.deleteFile(d.path);
+    await check(engineering);
+  }, 120_000);
+});
+
 describe('dense index: writes', () => {
   it('shows another connection’s uploads at once and never returns what it deleted', async () => {
     const draw = clustered(11);
