@@ -70,6 +70,9 @@ const BM25 = `bm25(chunks_fts, ${BM25_WEIGHTS.content}, ${BM25_WEIGHTS.section},
  */
 const DEFAULT_KEYWORD_ROW_BUDGET = 5_000;
 
+/** A filtered keyword search ranks this many times its limit without the filter before joining every match (keywordSearch). */
+const KEYWORD_FILTER_DEPTH = 8;
+
 /** Each side of a hybrid search fetches this many, so fusion has overlap to work with. */
 function hybridSideLimit(limit: number): number {
   return Math.max(limit * 3, 50);
@@ -1297,18 +1300,37 @@ export class EmbeddedStore implements VectorStore {
   private keywordSearch(queryText: string, limit: number, filter: SqlFilter): Ranked[] {
     const match = this.keywordMatch(queryText);
     if (match === null) return [];
-    // Without filters the join to chunks is skipped: it costs a lookup per matched row.
-    const sql =
-      filter.conditions.length === 0
-        ? `SELECT rowid, -${BM25} AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY ${BM25} LIMIT ?`
-        : `SELECT c.rowid AS rowid, -${BM25} AS score
-           FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-           WHERE chunks_fts MATCH ? ${andWhere(filter, false)}
-           ORDER BY ${BM25} LIMIT ?`;
-    const rows = this.stmt(sql).all(match, ...filter.params, limit);
-    return rows.map((r) => {
-      const rr = row(r, 'chunks_fts');
-      return { rowid: num(rr, 'rowid'), score: num(rr, 'score') };
-    });
+    const ranked = (sql: string, ...params: unknown[]): Ranked[] =>
+      this.stmt(sql)
+        .all(...params)
+        .map((r) => {
+          const rr = row(r, 'chunks_fts');
+          return { rowid: num(rr, 'rowid'), score: num(rr, 'score') };
+        });
+    const unfiltered = `SELECT rowid, -${BM25} AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY ${BM25} LIMIT ?`;
+    if (filter.conditions.length === 0) return ranked(unfiltered, match, limit);
+    // Joining chunks to test the filter costs a lookup per matched row, thousands for a common
+    // word: the best rows are ranked without it first and only they are tested. When too few of
+    // them pass (a selective filter), every match is joined and tested.
+    // Skipped when the filter is known to pass too few (its share among a dense search's candidates, filter-stats.ts).
+    const share = this.filterStats.share(filterKey(filter));
+    if (share === null || share * KEYWORD_FILTER_DEPTH >= 2) {
+      const depth = limit * KEYWORD_FILTER_DEPTH;
+      const best = ranked(unfiltered, match, depth);
+      const pass = new Set(this.passing(best.map((b) => b.rowid), filter));
+      const kept = best.filter((b) => pass.has(b.rowid));
+      // Enough passed (no row below `best` can outrank them), or `best` held every match.
+      if (kept.length >= limit || best.length < depth) return kept.slice(0, limit);
+    }
+    return ranked(
+      `SELECT c.rowid AS rowid, -${BM25} AS score
+       FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+       WHERE chunks_fts MATCH ? ${andWhere(filter, false)}
+       ORDER BY ${BM25} LIMIT ?`,
+      match,
+      ...filter.params,
+      limit,
+    );
   }
+
 }

@@ -28,6 +28,11 @@ export class FilterStatsCache {
   private generation = -1;
   private readonly byFilter = new Map<string, FilterStats>();
 
+  /** The last share of graph candidates that passed `key`, if a search has seen one (a guess at any generation). */
+  share(key: string): number | null {
+    return this.byFilter.get(key)?.share ?? null;
+  }
+
   /** The stats of `key` at `generation`, counting its rows with `count` when they are not known at this generation. */
   get(key: string, generation: number, count: () => number): FilterStats {
     if (generation !== this.generation) {
