@@ -308,9 +308,14 @@ if (process.argv.includes('--developers')) {
   clearInterval(sampler);
   process.exit(await benchDevelopers());
 }
-await benchIndexing(false);
-await benchIndexing(true);
-for (const size of SIZES) await benchSearch(size);
-await benchLoad();
+// `-- --only indexing,search,load` runs some parts (e.g. to profile one with --cpu-prof).
+const onlyArg = process.argv.indexOf('--only');
+const parts = onlyArg === -1 ? ['indexing', 'search', 'load'] : (process.argv[onlyArg + 1] ?? '').split(',');
+if (parts.includes('indexing')) {
+  await benchIndexing(false);
+  await benchIndexing(true);
+}
+if (parts.includes('search')) for (const size of SIZES) await benchSearch(size);
+if (parts.includes('load')) await benchLoad();
 clearInterval(sampler);
 console.log(`\npeak RSS ${mb(Math.max(peakRss, process.resourceUsage().maxRSS * 1024))}`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -63,10 +64,37 @@ async function removeIfStale(file: string): Promise<void> {
   if (info && Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(file, { force: true });
 }
 
+/**
+ * File timestamps come from a coarse kernel clock: a write within one clock
+ * tick of an earlier change may leave ctime and mtime as they were. A file's
+ * stat therefore vouches for its bytes only when its last change is older
+ * than the read by this margin (git's "racily clean" rule), far above any tick.
+ */
+const STAMP_SETTLED_NS = 1_000_000_000n;
+
+/** What a pass read, identified without reading it again: the same file, size and change times mean the same bytes. */
+interface FileStamp {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+function stampOf(s: BigIntStats): FileStamp {
+  return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
 /** What one pass over a file did, and the MD5 of the bytes it acted on (null: no file was there). */
 interface Pass {
   result: IndexFileResult;
   hash: string | null;
+  /** The stat of the bytes read, when it can vouch for them (see STAMP_SETTLED_NS); null: read again to compare. */
+  stamp?: FileStamp | null;
 }
 
 export interface IndexOptions {
@@ -348,13 +376,20 @@ export class LibraryIndexer {
    * before this pass commits, and committing it then would leave new text on
    * disk with old text in the index. So after each commit the file is read
    * again and, if it changed, indexed again (the other writer also indexes it
-   * after its write, so the last commit always matches the disk).
+   * after its write, so the last commit always matches the disk). A file
+   * whose stat is unchanged since the read, and was settled then, is not
+   * read again: most files of a full run are, and the second read cost as
+   * much as the first.
    */
   private async indexOne(rel: string, filter: FileFilter, contributor: string | null): Promise<IndexFileResult> {
     for (let round = 1; ; round++) {
       const pass = await this.indexPass(rel, filter, contributor);
       const { status } = pass.result;
       if ((status !== 'indexed' && status !== 'deleted') || round >= SETTLE_ROUNDS) return pass.result;
+      if (pass.stamp) {
+        const after = await stat(path.join(this.libraryRoot, rel), { bigint: true }).catch(() => null);
+        if (after !== null && sameStamp(pass.stamp, stampOf(after))) return pass.result;
+      }
       const now = await readInLibrary(this.libraryRoot, rel).catch(() => null);
       if ((now === null ? null : md5(now)) === pass.hash) return pass.result;
     }
@@ -380,6 +415,9 @@ export class LibraryIndexer {
       const skip = async (reason: string) => ({ result: await this.skip(rel, reason), hash: null });
       const pathRefusal = filter.checkPath(rel, opened.size);
       if (pathRefusal) return await skip(pathRefusal);
+      const readAt = BigInt(Date.now()) * 1_000_000n;
+      const before = await opened.handle.stat({ bigint: true });
+      const stamp = before.ctimeNs < readAt - STAMP_SETTLED_NS && before.mtimeNs < readAt - STAMP_SETTLED_NS ? stampOf(before) : null;
       const bytes = await opened.handle.readFile();
       await opened.handle.close();
       opened = null;
@@ -392,7 +430,7 @@ export class LibraryIndexer {
       }
       // The owner recorded with the upload wins: it survives a kill before the first index.
       const owner = this.deps.owners.get(rel) ?? existing?.contributor ?? contributor;
-      return { result: await this.indexText(rel, checked.text, fileHash, owner), hash: fileHash };
+      return { result: await this.indexText(rel, checked.text, fileHash, owner), hash: fileHash, stamp };
     } catch (e) {
       // A full disk is not this file's problem: it fails every write, so the request (or run) fails with 507.
       if (diskFullCause(e)) throw e;

@@ -351,6 +351,37 @@ describe('DenseIndex', () => {
     expect(index.search(unitVector(1000 * 7, dim), 5).length).toBe(5);
   });
 
+  it('opens a saved file as a read-only map and reads it whole only when first changed; a replaced file is refused', () => {
+    const dim = 16;
+    const index = DenseIndex.create(dim);
+    index.upsert([1, 2, 3], [unitVector(1, dim), unitVector(2, dim), unitVector(3, dim)]);
+    const dir = tempDir();
+    const file = path.join(dir, 'x.usearch');
+    const bytes = index.save(file);
+    const opened = DenseIndex.load(file, dim, bytes);
+    expect(opened.mapped).toBe(true);
+    expect(opened.search(unitVector(2, dim), 1)).toEqual([2]);
+    // Removing and re-writing a key it holds change no vector: still the map.
+    opened.remove([3]);
+    opened.upsert([2], [unitVector(2, dim)]);
+    expect(opened.mapped).toBe(true);
+    opened.upsert([4], [unitVector(4, dim)]);
+    expect(opened.mapped).toBe(false);
+    for (const r of [1, 2, 4]) expect(opened.search(unitVector(r, dim), 1)).toEqual([r]);
+    expect(opened.search(unitVector(3, dim), 3)).not.toContain(3);
+    // A mapped graph saves whole, even over the file it maps.
+    const again = DenseIndex.load(file, dim, bytes);
+    expect(again.save(file)).toBe(bytes);
+    expect(DenseIndex.load(file, dim, bytes).search(unitVector(3, dim), 1)).toEqual([3]);
+    // Another process replaced the file: the change is refused (the store rebuilds), never read from a torn or foreign file.
+    const stale = DenseIndex.load(file, dim, bytes);
+    const bigger = DenseIndex.create(dim);
+    bigger.upsert([1, 2, 3, 4, 5], [1, 2, 3, 4, 5].map((r) => unitVector(r, dim)));
+    bigger.save(path.join(dir, 'y.usearch'));
+    fs.renameSync(path.join(dir, 'y.usearch'), file);
+    expect(() => stale.upsert([9], [unitVector(9, dim)])).toThrow(/changed since it was opened/);
+  });
+
   it('loads only a whole file of the size it was saved with', () => {
     const dim = 16;
     const index = DenseIndex.create(dim);

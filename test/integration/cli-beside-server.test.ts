@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../server/services.js';
@@ -108,6 +108,28 @@ describe('the CLI indexing beside the server never leaves new text on disk with 
     const chunks = await server.store.fileChunks(rel);
     expect(chunks.map((c) => c.payload.content).join(' ')).toContain('pelicans');
     expect(chunks.map((c) => c.payload.content).join(' ')).not.toContain('grebes');
+  });
+
+  it('a settled file rewritten in place, same size, while the CLI embeds it ends with the new text in the index', async () => {
+    // Older than a second when read, so the CLI trusts its stat instead of reading it again after the commit (indexer.ts).
+    const rel = 'notes/in-place.md';
+    env.write(rel, '# In place\n\nThe old text about grebes.\n');
+    const abs = path.join(env.library, rel);
+    const written = statSync(abs);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    gate.close();
+    const cliRun = cli.indexer.indexPath(rel);
+    await waitFor('the CLI to ask for embeddings', () => (gate.waiting > 0 ? true : undefined));
+    // Same inode, same size: only the change times tell that the bytes are new. Nobody else indexes them.
+    writeFileSync(abs, '# In place\n\nThe new text about geese!!\n');
+    expect(statSync(abs).ino).toBe(written.ino);
+    expect(statSync(abs).size).toBe(written.size);
+    gate.release();
+    await cliRun;
+
+    const stored = await server.store.getFile(rel);
+    expect(stored?.file_hash).toBe(md5(readFileSync(abs)));
+    expect((await server.store.fileChunks(rel)).map((c) => c.payload.content).join(' ')).toContain('geese');
   });
 
   it('a file deleted while the CLI embeds it is not brought back into the index', async () => {

@@ -132,6 +132,78 @@ describe('dense index: filters stay exact', () => {
   }, 180_000);
 });
 
+describe('dense index: what the store remembers about a filter', () => {
+  it('never changes its results: after taxonomy moves (no vector written) and deletes they still equal an exact filtered scan', async () => {
+    const draw = clustered(23);
+    // Filters above 100 rows go through the graph, and their count and passing share are remembered (filter-stats.ts).
+    const graph = await openStore({ exactBelow: 0, exactFilterRows: 100 });
+    await fill(
+      graph,
+      draw,
+      Array.from({ length: 30 }, (_, f) => f),
+    );
+    await graph.prepareIndex();
+    const exact = await exactStore();
+    const queries = Array.from({ length: 8 }, draw);
+    const check = async (filters: SearchFilters) => {
+      for (const q of queries) for (const limit of [1, 10, 30]) expectSameRanking(await dense(graph, q, limit, filters), await dense(exact, q, limit, filters));
+    };
+    const engineering = { taxonomy: 'engineering' };
+    const files = Array.from({ length: 30 }, (_, f) => docAt(f));
+    await check(engineering);
+    await check({ taxonomy: 'engineering', content_type: 'markdown' });
+
+    // All but one engineering file move out: the remembered count (500 rows) is stale, the share far too high.
+    const moved = files.filter((d) => d.taxonomy.level1 === 'engineering').slice(1);
+    for (const d of moved) await graph.setTaxonomy(d.path, taxonomy('product', null), 0.9);
+    await check(engineering);
+    // Everything moves in: the remembered share is now far too low.
+    for (const d of files) await graph.setTaxonomy(d.path, taxonomy('engineering', 'backend'), 0.9);
+    await check(engineering);
+    await check({ taxonomy: 'engineering/backend', content_type: ['code', 'text'] });
+    // Deletes write the vector log: the count is taken again.
+    for (const d of files.slice(0, 27)) await graph.deleteFile(d.path);
+    await check(engineering);
+  }, 120_000);
+});
+
+describe('keyword search: filters stay exact', () => {
+  it('a filtered keyword search equals the unfiltered ranking filtered afterwards, for common and rare words', async () => {
+    const store = await graphStore();
+    await fill(
+      store,
+      clustered(29),
+      Array.from({ length: FILES }, (_, f) => f),
+    );
+    const paths = Array.from({ length: FILES }, (_, f) => docAt(f).path);
+    const passes = (h: { payload: { file_path: string; content_type: string; taxonomy: { full_path: string } } }, f: SearchFilters, exclude?: string) =>
+      (f.taxonomy === undefined || `${h.payload.taxonomy.full_path}/`.startsWith(`${f.taxonomy}/`)) &&
+      (f.content_type === undefined || [f.content_type].flat().includes(h.payload.content_type as ContentType)) &&
+      (f.file_path === undefined || (f.file_path.endsWith('/') ? h.payload.file_path.startsWith(f.file_path) : h.payload.file_path === f.file_path)) &&
+      h.payload.file_path !== exclude;
+    const filters = fc.record(
+      {
+        taxonomy: fc.constantFrom(...LEVEL1, 'engineering/backend', 'product/frontend'),
+        content_type: fc.oneof(fc.constantFrom(...TYPES), fc.subarray(TYPES, { minLength: 1 })),
+        file_path: fc.constantFrom(...FOLDERS.map((f) => `${f}/`), ...paths.slice(0, 3)),
+      },
+      { requiredKeys: [] },
+    );
+    // "chunk" and "about" are in every chunk; "topic 7" in a thirteenth; "12-3" in one.
+    const words = ['chunk about', 'topic 7', 'chunk 12-3', 'about topic'];
+    await fc.assert(
+      fc.asyncProperty(filters, fc.option(fc.constantFrom(...paths), { nil: undefined }), fc.constantFrom(...words), fc.constantFrom(1, 10, 30), async (f, exclude, text, limit) => {
+        const got = await store.search({ mode: 'keyword', text, limit, filters: f, excludeFilePath: exclude });
+        const all = await store.search({ mode: 'keyword', text, limit: FILES * PER_FILE });
+        const truth = all.filter((h) => passes(h, f, exclude)).slice(0, limit);
+        expect(got.map((h) => h.keyword?.toFixed(6))).toEqual(truth.map((h) => h.keyword?.toFixed(6)));
+        for (const h of got) expect(passes(h, f, exclude)).toBe(true);
+      }),
+      { numRuns: 120, seed: 4242 },
+    );
+  }, 120_000);
+});
+
 describe('dense index: writes', () => {
   it('shows another connection’s uploads at once and never returns what it deleted', async () => {
     const draw = clustered(11);

@@ -210,21 +210,29 @@ export abstract class EmbeddedDenseUpkeep extends EmbeddedDatabase {
     for (;;) {
       await nextTurn();
       if (this.closed || this.dense !== index) return;
-      const reached = this.replay(index, this.denseGeneration, BUILD_STEP);
+      let reached: number;
+      try {
+        reached = this.replay(index, this.denseGeneration, BUILD_STEP);
+      } catch {
+        // A mapped graph whose file another process replaced cannot take the change (dense-index.ts `writable`).
+        this.rebuildDense();
+        return;
+      }
       if (reached === this.denseGeneration) break;
       this.denseGeneration = reached;
     }
-    if (index.debt > Math.max(REBUILD_DEBT_MIN, index.size * REBUILD_DEBT_SHARE)) {
-      // Deleted and changed rows pile up in a graph that is never edited in place
-      // (dense-index.ts): build a fresh one from SQLite; searches scan exactly meanwhile.
-      this.dense = null;
-      this.rebuildNext = true;
-      void this.prepareIndex().catch(() => {
-        // The exact scan keeps answering; the next search tries again.
-      });
-      return;
-    }
-    this.scheduleSave();
+    // Deleted and changed rows pile up in a graph that is never edited in place (dense-index.ts).
+    if (index.debt > Math.max(REBUILD_DEBT_MIN, index.size * REBUILD_DEBT_SHARE)) this.rebuildDense();
+    else this.scheduleSave();
+  }
+
+  /** Drops the graph and builds a fresh one from SQLite in the background; searches scan exactly meanwhile. */
+  private rebuildDense(): void {
+    this.dense = null;
+    this.rebuildNext = true;
+    void this.prepareIndex().catch(() => {
+      // The exact scan keeps answering; the next search tries again.
+    });
   }
 
   private scheduleSave(): void {

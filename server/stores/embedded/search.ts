@@ -4,9 +4,10 @@ import { normalizeFilters } from '../filters.js';
 import { ftsArms, joinArms } from '../fts-query.js';
 import type { ScoredPoint, StoreQuery } from '../vector-store.js';
 import { EmbeddedDenseUpkeep } from './dense-upkeep.js';
+import { FilterStatsCache } from './filter-stats.js';
 import { num, numOrNull, row, rowToPayload, text, vectorBlob } from './rows.js';
 import { CHUNK_SELECT } from './schema.js';
-import { andWhere, sqlFilter, type SqlFilter } from './sql-filter.js';
+import { andWhere, filterKey, sqlFilter, type SqlFilter } from './sql-filter.js';
 
 /**
  * bm25 column weights, in `chunks_fts` column order. Section headings and the
@@ -39,6 +40,9 @@ function candidatePool(limit: number): number {
 const OVERFETCH_GROWTH = 16;
 const OVERFETCH_ROUNDS = 4;
 
+/** A filtered keyword search ranks this many times its limit without the filter before joining every match (keywordSearch). */
+const KEYWORD_FILTER_DEPTH = 8;
+
 interface Ranked {
   rowid: number;
   score: number;
@@ -50,6 +54,8 @@ interface Ranked {
  * keyword (FTS5 bm25) and hybrid (both, fused by fusion/score-fusion.ts).
  */
 export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
+  private readonly filterStats = new FilterStatsCache();
+
   async search(query: StoreQuery): Promise<ScoredPoint[]> {
     this.ready();
     const limit = Math.floor(query.limit);
@@ -105,18 +111,23 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const filter = sqlFilter(normalizeFilters(filters, excludeFilePath));
     const graph = this.denseForSearch();
     if (graph === null || graph.index.size < this.exactBelow) return this.exactSearch(vector, limit, filter);
-    if (filter.conditions.length > 0) {
-      const matching = this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, this.exactFilterRows + 1);
-      if (matching <= this.exactFilterRows) return this.exactSearch(vector, limit, filter);
-    }
+    const stats =
+      filter.conditions.length === 0
+        ? null
+        : this.filterStats.get(filterKey(filter), this.generation(), () =>
+            this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, this.exactFilterRows + 1),
+          );
+    if (stats !== null && stats.matching <= this.exactFilterRows) return this.exactSearch(vector, limit, filter);
     // Rows changed by another process that the graph has not taken in yet are scored exactly beside its candidates.
     const behind = graph.behindFrom === null ? [] : this.rowids('SELECT DISTINCT chunk_rowid FROM vector_log WHERE seq > ?', graph.behindFrom);
     const pool = candidatePool(limit);
-    let want = pool;
+    // The share that passed this filter last time sizes the first request (filter-stats.ts).
+    let want = stats?.share ? Math.min(Math.ceil((pool / stats.share) * 1.25), pool * OVERFETCH_GROWTH) : pool;
     for (let round = 0; round < OVERFETCH_ROUNDS; round++) {
       const found = graph.index.search(vector, want);
       const candidates = behind.length === 0 ? found : [...new Set([...found, ...behind])];
       const kept = filter.conditions.length === 0 ? candidates : this.passing(candidates, filter);
+      if (stats !== null && found.length > 0) stats.share = Math.max(kept.length, 1) / found.length;
       // Enough passed, or the graph had nothing more to give (every indexed vector was a candidate).
       const exhausted = found.length < want;
       if (kept.length >= pool || (exhausted && kept.length >= limit)) return this.exactRerank(vector, kept.slice(0, pool + behind.length), limit);
@@ -194,20 +205,39 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
   private keywordSearch(queryText: string, limit: number, filter: SqlFilter): Ranked[] {
     const match = this.keywordMatch(queryText);
     if (match === null) return [];
-    // Without filters the join to chunks is skipped: it costs a lookup per matched row.
-    const sql =
-      filter.conditions.length === 0
-        ? `SELECT rowid, -${BM25} AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY ${BM25} LIMIT ?`
-        : `SELECT c.rowid AS rowid, -${BM25} AS score
-           FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-           WHERE chunks_fts MATCH ? ${andWhere(filter, false)}
-           ORDER BY ${BM25} LIMIT ?`;
-    const rows = this.stmt(sql).all(match, ...filter.params, limit);
-    return rows.map((r) => {
-      const rr = row(r, 'chunks_fts');
-      return { rowid: num(rr, 'rowid'), score: num(rr, 'score') };
-    });
+    const ranked = (sql: string, ...params: unknown[]): Ranked[] =>
+      this.stmt(sql)
+        .all(...params)
+        .map((r) => {
+          const rr = row(r, 'chunks_fts');
+          return { rowid: num(rr, 'rowid'), score: num(rr, 'score') };
+        });
+    const unfiltered = `SELECT rowid, -${BM25} AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY ${BM25} LIMIT ?`;
+    if (filter.conditions.length === 0) return ranked(unfiltered, match, limit);
+    // Joining chunks to test the filter costs a lookup per matched row, thousands for a common
+    // word: the best rows are ranked without it first and only they are tested. When too few of
+    // them pass (a selective filter), every match is joined and tested.
+    // Skipped when the filter is known to pass too few (its share among a dense search's candidates, filter-stats.ts).
+    const share = this.filterStats.share(filterKey(filter));
+    if (share === null || share * KEYWORD_FILTER_DEPTH >= 2) {
+      const depth = limit * KEYWORD_FILTER_DEPTH;
+      const best = ranked(unfiltered, match, depth);
+      const pass = new Set(this.passing(best.map((b) => b.rowid), filter));
+      const kept = best.filter((b) => pass.has(b.rowid));
+      // Enough passed (no row below `best` can outrank them), or `best` held every match.
+      if (kept.length >= limit || best.length < depth) return kept.slice(0, limit);
+    }
+    return ranked(
+      `SELECT c.rowid AS rowid, -${BM25} AS score
+       FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+       WHERE chunks_fts MATCH ? ${andWhere(filter, false)}
+       ORDER BY ${BM25} LIMIT ?`,
+      match,
+      ...filter.params,
+      limit,
+    );
   }
+
 
   private pointsByRowid(rowids: number[]): Map<number, { id: string; payload: ChunkPayload }> {
     const out = new Map<number, { id: string; payload: ChunkPayload }>();

@@ -42,6 +42,11 @@ export function sqlFilter(filters: NormalizedFilters): SqlFilter {
   return { conditions, params };
 }
 
+/** Names a filter with its parameters, for FilterStatsCache (filter-stats.ts). */
+export function filterKey(filter: SqlFilter): string {
+  return `${filter.conditions.join(' AND ')}\u0000${JSON.stringify(filter.params)}`;
+}
+
 export function andWhere(filter: SqlFilter, first: boolean): string {
   if (filter.conditions.length === 0) return '';
   return `${first ? 'WHERE' : 'AND'} ${filter.conditions.join(' AND ')}`;
