@@ -40,7 +40,7 @@ export abstract class EmbeddedDenseUpkeep extends EmbeddedDatabase {
   // -- the dense index ---------------------------------------------------------
 
   /** The vector generation: the last vector_log seq ever written (see VECTOR_LOG_SCHEMA). */
-  private generation(): number {
+  protected generation(): number {
     const r = this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'vector_log'").get();
     return r === undefined ? 0 : num(row(r, 'sqlite_sequence'), 'seq');
   }
