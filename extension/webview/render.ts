@@ -23,6 +23,7 @@ import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
 import MarkdownIt from 'markdown-it';
 import type { AnswerSource } from '../../shared/api-types.js';
+import { isRecord } from '../../shared/guards.js';
 
 // A handful of common languages keeps the webview bundle small; others render as plain escaped text.
 const LANGUAGES = { bash, css, diff, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
@@ -69,12 +70,12 @@ function escapeAttr(s: string): string {
 }
 
 function sourcesOf(env: unknown): readonly CitableSource[] {
-  if (typeof env !== 'object' || env === null || !('sources' in env) || !Array.isArray(env.sources)) return [];
+  if (!isRecord(env) || !Array.isArray(env.sources)) return [];
   return env.sources.filter(isCitable);
 }
 
 function isCitable(v: unknown): v is CitableSource {
-  return typeof v === 'object' && v !== null && 'index' in v && typeof v.index === 'number' && 'file_path' in v && typeof v.file_path === 'string';
+  return isRecord(v) && typeof v.index === 'number' && typeof v.file_path === 'string';
 }
 
 /** Where a citation leads: a file and lines, and the source it matches when it matches one. */
@@ -191,7 +192,7 @@ function codeBlock(md: Markdown, content: string, info: string, n: number): stri
 }
 
 function isTarget(v: unknown): v is CitationTarget {
-  return typeof v === 'object' && v !== null && 'file_path' in v && typeof v.file_path === 'string' && 'text' in v && typeof v.text === 'string';
+  return isRecord(v) && typeof v.file_path === 'string' && typeof v.text === 'string';
 }
 
 function createMarkdown(): Markdown {
@@ -226,7 +227,7 @@ function createMarkdown(): Markdown {
   });
   md.renderer.rules.citation = (tokens, idx) => {
     const meta: unknown = tokens[idx]?.meta;
-    const targets = typeof meta === 'object' && meta !== null && 'targets' in meta && Array.isArray(meta.targets) ? meta.targets.filter(isTarget) : [];
+    const targets = isRecord(meta) && Array.isArray(meta.targets) ? meta.targets.filter(isTarget) : [];
     return `<span class="citations">[${targets.map((t) => citationLink(t, md)).join(', ')}]</span>`;
   };
   md.renderer.rules.fence = (tokens, idx, _options, env: unknown) => {

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { openDatabase } from '../../storage/sqlite-driver.js';
 import { EmbeddedStore } from './store.js';
+import { isRecord } from '../../../shared/guards.js';
 import type { StoreAdmin, StoreExport } from '../store-admin.js';
 import type { VectorStore } from '../vector-store.js';
 import { EmbeddedSnapshots } from './snapshots.js';
@@ -36,9 +37,10 @@ export class EmbeddedAdmin implements StoreAdmin {
     const db = openDatabase(this.storeFile, { readonly: true, fileMustExist: true });
     try {
       const row: unknown = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").get();
-      const has = typeof row === 'object' && row !== null ? Reflect.get(row, 'n') : 0;
+      const has = isRecord(row) ? row.n : 0;
       if (has !== 1) return 0;
-      const n: unknown = Reflect.get(db.prepare('SELECT count(*) AS n FROM chunks').get() ?? {}, 'n');
+      const counted: unknown = db.prepare('SELECT count(*) AS n FROM chunks').get();
+      const n = isRecord(counted) ? counted.n : undefined;
       return typeof n === 'number' ? n : 0;
     } finally {
       db.close();
@@ -81,7 +83,7 @@ function finishSqliteCopy(file: string): { points: number; embedder: StoreExport
   try {
     db.pragma('journal_mode = DELETE');
     const get = (sql: string, ...params: string[]): unknown => db.prepare(sql).get(...params);
-    const field = (row: unknown, key: string): unknown => (typeof row === 'object' && row !== null ? Reflect.get(row, key) : undefined);
+    const field = (row: unknown, key: string): unknown => (isRecord(row) ? row[key] : undefined);
     const n = field(get('SELECT count(*) AS n FROM chunks'), 'n');
     const id = field(get("SELECT value FROM meta WHERE key = 'embedder_id'"), 'value');
     const dim = Number(field(get("SELECT value FROM meta WHERE key = 'dimension'"), 'value'));
