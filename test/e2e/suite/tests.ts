@@ -202,7 +202,7 @@ export const tests: ReadonlyArray<TestCase<Ctx>> = [
   },
   {
     name: 'Find Similar to Selection lists similar passages and opens the chosen one',
-    timeoutMs: 30_000,
+    timeoutMs: 60_000,
     fn: async ({ cfg }) => {
       const from = await lineOf(cfg, '## Rate limits', 'docs/billing-gateway.md');
       const editor = await openAndSelect(cfg, 'docs/billing-gateway.md', from, from + 4);
@@ -226,7 +226,8 @@ export const tests: ReadonlyArray<TestCase<Ctx>> = [
       await vscode.commands.executeCommand('aiLibrary.findSimilar');
       const topName = top.file_path.split('/').pop() ?? top.file_path;
       const shows = (e: vscode.TextEditor | undefined) => e !== undefined && e.document.uri.path.endsWith(`/${topName}`);
-      await until(`the picker to preview ${top.file_path}`, async () => vscode.window.visibleTextEditors.some(shows));
+      // A loaded machine can stall the extension host for seconds (its log says "unresponsive"): wait longer here.
+      await until(`the picker to preview ${top.file_path}`, async () => vscode.window.visibleTextEditors.some(shows), 25_000);
       await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
       const opened = await until(`an editor on ${top.file_path} (active: ${activeEditorPath()})`, async () => {
         const e = vscode.window.activeTextEditor;
