@@ -124,6 +124,9 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     // The share that passed this filter last time sizes the first request (filter-stats.ts).
     let want = stats?.share ? Math.min(Math.ceil((pool / stats.share) * 1.25), pool * OVERFETCH_GROWTH) : pool;
     for (let round = 0; round < OVERFETCH_ROUNDS; round++) {
+      // A filter that needs half the graph as candidates matches few rows (about 2.5 × the pool at most):
+      // scanning them exactly is cheaper, and exact, where a graph search that deep may still miss one.
+      if (filter.conditions.length > 0 && want * 2 >= graph.index.size) break;
       const found = graph.index.search(vector, want);
       const candidates = behind.length === 0 ? found : [...new Set([...found, ...behind])];
       const kept = filter.conditions.length === 0 ? candidates : this.passing(candidates, filter);
