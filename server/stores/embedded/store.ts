@@ -76,7 +76,6 @@ export class EmbeddedStore extends EmbeddedSearch implements VectorStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.writeQueuedFiles();
     // Saved now so the next open replays nothing; a kill before this point only costs that replay.
     if (this.dense !== null && this.embedder !== null && this.saveTimer !== null) this.saveDense();
     if (this.saveTimer !== null) clearTimeout(this.saveTimer);
@@ -104,10 +103,11 @@ export class EmbeddedStore extends EmbeddedSearch implements VectorStore {
   // -- writes ----------------------------------------------------------------
 
   /**
-   * Writes one point, its vector checked by the caller, inside the caller's transaction. `keepCreatedAt`: an
+   * Writes one point inside the caller's transaction. `keepCreatedAt`: an
    * existing id keeps its first `created_at` (re-indexing); migration copies it.
    */
   private writePoint(point: StoredPoint, keepCreatedAt: boolean): void {
+    this.checkVector(point.vector, `point ${point.id} (${point.payload.file_path}#${point.payload.chunk_index})`);
     const params = payloadToParams(point.payload);
     const existing = this.stmt('SELECT rowid, created_at FROM chunks WHERE id = ?').get(point.id);
     let rowid: number;
@@ -156,15 +156,6 @@ export class EmbeddedStore extends EmbeddedSearch implements VectorStore {
       });
   }
 
-  /**
-   * Files handed to replaceFile and not yet written: the indexer writes up to
-   * INDEX_CONCURRENCY files at once, and those that arrive in the same turn of
-   * the event loop share one transaction. Each transaction costs a commit and
-   * an FTS5 segment flush (with its merges), a large share of an indexing
-   * run's CPU (README, Benchmark); a crash still leaves each file old or new.
-   */
-  private queuedFiles: Array<{ file: FileRecord; points: StoredPoint[]; done: (err: unknown) => void }> = [];
-
   async replaceFile(file: FileRecord, points: StoredPoint[]): Promise<void> {
     this.ready();
     const ids = new Set<string>();
@@ -174,44 +165,21 @@ export class EmbeddedStore extends EmbeddedSearch implements VectorStore {
       }
       if (ids.has(p.id)) throw new Error(`replaceFile(${file.file_path}): point id ${p.id} appears twice; point ids must be unique per file`);
       ids.add(p.id);
-      // Checked before it is queued: one bad file must not fail the others in its transaction.
-      this.checkVector(p.vector, `point ${p.id} (${p.payload.file_path}#${p.payload.chunk_index})`);
     }
-    await new Promise<void>((resolve, reject) => {
-      if (this.queuedFiles.length === 0) setImmediate(() => this.writeQueuedFiles());
-      this.queuedFiles.push({ file, points, done: (err) => (err === undefined ? resolve() : reject(err)) });
-    });
-  }
-
-  /** Writes the queued files in one transaction; every other write calls this first, so writes keep their call order. */
-  protected writeQueuedFiles(): void {
-    const group = this.queuedFiles;
-    if (group.length === 0) return;
-    this.queuedFiles = [];
-    let failure: unknown;
-    try {
-      this.ready();
-      this.db.transaction(() => {
-        for (const { file, points } of group) this.writeFile(file, points);
-      }).immediate();
-    } catch (err) {
-      failure = err ?? new Error('replaceFile: the write failed');
-    }
-    if (failure === undefined) this.startCatchUp();
-    for (const { done } of group) done(failure);
-  }
-
-  /** One file's new version inside the caller's transaction: new rows first, then the stale ones, so it is never empty. */
-  private writeFile(file: FileRecord, points: StoredPoint[]): void {
-    const ids = new Set(points.map((p) => p.id));
-    for (const p of points) this.writePoint(p, true);
-    this.deleteRowids(this.fileRowids(file.file_path).filter((r) => !ids.has(r.id)).map((r) => r.rowid));
-    this.writeFileRecord(file);
+    const removals: number[] = [];
+    this.db.transaction(() => {
+      // New version first, then the stale rows: the file is never empty, even inside the transaction.
+      for (const p of points) this.writePoint(p, true);
+      const stale = this.fileRowids(file.file_path).filter((r) => !ids.has(r.id));
+      for (const r of stale) removals.push(r.rowid);
+      this.deleteRowids(removals);
+      this.writeFileRecord(file);
+    }).immediate();
+    this.startCatchUp();
   }
 
   async deleteFile(filePath: string): Promise<number> {
     this.ready();
-    this.writeQueuedFiles();
     const removals: number[] = [];
     this.db.transaction(() => {
       for (const r of this.fileRowids(filePath)) removals.push(r.rowid);
@@ -224,8 +192,6 @@ export class EmbeddedStore extends EmbeddedSearch implements VectorStore {
 
   async upsertPoints(points: StoredPoint[], files: FileRecord[]): Promise<void> {
     this.ready();
-    for (const p of points) this.checkVector(p.vector, `point ${p.id} (${p.payload.file_path}#${p.payload.chunk_index})`);
-    this.writeQueuedFiles();
     this.db.transaction(() => {
       for (const p of points) this.writePoint(p, false);
       for (const f of files) this.writeFileRecord(f);
@@ -236,7 +202,6 @@ export class EmbeddedStore extends EmbeddedSearch implements VectorStore {
   async setTaxonomy(filePath: string, taxonomy: TaxonomyPath, confidence: number): Promise<void> {
     this.ready();
     const params = { file_path: filePath, full_path: taxonomy.full_path, level1: taxonomy.level1, level2: taxonomy.level2, confidence };
-    this.writeQueuedFiles();
     this.db.transaction(() => {
       const sets = 'taxonomy_full_path = @full_path, level1 = @level1, level2 = @level2, confidence = @confidence';
       this.stmt(`UPDATE files SET ${sets} WHERE file_path = @file_path`).run(params);
