@@ -90,6 +90,12 @@ export interface VectorStore {
    */
   prepareIndex?(): Promise<void>;
   /**
+   * Stores with an in-process search index: resolves once that index has
+   * taken in every write made before the call (the bench times indexing with
+   * this included). Searches never wait for it.
+   */
+  indexSettled?(): Promise<void>;
+  /**
    * Makes `points` the file's whole content: new points are written before the
    * file's other points are removed, so a search never sees the file missing.
    */

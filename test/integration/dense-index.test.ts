@@ -229,6 +229,36 @@ describe('dense index: writes', () => {
     expect((await dense(server, target, 50)).map((h) => h.payload.file_path)).not.toContain(doc.path);
   });
 
+  it('during a bulk run of its own writes (graph batched until a pause) every new chunk is found by the next search and deleted ones never', async () => {
+    const draw = clustered(19);
+    const server = await graphStore();
+    await fill(server, draw, [0, 1]);
+    await server.prepareIndex();
+    await server.indexSettled();
+    // Back to back, as the indexer writes: no pause, so the graph takes none of these in yet.
+    for (let f = 2; f < 30; f++) {
+      const target = draw();
+      const doc = docAt(f);
+      const points: StoredPoint[] = pointsOf(doc).map((p, i) => ({ ...p, vector: i === f % PER_FILE ? target : draw() }));
+      await server.replaceFile(fileOf(doc, points), points);
+      expect((await dense(server, target, 1))[0]?.id).toBe(points[f % PER_FILE]!.id);
+      if (f % 5 === 0) {
+        await server.deleteFile(doc.path);
+        expect((await dense(server, target, 50)).map((h) => h.payload.file_path)).not.toContain(doc.path);
+      }
+    }
+    await server.indexSettled();
+    const exact = await exactStore();
+    for (let q = 0; q < 5; q++) {
+      const query = draw();
+      expectSameRanking(await dense(server, query, 10), await dense(exact, query, 10));
+    }
+    // Settled means the graph has taken in every write: the graph saved at close is current with SQLite.
+    const rows = (await exact.stats()).points_count;
+    await server.close();
+    expect(readSavedIndex(file)?.vectors).toBe(rows);
+  }, 120_000);
+
   it('stays exact while catching up with a large write by another process', async () => {
     const draw = clustered(13);
     const server = await graphStore();

@@ -5,6 +5,16 @@ import { blobToVector, num, row } from './rows.js';
 
 /** Vectors read from SQLite per step while building or catching up; the event loop runs between steps. */
 const BUILD_STEP = 512;
+/**
+ * While writes keep coming (a bulk run), the graph takes them in batches of
+ * this many rows, waiting for a pause of BULK_QUIET_MS or a full batch:
+ * usearch spreads one large `add` over both cores, where a file's few rows at
+ * a time ran on one and paid the call's setup per file. Searches meanwhile
+ * score the rows behind exactly (`behindFrom`), so a write is visible to the
+ * next search either way.
+ */
+const BULK_BATCH = 2048;
+const BULK_QUIET_MS = 50;
 /** While the graph catches up with up to this many changed rows, searches also score those rows exactly; beyond, they scan exactly. */
 const PENDING_MERGE_LIMIT = 20_000;
 /** A graph whose deleted or changed keys (dense-index.ts `debt`) pass this many, and this share of it, is rebuilt. */
@@ -36,6 +46,8 @@ export abstract class EmbeddedDenseUpkeep extends EmbeddedDatabase {
   /** The next open builds from SQLite instead of loading the saved graph (set when the graph's debt is too high). */
   private rebuildNext = false;
   protected saveTimer: NodeJS.Timeout | null = null;
+  /** When this process last wrote (performance.now()); catch-up waits for a pause in a bulk run. */
+  private lastWrite = 0;
 
   // -- the dense index ---------------------------------------------------------
 
@@ -110,6 +122,17 @@ export abstract class EmbeddedDenseUpkeep extends EmbeddedDatabase {
   denseIndexState(): DenseIndexState {
     if (this.dense !== null) return 'ready';
     return this.denseOpening === null ? 'none' : 'opening';
+  }
+
+  async indexSettled(): Promise<void> {
+    this.ready();
+    if (!this.useDenseIndex) return;
+    await this.prepareIndex();
+    const target = this.generation();
+    while (!this.closed && this.dense !== null && this.denseGeneration < target) {
+      this.startCatchUp();
+      await (this.catchingUp ?? this.denseOpening ?? nextTurn());
+    }
   }
 
   private async openDense(): Promise<void> {
@@ -199,6 +222,7 @@ export abstract class EmbeddedDenseUpkeep extends EmbeddedDatabase {
    * of the write path and are batched over every core.
    */
   protected startCatchUp(): void {
+    this.lastWrite = performance.now();
     const index = this.dense;
     if (index === null || this.catchingUp !== null) return;
     this.catchingUp = this.catchUp(index).finally(() => {
@@ -206,13 +230,22 @@ export abstract class EmbeddedDenseUpkeep extends EmbeddedDatabase {
     });
   }
 
+  /** Resolves once writes paused for BULK_QUIET_MS or a full batch is waiting. */
+  private async bulkPause(): Promise<void> {
+    for (;;) {
+      const quiet = performance.now() - this.lastWrite;
+      if (quiet >= BULK_QUIET_MS || this.closed || this.pendingChanges(this.denseGeneration, BULK_BATCH) >= BULK_BATCH) return;
+      await new Promise((resolve) => setTimeout(resolve, BULK_QUIET_MS - quiet));
+    }
+  }
+
   private async catchUp(index: DenseIndex): Promise<void> {
     for (;;) {
-      await nextTurn();
+      await this.bulkPause();
       if (this.closed || this.dense !== index) return;
       let reached: number;
       try {
-        reached = this.replay(index, this.denseGeneration, BUILD_STEP);
+        reached = this.replay(index, this.denseGeneration, BULK_BATCH);
       } catch {
         // A mapped graph whose file another process replaced cannot take the change (dense-index.ts `writable`).
         this.rebuildDense();
