@@ -8,8 +8,8 @@ const BUILD_STEP = 512;
 /**
  * While writes keep coming (a bulk run), the graph takes them in batches of
  * this many rows, waiting for a pause of BULK_QUIET_MS or a full batch:
- * usearch spreads one large `add` over both cores, where a file's few rows at
- * a time ran on one and paid the call's setup per file. Searches meanwhile
+ * one large `add` instead of a file's few rows at a time, which paid the
+ * call's setup per file and held the event loop between files. Searches meanwhile
  * score the rows behind exactly (`behindFrom`), so a write is visible to the
  * next search either way.
  */
