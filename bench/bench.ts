@@ -226,7 +226,7 @@ async function benchSearch(size: number): Promise<void> {
   console.log(`\n${size} chunks (clustered ${DIM}-dim): written to SQLite in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
   let t = performance.now();
   await store.prepareIndex();
-  console.log(`  HNSW build from SQLite (background, ${os.cpus().length} threads): ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(`  HNSW build from SQLite (background, one insert thread): ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   const queryVectors = Array.from({ length: QUERIES }, () => draw());
   const queryTexts = queryVectors.map(() => {
