@@ -194,7 +194,7 @@ export const SearchResponseSchema: ResponseSchema<SearchResponse> = z.object({
   took_ms: z.number(),
 });
 
-const IndexFileResultSchema: ResponseSchema<IndexFileResult> = z.object({
+export const IndexFileResultSchema: ResponseSchema<IndexFileResult> = z.object({
   file_path: z.string(),
   status: z.enum(INDEX_STATUSES),
   chunks: z.number(),
@@ -202,7 +202,7 @@ const IndexFileResultSchema: ResponseSchema<IndexFileResult> = z.object({
   taxonomy: TaxonomyPathSchema.optional(),
 });
 
-const IndexSummarySchema: ResponseSchema<IndexSummary> = z.object({
+export const IndexSummarySchema: ResponseSchema<IndexSummary> = z.object({
   indexed: z.number(),
   unchanged: z.number(),
   skipped: z.number(),

@@ -2,7 +2,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { ConversationSchema } from '../../shared/api-schemas.js';
 import type { Conversation, ConversationSummary, ConversationTurn } from '../../shared/api-types.js';
 import { isRecord } from '../../shared/guards.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -16,39 +16,6 @@ export const HISTORY_TURNS = 5;
 const TITLE_CHARS = 80;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const DEVELOPER_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-
-const TaxonomyPathSchema = z.object({ full_path: z.string(), level1: z.string(), level2: z.string().nullable() });
-const TurnSchema = z.object({
-  question: z.string(),
-  answer: z.string(),
-  sources: z.array(
-    z.object({
-      index: z.number(),
-      id: z.string(),
-      file_path: z.string(),
-      section: z.string(),
-      start_line: z.number(),
-      end_line: z.number(),
-      score: z.number(),
-      snippet: z.string(),
-      taxonomy: TaxonomyPathSchema,
-    }),
-  ),
-  citations: z.array(z.object({ source_index: z.number(), file_path: z.string(), cited_text: z.string(), start_line: z.number(), end_line: z.number() })),
-  confidence: z.number(),
-  mode: z.enum(['claude', 'extractive']),
-  incomplete: z.boolean(),
-  created_at: z.string(),
-  search_query: z.string().optional(),
-});
-const ConversationSchema = z.object({
-  id: z.string(),
-  title: z.string(),
-  turns: z.number(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  history: z.array(TurnSchema),
-});
 
 export class ConversationNotFoundError extends DomainError {
   override name = 'ConversationNotFoundError';

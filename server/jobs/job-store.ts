@@ -2,7 +2,8 @@ import { openSqliteWithSchema } from '../storage/sqlite-file.js';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { INDEX_STATUSES, JOB_STATES, type IndexFileResult, type IndexJob, type IndexJobOverview } from '../../shared/api-types.js';
+import { IndexFileResultSchema, IndexSummarySchema } from '../../shared/api-schemas.js';
+import { JOB_STATES, type IndexFileResult, type IndexJob, type IndexJobOverview } from '../../shared/api-types.js';
 
 export const JOBS_FILE = 'jobs.sqlite';
 
@@ -24,23 +25,6 @@ export interface StoredJob {
   owner: JobOwner | null;
 }
 
-const TaxonomyPathSchema = z.object({ full_path: z.string(), level1: z.string(), level2: z.string().nullable() });
-const FileResultSchema = z.object({
-  file_path: z.string(),
-  status: z.enum(INDEX_STATUSES),
-  chunks: z.number(),
-  reason: z.string().optional(),
-  taxonomy: TaxonomyPathSchema.optional(),
-});
-const SummarySchema = z.object({
-  indexed: z.number(),
-  unchanged: z.number(),
-  skipped: z.number(),
-  failed: z.number(),
-  deleted: z.number(),
-  chunks: z.number(),
-  seconds: z.number(),
-});
 const OverviewSchema = z.object({
   id: z.string(),
   kind: z.enum(['all', 'path']),
@@ -48,7 +32,7 @@ const OverviewSchema = z.object({
   state: z.enum(JOB_STATES),
   cancel_requested: z.boolean(),
   progress: z.object({ files_total: z.number(), files_done: z.number(), current: z.string().nullable() }),
-  summary: SummarySchema.nullable(),
+  summary: IndexSummarySchema.nullable(),
   error: z.string().nullable(),
   created_at: z.string(),
   started_at: z.string().nullable(),
@@ -135,7 +119,7 @@ export class JobStore {
     const row = this.selectOne.get(id);
     if (!row) return null;
     const overview = toOverview(row);
-    const results = z.array(FileResultSchema).safeParse(parseJson(row.results));
+    const results = z.array(IndexFileResultSchema).safeParse(parseJson(row.results));
     if (!overview) return null;
     const files: IndexFileResult[] = results.success ? results.data : [];
     return { job: { ...overview.job, results: files }, owner: overview.owner };
