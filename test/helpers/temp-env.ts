@@ -105,3 +105,17 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json() };
 }
+
+/** A server over a library of `files`, all of them indexed (a failed or partial index throws with the server's answer). */
+export async function startIndexedServer(files: Record<string, string>): Promise<{ env: TempEnv; server: RunningServer }> {
+  const env = tempEnv(files);
+  const server = await startServer(env.env, env.root);
+  const { status, json } = await postJson(`${server.url}/api/library/index`, { all: true });
+  const indexed: unknown = json?.summary?.indexed;
+  if (status !== 200 || indexed !== Object.keys(files).length) {
+    await server.close();
+    env.cleanup();
+    throw new Error(`indexing the test library answered ${status}: ${JSON.stringify(json).slice(0, 300)}`);
+  }
+  return { env, server };
+}

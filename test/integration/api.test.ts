@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexResponse, SearchResponse, StatsResponse } from '../../shared/api-types.js';
-import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
+import { postJson, startIndexedServer, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 const DOCS: Record<string, string> = {
   'guides/auth.md': `---
@@ -46,11 +46,7 @@ describe('HTTP API on the embedded default', () => {
   let server: RunningServer;
 
   beforeAll(async () => {
-    env = tempEnv(DOCS);
-    server = await startServer(env.env, env.root);
-    const { status, json } = await postJson(`${server.url}/api/library/index`, { all: true });
-    expect(status).toBe(200);
-    expect((json as IndexResponse).summary.indexed).toBe(3);
+    ({ env, server } = await startIndexedServer(DOCS));
   });
 
   afterAll(async () => {

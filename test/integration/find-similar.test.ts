@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IndexResponse, SearchResponse } from '../../shared/api-types.js';
-import { postJson, startServer, tempEnv, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
+import type { SearchResponse } from '../../shared/api-types.js';
+import { postJson, startIndexedServer, type RunningServer, type TempEnv } from '../helpers/temp-env.js';
 
 /**
  * Find Similar through the HTTP API on the real indexer and the embedded
@@ -81,11 +81,7 @@ describe('Find Similar on indexed code', () => {
   let server: RunningServer;
 
   beforeAll(async () => {
-    env = tempEnv({ 'src/reporter.js': REPORTER, 'lib/failures.js': COPY, 'lib/fields.js': TABLE });
-    server = await startServer(env.env, env.root);
-    const { status, json } = await postJson(`${server.url}/api/library/index`, { all: true });
-    expect(status).toBe(200);
-    expect((json as IndexResponse).summary.indexed).toBe(3);
+    ({ env, server } = await startIndexedServer({ 'src/reporter.js': REPORTER, 'lib/failures.js': COPY, 'lib/fields.js': TABLE }));
   });
 
   afterAll(async () => {

@@ -56,6 +56,23 @@ async function expectConsistent(store: VectorStore): Promise<string[]> {
   return files.map((f) => f.file_path).sort();
 }
 
+
+/** Lets the store's first two file writes through and holds every later one until `open()`. */
+function holdWritesFromTheThird(store: VectorStore) {
+  const replaceFile = store.replaceFile.bind(store);
+  let writes = 0;
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const spy = vi.spyOn(store, 'replaceFile').mockImplementation(async (file, points) => {
+    writes += 1;
+    if (writes >= 3) await gate;
+    return replaceFile(file, points);
+  });
+  return { open: () => open(), spy, writes: () => writes };
+}
+
 describe('index jobs over HTTP', () => {
   it('follows a job to done with per-file results', async () => {
     const env = tempEnv({ ...library(4), 'guides/a.md': '# A\n\nalpha\n', 'guides/b.md': '# B\n\nbeta\n' });
@@ -103,21 +120,11 @@ describe('index jobs over HTTP', () => {
     const env = tempEnv(library(40));
     const server = await startServer(env.env, env.root);
     const { store } = server.services;
-    const replaceFile = store.replaceFile.bind(store);
-    let writes = 0;
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
     // From the third file on, writes wait: the job is certainly mid-way when the cancel arrives.
-    const spy = vi.spyOn(store, 'replaceFile').mockImplementation(async (file, points) => {
-      writes += 1;
-      if (writes >= 3) await gate;
-      return replaceFile(file, points);
-    });
+    const { open, spy, writes } = holdWritesFromTheThird(store);
     try {
       const accepted = await startJob(server, { all: true });
-      await vi.waitFor(() => expect(writes).toBeGreaterThanOrEqual(3), { timeout: 20_000, interval: 10 });
+      await vi.waitFor(() => expect(writes()).toBeGreaterThanOrEqual(3), { timeout: 20_000, interval: 10 });
 
       // One full index at a time: asking again returns the running job.
       const again = await startJob(server, { all: true });
@@ -163,18 +170,8 @@ describe('index jobs over HTTP', () => {
     const env = tempEnv(library(40));
     const server = await startServer(env.env, env.root);
     const { store, indexer } = server.services;
-    const replaceFile = store.replaceFile.bind(store);
-    let writes = 0;
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
     // From the third file on, writes wait: the job is certainly mid-way while the synchronous request arrives.
-    const spy = vi.spyOn(store, 'replaceFile').mockImplementation(async (file, points) => {
-      writes += 1;
-      if (writes >= 3) await gate;
-      return replaceFile(file, points);
-    });
+    const { open, spy, writes } = holdWritesFromTheThird(store);
     // Every index request passes the budget check on arrival: the count says the synchronous one got there.
     const arrivals = vi.spyOn(indexer, 'checkBudget');
     const seen: IndexingStatus[] = [];
@@ -187,7 +184,7 @@ describe('index jobs over HTTP', () => {
     })();
     try {
       const job = await startJob(server, { all: true });
-      await vi.waitFor(() => expect(writes).toBeGreaterThanOrEqual(3), { timeout: 20_000, interval: 10 });
+      await vi.waitFor(() => expect(writes()).toBeGreaterThanOrEqual(3), { timeout: 20_000, interval: 10 });
       // Written after the job listed the library: only the synchronous request indexes it.
       env.write('extra/late.md', '# Late\n\nA note about pelicans, added while the full index ran.\n');
       const sync = postJson(`${server.url}/api/library/index`, { path: 'extra/late.md' });
