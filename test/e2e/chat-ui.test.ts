@@ -5,8 +5,8 @@
  * Needs the tools of `bash scripts/install-e2e.sh`, like extension.test.ts.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_ANTHROPIC_KEY, screenshot, setupE2E, sleep, type E2EEnv } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { FAKE_ANTHROPIC_KEY, e2eSession, screenshot, sleep, stepFailed, type E2EEnv } from './harness.js';
 import {
   LIB,
   RICH_ANSWER,
@@ -40,35 +40,19 @@ import {
 } from './ui.e2e.js';
 
 describe('chat panel (issue 14) in code-server + Chromium', () => {
-  let env: E2EEnv | undefined;
-  let page: Page | undefined;
-  let failed = false;
-
-  beforeAll(async () => {
-    env = await setupE2E();
-  }, 180_000);
-
-  afterAll(async () => {
-    if (!env) return;
-    await page?.close().catch(() => {});
-    if (failed) {
-      env.keep();
-      console.error(`e2e logs:\n${env.logs()}`);
-    }
-    await env.cleanup.run();
-  }, 60_000);
+  const session = e2eSession();
 
   const step = (name: string, fn: (e: E2EEnv, p: Page) => Promise<void>, timeoutMs = 120_000) =>
     it(
       name,
       async () => {
+        const { env, page } = session;
         if (!env) throw new Error('the e2e setup failed (see the error above)');
         if (!page) throw new Error('the workbench did not load');
         try {
           await fn(env, page);
         } catch (err) {
-          failed = true;
-          await screenshot(page, `chat-failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => {});
+          await stepFailed(session, 'chat-failed-', name);
           throw err;
         }
       },
@@ -76,12 +60,14 @@ describe('chat panel (issue 14) in code-server + Chromium', () => {
     );
 
   it('opens the workbench and indexes the workspace files', async () => {
+    const { env } = session;
     if (!env) throw new Error('the e2e setup failed (see the error above)');
     // Under heavy load (parallel runs on two cores) the first load can outlast page.goto's 30 s: once more.
-    page = await openWorkbench(env).catch(async (err: unknown) => {
+    const page = await openWorkbench(env).catch(async (err: unknown) => {
       console.warn(`workbench load failed once, retrying: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-      return openWorkbench(env as E2EEnv);
+      return openWorkbench(env);
     });
+    session.page = page;
     await workbenchSmoke(page);
     for (const rel of ['src/rate_limiter.py', 'docs/billing-gateway.md']) {
       await closeAllEditors(page);

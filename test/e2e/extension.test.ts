@@ -4,41 +4,24 @@
  * without them every test here fails with that instruction (never a silent pass).
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXTENSION_ID, FAKE_ANTHROPIC_KEY, WORKSPACE_NAME, buildSuite, runExtensionHostSuite, screenshot, setupE2E, type E2EEnv } from './harness.js';
-import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { EXTENSION_ID, FAKE_ANTHROPIC_KEY, WORKSPACE_NAME, buildSuite, e2eSession, runExtensionHostSuite, stepFailed, type E2EEnv } from './harness.js';
 import { UI_QUESTION, askInChat, indexAndFindInTree, openWorkbench, similarScenario, workbenchSmoke } from './ui.e2e.js';
 
 describe('VS Code extension end to end (code-server + Chromium)', () => {
-  let env: E2EEnv | undefined;
-  let failed = false;
-  /** The workbench page the UI tests share (one load, ~10 s, for all of them). */
-  let page: Page | undefined;
-
-  beforeAll(async () => {
-    env = await setupE2E();
-  }, 180_000);
-
-  afterAll(async () => {
-    if (!env) return;
-    await page?.close().catch(() => {});
-    if (failed) {
-      env.keep();
-      console.error(`e2e logs:\n${env.logs()}`);
-    }
-    await env.cleanup.run();
-  }, 60_000);
+  /** The workbench page the UI tests share (one load, ~10 s, for all of them): `session.page`. */
+  const session = e2eSession();
 
   const step = (name: string, fn: (e: E2EEnv) => Promise<void>, timeoutMs = 120_000) =>
     it(
       name,
       async () => {
+        const { env } = session;
         if (!env) throw new Error('the e2e setup failed (see the error above)');
         try {
           await fn(env);
         } catch (err) {
-          failed = true;
-          if (page) await screenshot(page, `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
+          await stepFailed(session, 'failed-', name);
           throw err;
         }
       },
@@ -86,17 +69,19 @@ describe('VS Code extension end to end (code-server + Chromium)', () => {
 
   step('UI: the workbench loads, with the AI Library entry in the activity bar', async (e) => {
     expect(e.extensionDir, 'package.json has no "main": nothing to install').not.toBeNull();
-    page = await openWorkbench(e);
-    await workbenchSmoke(page);
+    session.page = await openWorkbench(e);
+    await workbenchSmoke(session.page);
   });
 
   step('UI: Index This File from the palette, then the file in the Library tree', async (e) => {
+    const { page } = session;
     if (!page) throw new Error('the workbench did not load');
     const notification = await indexAndFindInTree(page, e, 'src/rate_limiter.py');
     expect(notification).toMatch(/(indexed|unchanged) src\/rate_limiter\.py/);
   });
 
   step('UI: types a question into the chat, sees the streamed answer and opens its source', async (e) => {
+    const { page } = session;
     if (!page) throw new Error('the workbench did not load');
     const before = e.anthropicFake.requests.length;
     const result = await askInChat(page, { key: FAKE_ANTHROPIC_KEY, question: UI_QUESTION, sourceName: 'rate_limiter.py' });
@@ -110,6 +95,7 @@ describe('VS Code extension end to end (code-server + Chromium)', () => {
   });
 
   step('UI: Find Similar to Selection shows the results picker', async () => {
+    const { page } = session;
     if (!page) throw new Error('the workbench did not load');
     const labels = await similarScenario(page);
     // The rate-limit paragraph of the runbook is most like the rate limiter indexed earlier.

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { bundleEntry } from '../helpers/bundle.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import type { SuiteConfig } from './suite/config.js';
@@ -935,4 +936,40 @@ export async function setupE2E(): Promise<E2EEnv> {
     await cleanup.run();
     throw err;
   }
+}
+
+/** What an e2e file's steps share: the environment, the one workbench page, whether a step failed. */
+export interface E2ESession {
+  env?: E2EEnv;
+  page?: Page;
+  failed: boolean;
+}
+
+/**
+ * The hooks every e2e file registers: one setup before its steps (`afterSetup` for the file's own
+ * settings); after them the page closed and, when a step failed, the run's folder kept and its logs printed.
+ */
+export function e2eSession(afterSetup?: (env: E2EEnv) => Promise<void>): E2ESession {
+  const session: E2ESession = { failed: false };
+  beforeAll(async () => {
+    session.env = await setupE2E();
+    await afterSetup?.(session.env);
+  }, 180_000);
+  afterAll(async () => {
+    const { env, page } = session;
+    if (!env) return;
+    await page?.close().catch(() => {});
+    if (session.failed) {
+      env.keep();
+      console.error(`e2e logs:\n${env.logs()}`);
+    }
+    await env.cleanup.run();
+  }, 60_000);
+  return session;
+}
+
+/** A step failed: the run's logs are kept, and the page (when there is one) is shot as `<prefix><step name>`. */
+export async function stepFailed(session: E2ESession, prefix: string, name: string): Promise<void> {
+  session.failed = true;
+  if (session.page) await screenshot(session.page, `${prefix}${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => {});
 }

@@ -6,7 +6,7 @@
  */
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { sleep } from './harness.js';
-import { activeTabLabel, closeAllEditors, findInTaxonomy, openAiLibraryView, openFile, runCommand, runTitle, setPaneExpanded, treeRow, waitUntil, webviewFrame } from './ui.e2e.js';
+import { activeTabLabel, closeAllEditors, openFile, runCommand, runTitle, waitUntil, webviewFrame } from './ui.e2e.js';
 
 export function statusItem(page: Page): Locator {
   return page.locator('.part.statusbar .statusbar-item', { hasText: /Library:/ }).first();
@@ -65,21 +65,6 @@ export async function notificationTexts(page: Page, match: RegExp, settleMs = 15
 export async function closeNotificationCenter(page: Page): Promise<void> {
   const center = page.locator('.notifications-center');
   if (await center.isVisible().catch(() => false)) await page.locator('[id="status.notifications"]').first().click();
-}
-
-/** Expands the tree down to a document and returns its row. */
-export async function revealInTree(page: Page, serverUrl: string, libraryPath: string): Promise<Locator> {
-  await openAiLibraryView(page);
-  await setPaneExpanded(page, 'Library', true);
-  const filed = await findInTaxonomy(serverUrl, libraryPath);
-  for (const name of filed.categoryNames) {
-    const row = treeRow(page, name).first();
-    await row.waitFor({ timeout: 15_000 });
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-  }
-  const doc = treeRow(page, filed.title).first();
-  await doc.waitFor({ timeout: 15_000 });
-  return doc;
 }
 
 /** Right-click → Copy Path on a tree row; returns the notification that confirms it. */

@@ -9,9 +9,9 @@
  */
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenStore } from '../../server/auth/token-store.js';
-import { FAKE_ANTHROPIC_KEY, WORKSPACE_NAME, libraryFixture, screenshot, setupE2E, startLibraryServer, waitForIdle, type E2EEnv, type LibraryServer } from './harness.js';
+import { FAKE_ANTHROPIC_KEY, WORKSPACE_NAME, e2eSession, libraryFixture, screenshot, startLibraryServer, stepFailed, waitForIdle, type E2EEnv, type LibraryServer } from './harness.js';
 import {
   activeTabLabel,
   askQuestion,
@@ -27,51 +27,38 @@ import {
   libraryWelcome,
   notificationTexts,
   openFile,
-  revealInTree,
   runCommand,
   statusLabel,
   waitForStatus,
   waitForTurnEnd,
 } from './status-ui.e2e.js';
-import { openAiLibraryView, openWorkbench, setAnthropicKey, setPaneExpanded, waitUntil, workbenchSmoke } from './ui.e2e.js';
+import { openAiLibraryView, openWorkbench, revealInTree, setAnthropicKey, setPaneExpanded, waitUntil, workbenchSmoke } from './ui.e2e.js';
 
 const LIBRARY_DOC = 'security/tokens-keys-and-access.md';
 const CHUNKS = /^Library: [\d,]+ chunks?$/;
 
 describe('Status bar, connection state, index messages, Copy Path, Insert, token and History (issue 14)', () => {
-  let env: E2EEnv | undefined;
-  let page: Page | undefined;
-  let failed = false;
   /** The server now answering at env.server.url (replaced when a step restarts it). */
   let server: LibraryServer | undefined;
-
-  beforeAll(async () => {
-    env = await setupE2E();
+  const session = e2eSession(async (env) => {
     server = env.server;
     await env.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.codeServer.url });
     // This file's own browser: on a loaded machine (2 cores shared) the workbench may take a minute.
     env.browser.context.setDefaultNavigationTimeout(120_000);
     env.browser.context.setDefaultTimeout(60_000);
-  }, 180_000);
-
-  afterAll(async () => {
-    if (!env) return;
-    await page?.close().catch(() => {});
-    if (failed) {
-      env.keep();
-      console.error(`e2e logs:\n${env.logs()}`);
-    }
-    await env.cleanup.run();
-  }, 60_000);
+  });
 
   const step = (name: string, fn: (e: E2EEnv, p: Page) => Promise<void>, timeoutMs = 240_000) =>
     it(
       name,
       async () => {
+        const { env } = session;
         if (!env) throw new Error('the e2e setup failed (see the error above)');
         try {
+          let { page } = session;
           if (!page) {
             page = await openWorkbench(env);
+            session.page = page;
             const reload = page.locator('.monaco-dialog-box', { hasText: 'requires a reload' });
             await page.addLocatorHandler(reload, async () => {
               await reload.getByRole('button', { name: 'Cancel' }).click();
@@ -81,8 +68,7 @@ describe('Status bar, connection state, index messages, Copy Path, Insert, token
           await dismissReloadDialog(page);
           await fn(env, page);
         } catch (err) {
-          failed = true;
-          if (page) await screenshot(page, `failed-status-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => {});
+          await stepFailed(session, 'failed-status-', name);
           throw err;
         }
       },

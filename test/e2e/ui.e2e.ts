@@ -184,17 +184,8 @@ export async function indexAndFindInTree(page: Page, env: E2EEnv, relPath: strin
   await openFile(page, relPath);
   const notification = await indexActiveFile(page, relPath);
   log(`notification: ${notification}`);
-  await openAiLibraryView(page);
-  await setPaneExpanded(page, 'Library', true);
   // Expand the categories the server filed the file under, down to the document.
-  const filed = await findInTaxonomy(env.server.url, `contributed/${WORKSPACE_NAME}/${relPath}`);
-  for (const name of filed.categoryNames) {
-    const row = treeRow(page, name).first();
-    await row.waitFor({ timeout: 15_000 });
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-  }
-  const doc = treeRow(page, filed.title).first();
-  await doc.waitFor({ timeout: 15_000 });
+  const doc = await revealInTree(page, env.server.url, `contributed/${WORKSPACE_NAME}/${relPath}`);
   await doc.hover();
   await screenshot(page, 'tree');
   return notification;
@@ -293,4 +284,19 @@ export async function similarScenario(page: Page): Promise<string[]> {
   await page.locator('.quick-input-widget input').first().press('Enter');
   await waitUntil(`${file} to open`, async () => file !== '' && (await activeTabLabel(page)).startsWith(file));
   return labels;
+}
+
+/** Expands the tree down to a document and returns its row. */
+export async function revealInTree(page: Page, serverUrl: string, libraryPath: string): Promise<Locator> {
+  await openAiLibraryView(page);
+  await setPaneExpanded(page, 'Library', true);
+  const filed = await findInTaxonomy(serverUrl, libraryPath);
+  for (const name of filed.categoryNames) {
+    const row = treeRow(page, name).first();
+    await row.waitFor({ timeout: 15_000 });
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  }
+  const doc = treeRow(page, filed.title).first();
+  await doc.waitFor({ timeout: 15_000 });
+  return doc;
 }
