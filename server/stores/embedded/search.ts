@@ -33,15 +33,23 @@ function candidatePool(limit: number): number {
  * unfiltered search re-ranks (the pool): the deepest candidates of a graph
  * search are its least certain, so stopping at 'limit' passing ones let them
  * decide the last ranks (0.97 of exact filtered results at 30k clustered
- * vectors). Each round sizes its request from the share that passed so far, at
- * most OVERFETCH_GROWTH times the last, for at most OVERFETCH_ROUNDS rounds;
- * then the filter's rows are scanned exactly.
+ * vectors; twice 'limit' still missed far neighbours in the exactness
+ * property test). Each round sizes its request from the share that passed so
+ * far, at most OVERFETCH_GROWTH times the last, for at most OVERFETCH_ROUNDS
+ * rounds; then the filter's rows are scanned exactly.
  */
 const OVERFETCH_GROWTH = 16;
 const OVERFETCH_ROUNDS = 4;
 
-/** A filtered keyword search ranks this many times its limit without the filter before joining every match (keywordSearch). */
-const KEYWORD_FILTER_DEPTH = 8;
+/**
+ * A filtered keyword search first ranks, without the filter, enough rows for
+ * about KEYWORD_FILTER_MARGIN times its limit to pass (by the share of graph
+ * candidates that passed the filter, filter-stats.ts), at most
+ * KEYWORD_FILTER_MAX_DEPTH; only then does it join every match (keywordSearch).
+ */
+const KEYWORD_FILTER_MARGIN = 2;
+const KEYWORD_FILTER_MIN_DEPTH = 8;
+const KEYWORD_FILTER_MAX_DEPTH = 4_000;
 
 interface Ranked {
   rowid: number;
@@ -218,12 +226,13 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const unfiltered = `SELECT rowid, -${BM25} AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY ${BM25} LIMIT ?`;
     if (filter.conditions.length === 0) return ranked(unfiltered, match, limit);
     // Joining chunks to test the filter costs a lookup per matched row, thousands for a common
-    // word: the best rows are ranked without it first and only they are tested. When too few of
-    // them pass (a selective filter), every match is joined and tested.
-    // Skipped when the filter is known to pass too few (its share among a dense search's candidates, filter-stats.ts).
+    // word: the best rows are ranked without it first and only they are tested (FTS5 scores every
+    // match either way, so a deeper first ranking costs little more than a shallow one). When too
+    // few of them pass (a selective filter), every match is joined and tested. At 100k chunks, a 15 %
+    // filter and 50 results: p50 9.5–9.8 ms, against 14.5–20 ms when such a filter joined every match.
     const share = this.filterStats.share(filterKey(filter));
-    if (share === null || share * KEYWORD_FILTER_DEPTH >= 2) {
-      const depth = limit * KEYWORD_FILTER_DEPTH;
+    const depth = Math.ceil(limit * Math.max(KEYWORD_FILTER_MIN_DEPTH, KEYWORD_FILTER_MARGIN / (share ?? 1)));
+    if (depth <= KEYWORD_FILTER_MAX_DEPTH) {
       const best = ranked(unfiltered, match, depth);
       const pass = new Set(this.passing(best.map((b) => b.rowid), filter));
       const kept = best.filter((b) => pass.has(b.rowid));
