@@ -64,8 +64,12 @@ async function openStore(options: ConstructorParameters<typeof EmbeddedStore>[1]
 
 /** A store on the same file that always scans exactly: the truth. */
 const exactStore = () => openStore({ denseIndex: false });
-/** The graph for everything: no exact shortcut for small stores or selective filters. */
-const graphStore = () => openStore({ exactBelow: 0, exactFilterRows: 0 });
+/**
+ * The graph for everything: no exact shortcut for small stores or selective
+ * filters, and a hybrid search's BM25 always ranked on the second connection
+ * (storage/sqlite-reader.ts).
+ */
+const graphStore = () => openStore({ exactBelow: 0, exactFilterRows: 0, parallelKeywordFrom: 0 });
 
 async function dense(store: EmbeddedStore, vector: Float32Array, limit: number, filters?: SearchFilters, excludeFilePath?: string) {
   return store.search({ mode: 'dense', vector, limit, filters, excludeFilePath });
@@ -201,6 +205,38 @@ describe('keyword search: filters stay exact', () => {
       }),
       { numRuns: 120, seed: 4242 },
     );
+  }, 120_000);
+});
+
+describe('dense index: BM25 ranked beside the graph search', () => {
+  it('hybrid results are the same whether BM25 ranks on the second connection or on the store’s own', async () => {
+    const draw = clustered(31);
+    const beside = await graphStore();
+    await fill(
+      beside,
+      draw,
+      Array.from({ length: FILES }, (_, f) => f),
+    );
+    await beside.prepareIndex();
+    const here = await openStore({ exactBelow: 0, exactFilterRows: 0, parallelKeywordFrom: Number.POSITIVE_INFINITY });
+    await here.prepareIndex();
+    const queries = Array.from({ length: 20 }, draw);
+    const filters = fc.record(
+      { taxonomy: fc.constantFrom(...LEVEL1, 'engineering/backend'), content_type: fc.constantFrom(...TYPES), file_path: fc.constantFrom(...FOLDERS.map((f) => `${f}/`)) },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(filters, fc.nat({ max: queries.length - 1 }), fc.constantFrom('chunk about', 'topic 7', 'chunk 12-3', 'nothing'), fc.constantFrom(1, 10), async (f, q, text, limit) => {
+        const query = { mode: 'hybrid' as const, vector: queries[q]!, text, limit, filters: f };
+        const [a, b] = [await beside.search(query), await here.search(query)];
+        expect(a.map((h) => [h.keyword?.toFixed(6), h.fused.toFixed(6)])).toEqual(b.map((h) => [h.keyword?.toFixed(6), h.fused.toFixed(6)]));
+      }),
+      { numRuns: 60, seed: 99 },
+    );
+    // The same store, asked again after a write, sees it on both connections.
+    await fill(beside, draw, [FILES]);
+    const fresh = await beside.search({ mode: 'hybrid', vector: queries[0]!, text: `chunk ${FILES}-7`, limit: 10 });
+    expect(fresh.filter((h) => h.keyword !== null).map((h) => h.payload.file_path)).toContain(docAt(FILES).path);
   }, 120_000);
 });
 

@@ -3,6 +3,7 @@ import { EQUAL_WEIGHTS, fuseScores, hybridSideLimit } from '../../fusion/score-f
 import { normalizeFilters } from '../filters.js';
 import { ftsArms, joinArms } from '../fts-query.js';
 import type { ScoredPoint, StoreQuery } from '../vector-store.js';
+import { SqliteReader } from '../../storage/sqlite-reader.js';
 import { EmbeddedDenseUpkeep } from './dense-upkeep.js';
 import { FilterStatsCache } from './filter-stats.js';
 import { num, numOrNull, row, rowToPayload, text, vectorBlob } from './rows.js';
@@ -63,6 +64,8 @@ interface Ranked {
  */
 export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
   private readonly filterStats = new FilterStatsCache();
+  /** The second connection BM25 rankings run on (bm25Ranking), opened on first use; `false` once it failed. */
+  private reader: SqliteReader | null | false = null;
 
   async search(query: StoreQuery): Promise<ScoredPoint[]> {
     this.ready();
@@ -73,8 +76,10 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     if (mode !== 'dense' && queryText === undefined) throw new Error(`search: mode "${mode}" needs query.text`);
     const filter = sqlFilter(normalizeFilters(query.filters, query.excludeFilePath));
     const side = mode === 'hybrid' ? hybridSideLimit(limit) : limit;
+    // Hybrid sends BM25 off first: on a large store it ranks on the reader's thread while the graph search runs here.
+    const pendingKeyword = queryText === undefined || mode === 'dense' ? null : this.keywordSearch(queryText, side, filter, mode === 'hybrid');
     const dense = vector === undefined || mode === 'keyword' ? [] : this.denseSearch(vector, side, query.filters, query.excludeFilePath);
-    const keyword = queryText === undefined || mode === 'dense' ? [] : this.keywordSearch(queryText, side, filter);
+    const keyword = pendingKeyword === null ? [] : await pendingKeyword;
 
     if (mode === 'dense') return this.toScored(dense.map((d) => ({ rowid: d.rowid, dense: d.score, keyword: null, fused: d.score })));
     if (mode === 'keyword') return this.toScored(keyword.map((k) => ({ rowid: k.rowid, dense: null, keyword: k.score, fused: k.score })));
@@ -213,18 +218,11 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     return joinArms(kept.map((c) => c.a));
   }
 
-  private keywordSearch(queryText: string, limit: number, filter: SqlFilter): Ranked[] {
+  private async keywordSearch(queryText: string, limit: number, filter: SqlFilter, beside: boolean): Promise<Ranked[]> {
     const match = this.keywordMatch(queryText);
     if (match === null) return [];
-    const ranked = (sql: string, ...params: unknown[]): Ranked[] =>
-      this.stmt(sql)
-        .all(...params)
-        .map((r) => {
-          const rr = row(r, 'chunks_fts');
-          return { rowid: num(rr, 'rowid'), score: num(rr, 'score') };
-        });
     const unfiltered = `SELECT rowid, -${BM25} AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY ${BM25} LIMIT ?`;
-    if (filter.conditions.length === 0) return ranked(unfiltered, match, limit);
+    if (filter.conditions.length === 0) return this.bm25Ranking(unfiltered, [match, limit], beside);
     // Joining chunks to test the filter costs a lookup per matched row, thousands for a common
     // word: the best rows are ranked without it first and only they are tested (FTS5 scores every
     // match either way, so a deeper first ranking costs little more than a shallow one). When too
@@ -233,23 +231,72 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const share = this.filterStats.share(filterKey(filter));
     const depth = Math.ceil(limit * Math.max(KEYWORD_FILTER_MIN_DEPTH, KEYWORD_FILTER_MARGIN / (share ?? 1)));
     if (depth <= KEYWORD_FILTER_MAX_DEPTH) {
-      const best = ranked(unfiltered, match, depth);
-      const pass = new Set(this.passing(best.map((b) => b.rowid), filter));
-      const kept = best.filter((b) => pass.has(b.rowid));
-      // Enough passed (no row below `best` can outrank them), or `best` held every match.
-      if (kept.length >= limit || best.length < depth) return kept.slice(0, limit);
+      // One query, so it runs whole on the reader's thread: the first `depth` rows, then the filter
+      // (CROSS JOIN keeps that order; SQLite otherwise chose to scan every chunk and probe the ranking).
+      const kept = await this.bm25Ranking(
+        `SELECT r.rowid AS rowid, r.score AS score, r.ranked AS ranked
+         FROM (SELECT rowid, score, count(*) OVER () AS ranked FROM (${unfiltered})) r
+         CROSS JOIN chunks c ON c.rowid = r.rowid
+         WHERE 1 ${andWhere(filter, false)}
+         ORDER BY r.score DESC, r.rowid LIMIT ?`,
+        [match, depth, ...filter.params, limit],
+        beside,
+      );
+      // Enough passed (no row below the first `depth` can outrank them), or those rows were every match.
+      if (kept.length >= limit || (kept[0]?.ranked ?? depth) < depth) return kept;
     }
-    return ranked(
+    return this.bm25Ranking(
       `SELECT c.rowid AS rowid, -${BM25} AS score
        FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
        WHERE chunks_fts MATCH ? ${andWhere(filter, false)}
        ORDER BY ${BM25} LIMIT ?`,
-      match,
-      ...filter.params,
-      limit,
+      [match, ...filter.params, limit],
+      beside,
     );
   }
 
+  private keywordReader(): SqliteReader | null {
+    if (this.reader === false || this.closed || (this.dense?.size ?? 0) < this.parallelKeywordFrom) return null;
+    this.reader ??= new SqliteReader(this.location);
+    return this.reader;
+  }
+
+  private async dropKeywordReader(reader: SqliteReader): Promise<void> {
+    if (this.reader === reader) this.reader = false;
+    await reader.close();
+  }
+
+  /** Closes the second connection (the store's close). */
+  protected async closeKeywordReader(): Promise<void> {
+    const reader = this.reader;
+    this.reader = null;
+    if (reader) await reader.close();
+  }
+
+  /**
+   * Runs a BM25 ranking query: `beside` a graph search, on the second
+   * connection's thread when the store is large enough for it to pay
+   * (storage/sqlite-reader.ts), else here. A keyword-only search has nothing
+   * to overlap and stays here (the message and copy cost it ~1 ms). A reader
+   * that fails is dropped and the query runs here: the same SQL on the same file.
+   */
+  private async bm25Ranking(sql: string, params: unknown[], beside: boolean): Promise<Array<Ranked & { ranked?: number }>> {
+    const reader = beside ? this.keywordReader() : null;
+    let rows: unknown[];
+    if (reader === null) rows = this.stmt(sql).all(...params);
+    else {
+      try {
+        rows = await reader.all(sql, params);
+      } catch {
+        await this.dropKeywordReader(reader);
+        rows = this.stmt(sql).all(...params);
+      }
+    }
+    return rows.map((r) => {
+      const rr = row(r, 'chunks_fts');
+      return { rowid: num(rr, 'rowid'), score: num(rr, 'score'), ranked: 'ranked' in rr ? num(rr, 'ranked') : undefined };
+    });
+  }
 
   private pointsByRowid(rowids: number[]): Map<number, { id: string; payload: ChunkPayload }> {
     const out = new Map<number, { id: string; payload: ChunkPayload }>();

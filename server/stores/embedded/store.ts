@@ -81,6 +81,7 @@ export class EmbeddedStore extends EmbeddedSearch implements VectorStore {
     if (this.saveTimer !== null) clearTimeout(this.saveTimer);
     this.saveTimer = null;
     this.closed = true;
+    await this.closeKeywordReader();
     this.statements.clear();
     this.dense = null;
     this.db.close();
