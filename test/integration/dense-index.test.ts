@@ -65,11 +65,11 @@ async function openStore(options: ConstructorParameters<typeof EmbeddedStore>[1]
 /** A store on the same file that always scans exactly: the truth. */
 const exactStore = () => openStore({ denseIndex: false });
 /**
- * The graph for everything: no exact shortcut for small stores or selective
- * filters, and a hybrid search's BM25 always ranked on the second connection
+ * The graph for everything: no exact shortcut for small stores, selective
+ * filters or filters estimated cheaper to scan, and a hybrid search's BM25 always ranked on the second connection
  * (storage/sqlite-reader.ts).
  */
-const graphStore = () => openStore({ exactBelow: 0, exactFilterRows: 0, parallelKeywordFrom: 0 });
+const graphStore = () => openStore({ exactBelow: 0, exactFilterRows: 0, graphCandidateCost: 0, parallelKeywordFrom: 0 });
 
 async function dense(store: EmbeddedStore, vector: Float32Array, limit: number, filters?: SearchFilters, excludeFilePath?: string) {
   return store.search({ mode: 'dense', vector, limit, filters, excludeFilePath });
@@ -139,8 +139,8 @@ describe('dense index: filters stay exact', () => {
 describe('dense index: what the store remembers about a filter', () => {
   it('never changes its results: after taxonomy moves (no vector written) and deletes they still equal an exact filtered scan', async () => {
     const draw = clustered(23);
-    // Filters above 100 rows go through the graph, and their count and passing share are remembered (filter-stats.ts).
-    const graph = await openStore({ exactBelow: 0, exactFilterRows: 100 });
+    // Filters above 100 rows go through the graph (never the estimate that scanning costs less), and their count and passing share are remembered (filter-stats.ts).
+    const graph = await openStore({ exactBelow: 0, exactFilterRows: 100, graphCandidateCost: 0 });
     await fill(
       graph,
       draw,
@@ -218,7 +218,7 @@ describe('dense index: BM25 ranked beside the graph search', () => {
       Array.from({ length: FILES }, (_, f) => f),
     );
     await beside.prepareIndex();
-    const here = await openStore({ exactBelow: 0, exactFilterRows: 0, parallelKeywordFrom: Number.POSITIVE_INFINITY });
+    const here = await openStore({ exactBelow: 0, exactFilterRows: 0, graphCandidateCost: 0, parallelKeywordFrom: Number.POSITIVE_INFINITY });
     await here.prepareIndex();
     const queries = Array.from({ length: 20 }, draw);
     const filters = fc.record(

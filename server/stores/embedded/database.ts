@@ -5,7 +5,7 @@ import * as sqliteVec from 'sqlite-vec';
 import type { EmbedderInfo } from '../../embedders/embedder.js';
 import { privateSqliteFile } from '../../storage/private-files.js';
 import { openDatabase } from '../../storage/sqlite-driver.js';
-import { DEFAULT_EXACT_BELOW, DEFAULT_EXACT_FILTER_ROWS, DEFAULT_KEYWORD_ROW_BUDGET, DEFAULT_PARALLEL_KEYWORD_FROM, type EmbeddedStoreOptions } from './options.js';
+import { DEFAULT_EXACT_BELOW, DEFAULT_EXACT_FILTER_ROWS, DEFAULT_GRAPH_CANDIDATE_COST, DEFAULT_KEYWORD_ROW_BUDGET, DEFAULT_PARALLEL_KEYWORD_FROM, type EmbeddedStoreOptions } from './options.js';
 import { corrupt, num, row, text } from './rows.js';
 import { BASE_SCHEMA, FTS_TABLE, FTS_TOKENIZER, SCHEMA_VERSION } from './schema.js';
 
@@ -38,6 +38,7 @@ export abstract class EmbeddedDatabase {
   protected readonly exactBelow: number;
   protected readonly exactFilterRows: number;
   protected readonly parallelKeywordFrom: number;
+  protected readonly graphCandidateCost: number;
   protected readonly useDenseIndex: boolean;
 
   constructor(dbFile: string, options: EmbeddedStoreOptions = {}) {
@@ -46,6 +47,7 @@ export abstract class EmbeddedDatabase {
     this.exactBelow = options.exactBelow ?? DEFAULT_EXACT_BELOW;
     this.exactFilterRows = options.exactFilterRows ?? DEFAULT_EXACT_FILTER_ROWS;
     this.parallelKeywordFrom = options.parallelKeywordFrom ?? DEFAULT_PARALLEL_KEYWORD_FROM;
+    this.graphCandidateCost = options.graphCandidateCost ?? DEFAULT_GRAPH_CANDIDATE_COST;
     this.useDenseIndex = options.denseIndex ?? true;
     try {
       privateSqliteFile(this.location);

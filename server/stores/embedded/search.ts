@@ -135,11 +135,15 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const behind = graph.behindFrom === null ? [] : this.rowids('SELECT DISTINCT chunk_rowid FROM vector_log WHERE seq > ?', graph.behindFrom);
     const pool = candidatePool(limit);
     // The share that passed this filter last time sizes the first request (filter-stats.ts).
-    let want = stats?.share ? Math.min(Math.ceil((pool / stats.share) * 1.25), pool * OVERFETCH_GROWTH) : pool;
+    // Candidates the graph must give for the pool to pass, at a share: a quarter more than the share says, as a margin.
+    const needed = (share: number) => Math.ceil((pool / share) * 1.25);
+    let want = stats?.share ? Math.min(needed(stats.share), pool * OVERFETCH_GROWTH) : pool;
     for (let round = 0; round < OVERFETCH_ROUNDS; round++) {
       // A filter that needs half the graph as candidates matches few rows (about 2.5 × the pool at most):
       // scanning them exactly is cheaper, and exact, where a graph search that deep may still miss one.
       if (filter.conditions.length > 0 && want * 2 >= graph.index.size) break;
+      // The filter's rows, estimated by the share that passed, cost less to scan than the candidates the graph would need.
+      if (stats?.share && stats.share * graph.index.size <= needed(stats.share) * this.graphCandidateCost) break;
       const found = graph.index.search(vector, want);
       const candidates = behind.length === 0 ? found : [...new Set([...found, ...behind])];
       const kept = filter.conditions.length === 0 ? candidates : this.passing(candidates, filter);
@@ -149,7 +153,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
       if (kept.length >= pool || (exhausted && kept.length >= limit)) return this.exactRerank(vector, kept.slice(0, pool + behind.length), limit);
       if (exhausted) break;
       const share = Math.max(kept.length, 1) / found.length;
-      want = Math.min(Math.ceil((pool / share) * 1.25), want * OVERFETCH_GROWTH);
+      want = Math.min(needed(share), want * OVERFETCH_GROWTH);
     }
     return this.exactSearch(vector, limit, filter);
   }
