@@ -13,7 +13,7 @@
  * `npm run bench -- --developers` runs only the many-developers check (bench/developers.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChunkPayload } from '../shared/api-types.js';
@@ -322,6 +322,23 @@ async function reopenInFreshProcess(dbFile: string, size: number): Promise<strin
   return code === 0 && line !== undefined ? line : `fresh process: failed with exit code ${String(code)}`;
 }
 
+/**
+ * RSS split as Linux reports it: anonymous memory (heap, SQLite's caches) and
+ * file pages, mostly the memory-mapped graph, which are page cache the kernel
+ * can drop under pressure and read again.
+ */
+function rssParts(): string {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    const anon = kb('RssAnon');
+    const file = kb('RssFile');
+    return Number.isFinite(anon) && Number.isFinite(file) ? ` (${mb(anon * 1024)} anonymous, ${mb(file * 1024)} file pages, mostly the mapped graph)` : '';
+  } catch {
+    return '';
+  }
+}
+
 async function reopenChild(dbFile: string, size: number): Promise<void> {
   const started = performance.now();
   const store = new EmbeddedStore(dbFile);
@@ -337,7 +354,7 @@ async function reopenChild(dbFile: string, size: number): Promise<void> {
   }
   console.log(
     `fresh process (a server restart): first dense answer ${first.toFixed(2)} s after open (graph ${store.denseIndexState()}); ` +
-      `RSS ${mb(process.memoryUsage().rss)} after ${QUERIES} dense + ${QUERIES} hybrid searches`,
+      `RSS ${mb(process.memoryUsage().rss)}${rssParts()} after ${QUERIES} dense + ${QUERIES} hybrid searches`,
   );
   await store.close();
 }
