@@ -164,7 +164,7 @@ export abstract class EmbeddedDenseUpkeep extends EmbeddedDatabase {
     removeUnnamedIndexFiles(this.location, index !== null && saved !== null ? saved.file : null);
     if (index === null) {
       rebuilt = true;
-      index = DenseIndex.create(embedder.dimension);
+      index = DenseIndex.create(embedder.dimension, this.scalar('SELECT count(*) AS n FROM chunk_vectors'));
       generation = this.generation();
       // Rows written while this runs are logged after `generation` and replayed below.
       for (let after = 0; ; ) {
