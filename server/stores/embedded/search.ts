@@ -231,7 +231,8 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     // word: the best rows are ranked without it first and only they are tested (FTS5 scores every
     // match either way, so a deeper first ranking costs little more than a shallow one). When too
     // few of them pass (a selective filter), every match is joined and tested. At 100k chunks, a 15 %
-    // filter and 50 results: p50 9.5–9.8 ms, against 14.5–20 ms when such a filter joined every match.
+    // filter and 50 results: p50 9.5–9.8 ms (ranking, then a second query for the filter), against
+    // 14.5–20 ms when such a filter joined every match; one query, below, was 9.3–12.9 on a noisier run.
     const share = this.filterStats.share(filterKey(filter));
     const depth = Math.ceil(limit * Math.max(KEYWORD_FILTER_MIN_DEPTH, KEYWORD_FILTER_MARGIN / (share ?? 1)));
     if (depth <= KEYWORD_FILTER_MAX_DEPTH) {
