@@ -24,6 +24,15 @@ const BM25 = `bm25(chunks_fts, ${BM25_WEIGHTS.content}, ${BM25_WEIGHTS.section},
  * is wider, see dense-index.ts). 50 for a top-10 already gave recall@10 1.0 on
  * 50k clustered 1024-dim vectors; 100 was needed on random ones. Each
  * candidate costs one exact re-rank read (~6 µs).
+ *
+ * A hybrid search sizes it by its own limit, not by the deeper list its dense
+ * side hands to fusion: those deeper rows only add to keyword hits, and a
+ * filter multiplies the graph candidates the pool needs (1 / the filter's
+ * share). At 100k clustered chunks and a 15 % filter, the side's pool of 200
+ * took the graph 1,780 candidates (13 ms of a 24 ms p50); with the pool of
+ * the hybrid's limit (100) 890, and the p50 was 14.5 ms; 196 of 200 queries
+ * gave the exact hybrid's top 10 in its order and 1,999 of its 2,000 rows,
+ * where the side's pool gave 198 and 2,000 (`npm run bench` prints both).
  */
 function candidatePool(limit: number): number {
   return Math.max(100, limit * 4);
@@ -78,7 +87,8 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const side = mode === 'hybrid' ? hybridSideLimit(limit) : limit;
     // Hybrid sends BM25 off first: on a large store it ranks on the reader's thread while the graph search runs here.
     const pendingKeyword = queryText === undefined || mode === 'dense' ? null : this.keywordSearch(queryText, side, filter, mode === 'hybrid');
-    const dense = vector === undefined || mode === 'keyword' ? [] : this.denseSearch(vector, side, query.filters, query.excludeFilePath);
+    // A hybrid's dense side returns `side` rows but re-ranks the pool of a dense search for `limit` (see candidatePool).
+    const dense = vector === undefined || mode === 'keyword' ? [] : this.denseSearch(vector, side, query.filters, query.excludeFilePath, candidatePool(limit));
     const keyword = pendingKeyword === null ? [] : await pendingKeyword;
 
     if (mode === 'dense') return this.toScored(dense.map((d) => ({ rowid: d.rowid, dense: d.score, keyword: null, fused: d.score })));
@@ -116,7 +126,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
    * rows are scanned exactly. The re-rank reads the vectors SQLite holds now,
    * so a deleted chunk can never come back and a changed one is scored as it is.
    */
-  private denseSearch(vector: Float32Array, limit: number, filters: SearchFilters | undefined, excludeFilePath: string | undefined): Ranked[] {
+  private denseSearch(vector: Float32Array, limit: number, filters: SearchFilters | undefined, excludeFilePath: string | undefined, pool: number): Ranked[] {
     this.checkVector(vector, 'search: query vector');
     let norm = 0;
     for (let i = 0; i < vector.length; i++) norm += vector[i]! * vector[i]!;
@@ -133,7 +143,6 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     if (stats !== null && stats.matching <= this.exactFilterRows) return this.exactSearch(vector, limit, filter);
     // Rows changed by another process that the graph has not taken in yet are scored exactly beside its candidates.
     const behind = graph.behindFrom === null ? [] : this.rowids('SELECT DISTINCT chunk_rowid FROM vector_log WHERE seq > ?', graph.behindFrom);
-    const pool = candidatePool(limit);
     // The share that passed this filter last time sizes the first request (filter-stats.ts).
     // Candidates the graph must give for the pool to pass, at a share: a quarter more than the share says, as a margin.
     const needed = (share: number) => Math.ceil((pool / share) * 1.25);
