@@ -71,10 +71,6 @@ export class SqliteReader {
     });
   }
 
-  get failed(): boolean {
-    return this.failure !== null;
-  }
-
   async close(): Promise<void> {
     this.fail(new Error(`sqlite reader for ${this.file}: closed`));
     await this.worker.terminate();
