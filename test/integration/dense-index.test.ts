@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContentType, SearchFilters } from '../../shared/api-types.js';
 import { readSavedIndex } from '../../server/stores/embedded/dense-index-file.js';
+import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';
 import { CONTRACT_EMBEDDER, CONTRACT_DIM, fileOf, normalise, pointsOf, seededRandom, taxonomy, type DocSpec } from '../contract/vector-store.contract.js';
@@ -320,6 +321,27 @@ describe('dense index: writes', () => {
 });
 
 describe('dense index: saved beside the database', () => {
+  it('counts the vectors at open from the rowid index, which a store made before that index gets at open', async () => {
+    const draw = clustered(5);
+    const first = await graphStore();
+    await fill(first, draw, [0, 1]);
+    await first.prepareIndex();
+    await first.close();
+    // A store from before the index: its vectors' count was a scan of every vector's page.
+    const old = openDatabase(file);
+    old.exec('DROP INDEX IF EXISTS chunk_vectors_rowids');
+    old.close();
+    const reopened = await graphStore();
+    await reopened.prepareIndex();
+    expect(reopened.denseIndexState()).toBe('ready');
+    const check = openDatabase(file);
+    const plan = check.prepare('EXPLAIN QUERY PLAN SELECT count(*) AS n FROM chunk_vectors').all();
+    const count = check.prepare('SELECT count(*) FROM chunk_vectors').pluck().get();
+    check.close();
+    expect(JSON.stringify(plan)).toContain('COVERING INDEX chunk_vectors_rowids');
+    expect(count).toBe(2 * PER_FILE);
+  });
+
   it('is saved at close, reused at open, replays writes made since, and never trusted when it does not match', async () => {
     const draw = clustered(17);
     const first = await graphStore();
