@@ -62,17 +62,20 @@ async function runIndex(services: Services, opts: { all?: boolean; path?: string
   process.once('SIGINT', interrupt);
   try {
     // The bar follows the indexer's events of this job's run.
-    const { job } = await services.jobs.submit(request, (event) => {
+    const { job, existing } = await services.jobs.submit(request, (event) => {
       if (event.type === 'index' && event.event.type === 'file_done') {
         progress.onFile(event.event.result, event.event.progress.files_done, event.event.progress.files_total);
       }
     });
     jobId = job.id;
+    if (existing && !isFinished(job.state)) {
+      // The same index already runs (the server's, started by a developer or an admin): its result is this one's.
+      console.error(`ai-library: the same index already runs as job ${job.id} (GET /api/library/jobs/${job.id}); waiting for it to end`);
+    }
     const finished = await services.jobs.wait(job.id);
     progress.stop();
-    if (!finished || !isFinished(finished.state)) {
-      // Only a job of another live process comes back unfinished.
-      console.error(`ai-library: the same index already runs as job ${job.id} in another process; wait for it (GET /api/library/jobs/${job.id}) or stop it there`);
+    if (!finished) {
+      console.error(`ai-library: index job ${job.id} has no record any more in DATA_DIR; run the index again`);
       return 1;
     }
     if (finished.state === 'failed') {

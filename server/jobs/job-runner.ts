@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { IndexJob, IndexJobKind, IndexJobOverview, IndexResponse, JobState } from '../../shared/api-types.js';
 import { DomainError } from '../errors/domain-error.js';
 import { summarize, type IndexEvent, type IndexEventSource } from '../indexing/index-events.js';
@@ -12,6 +13,9 @@ export const INTERRUPTED_BEFORE_START = 'interrupted: the server shut down befor
 
 /** Job ids are UUIDs; anything else is rejected before it reaches the store. */
 export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** How often wait() reads the record of a job another process runs. */
+const FOLLOW_EVERY_MS = 250;
 
 const FINISHED: ReadonlySet<JobState> = new Set<JobState>(['done', 'failed', 'cancelled']);
 
@@ -280,7 +284,13 @@ export class JobRunner {
   async wait(id: string): Promise<IndexJob | null> {
     const live = this.live.get(id);
     if (live) return live.finished;
-    return this.get(id);
+    // Another process's job (the server's, for the CLI): followed through its record, which that
+    // process rewrites as it goes; get() ends it as interrupted if that process dies meanwhile.
+    for (;;) {
+      const job = this.get(id);
+      if (job === null || isFinished(job.state)) return job;
+      await delay(FOLLOW_EVERY_MS);
+    }
   }
 
   /**

@@ -355,6 +355,35 @@ describe('index jobs across processes (CLI)', () => {
     }
   });
 
+  it('npm run index -- --all while the server runs the same index waits for that job and reports its result', { timeout: 120_000 }, async () => {
+    const env = tempEnv(library(40));
+    const server = await startServer(env.env, env.root);
+    // From the third file on, the server's writes wait: its job is certainly running when the CLI asks.
+    const { open, writes } = holdWritesFromTheThird(server.services.store);
+    try {
+      const accepted = await startJob(server, { all: true });
+      await vi.waitFor(() => expect(writes()).toBeGreaterThanOrEqual(3), { timeout: 20_000, interval: 10 });
+      const child = spawnCli(env, ['index', '--all']);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+      const exited = once(child, 'exit');
+      await vi.waitFor(() => expect(stderr).toContain(`the same index already runs as job ${accepted.job_id}`), { timeout: 60_000, interval: 50 });
+      open();
+      const [code] = (await exited) as [number | null];
+      expect(stderr).not.toMatch(/Error/);
+      expect(code).toBe(0);
+      // The server's job did the work; the CLI prints its summary.
+      expect(stdout).toMatch(/indexed 40, unchanged 0, skipped 0, failed 0, deleted 0/);
+      expect((await finished(server, accepted.job_id)).state).toBe('done');
+    } finally {
+      open();
+      await server.close();
+      env.cleanup();
+    }
+  });
+
   it('keeps job records across a restart and fails the one a killed process was running', { timeout: 120_000 }, async () => {
     // A TEI fake lets the test hold the CLI's embedding requests: the job is provably mid-way when killed.
     const tei = await TeiFake.create();
