@@ -98,13 +98,24 @@ export async function waitForTurnEnd(turn: Locator, timeoutMs = 30_000): Promise
   await waitUntil('the turn to finish', async () => !((await turn.getAttribute('class')) ?? '').includes('streaming'), timeoutMs);
 }
 
-/** Clicks the Insert button of the first code block of a turn and returns the chat's confirmation. */
+/**
+ * Clicks the Insert button of the first code block of a turn and returns the
+ * chat's notice about it. The notice of
+ * an earlier Insert may still be showing, so only a notice other than the one
+ * shown before the click counts as the answer (two Inserts in a row that
+ * should say the same words cannot be told apart this way).
+ */
 export async function clickInsert(page: Page, turn: Locator): Promise<string> {
   const chat = chatFrame(page);
-  await turn.locator('[data-action="insert"]').first().click();
   const notice = chat.locator('#notice');
-  await waitUntil('the chat to confirm the insert', async () => (await notice.isVisible()) && ((await notice.textContent()) ?? '').trim() !== '', 10_000);
-  return ((await notice.textContent()) ?? '').trim();
+  const text = async () => ((await notice.isVisible()) ? ((await notice.textContent()) ?? '').trim() : '');
+  const shown = await text();
+  await turn.locator('[data-action="insert"]').first().click();
+  await waitUntil('the chat to confirm the insert', async () => {
+    const now = await text();
+    return now !== '' && now !== shown;
+  }, 10_000);
+  return text();
 }
 
 export async function editorText(page: Page): Promise<string> {
