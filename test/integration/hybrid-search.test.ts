@@ -70,6 +70,18 @@ describe('keyword search: stemmed prose, exact identifiers', () => {
     }
   });
 
+  it('counts a query word’s matches again after a write: a word the store did not have is found once a file brings it', async () => {
+    const store = await open(dbFile());
+    await index(store, PROSE);
+    // Two words, so each is counted against the row budget (stores/embedded/arm-counts.ts); neither is in the store yet.
+    expect(await keywordFiles(store, 'zebra crossing')).toEqual([]);
+    await index(store, doc('notes/road.md', 'markdown', [['Roads', 'A zebra marks where people walk across.']]));
+    expect(await keywordFiles(store, 'zebra crossing')).toEqual(['notes/road.md#0']);
+    // And a word a deleted file took away is counted as gone.
+    await store.deleteFile('notes/road.md');
+    expect(await keywordFiles(store, 'zebra crossing')).toEqual([]);
+  });
+
   it('rebuilds an index made with the old unstemmed tokenizer when the store opens', async () => {
     const file = dbFile();
     const first = await open(file);

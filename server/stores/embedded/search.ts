@@ -5,6 +5,7 @@ import { ftsArms, joinArms } from '../fts-query.js';
 import type { ScoredPoint, StoreQuery } from '../vector-store.js';
 import { SqliteReader } from '../../storage/sqlite-reader.js';
 import { EmbeddedDenseUpkeep } from './dense-upkeep.js';
+import { ArmCounts } from './arm-counts.js';
 import { FilterStatsCache } from './filter-stats.js';
 import { num, numOrNull, row, rowToPayload, text, vectorBlob } from './rows.js';
 import { CHUNK_SELECT } from './schema.js';
@@ -73,6 +74,7 @@ interface Ranked {
  */
 export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
   private readonly filterStats = new FilterStatsCache();
+  private readonly armCounts = new ArmCounts();
   /** The second connection BM25 rankings run on (bm25Ranking), opened on first use; `false` once it failed. */
   private reader: SqliteReader | null | false = null;
 
@@ -217,7 +219,8 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const arms = ftsArms(queryText);
     if (arms.length <= 1) return joinArms(arms);
     const probe = this.stmt('SELECT count(*) AS n FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)');
-    const costed = arms.map((a, order) => ({ a, order, cost: num(row(probe.get(a, this.keywordRowBudget + 1), 'chunks_fts'), 'n') }));
+    const counts = this.armCounts.at(this.generation());
+    const costed = arms.map((a, order) => ({ a, order, cost: counts.get(a, () => num(row(probe.get(a, this.keywordRowBudget + 1), 'chunks_fts'), 'n')) }));
     costed.sort((x, y) => x.cost - y.cost || x.order - y.order);
     const kept: typeof costed = [];
     let spent = 0;
