@@ -13,10 +13,10 @@ export interface SpawnedServer {
 /**
  * Starts the bundled server on an ephemeral port and resolves once it listens
  * (its "listening" log line names the port); rejects with its output if it
- * exits first.
+ * exits first. `nodeArgs` go before the file (e.g. `--import` of a hook).
  */
-export function spawnServer(mainFile: string, env: NodeJS.ProcessEnv): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [mainFile], {
+export function spawnServer(mainFile: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [...nodeArgs, mainFile], {
     cwd: REPO_ROOT,
     env: { ...process.env, API_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleEntry } from '../helpers/bundle.js';
+import { spawnServer } from '../helpers/processes.js';
 import { REPO_ROOT, tempEnv, type TempEnv } from '../helpers/temp-env.js';
 
 /**
@@ -26,28 +26,13 @@ describe('a server on the local embedder', () => {
 
   it('never imports the Mistral SDK', async () => {
     const log = path.join(env.root, 'imports.log');
-    const child = spawn(process.execPath, ['--import', path.join(REPO_ROOT, 'test/helpers/import-log/register.mjs'), main.file], {
-      cwd: env.root,
-      env: { PATH: process.env.PATH ?? '', ...env.env, IMPORT_LOG: log, API_HOST: '127.0.0.1', API_PORT: '0', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const server = await spawnServer(main.file, { ...env.env, IMPORT_LOG: log }, ['--import', path.join(REPO_ROOT, 'test/helpers/import-log/register.mjs')]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (b: Buffer) => {
-          out += b.toString('utf8');
-          const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-          if (m?.[1]) resolve(m[1]);
-        });
-        child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-        child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening: ${err.slice(0, 2000)}`)));
-      });
-      const res = await fetch(`${url}/api/query/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'how long are backups kept' }) });
+      const res = await fetch(`${server.url}/api/query/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'how long are backups kept' }) });
       expect(res.status).toBe(200);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      server.child.kill('SIGTERM');
+      await server.exited;
     }
     expect(existsSync(log)).toBe(true);
     const imported = readFileSync(log, 'utf8').split('\n');
