@@ -225,7 +225,7 @@ export class MistralEmbedder implements BilledEmbedder {
     return { vectors, promptTokens: typeof promptTokens === 'number' && Number.isFinite(promptTokens) && promptTokens > 0 ? promptTokens : null };
   }
 
-  /** Turns SDK errors into ours: retryable or not, with a message that names the fix and never the key. */
+  /** The SDK client, made on the first request (see mistralSdk). */
   private client(): Promise<Mistral> {
     const apiKey = this.#apiKey;
     const serverURL = this.#serverURL;
@@ -233,6 +233,7 @@ export class MistralEmbedder implements BilledEmbedder {
     return this.#client;
   }
 
+  /** Turns SDK errors into ours: retryable or not, with a message that names the fix and never the key. */
   private translate(error: unknown, errors: MistralSdk['errors']): Error {
     const { ConnectionError, MistralError, RequestAbortedError, RequestTimeoutError, ResponseValidationError, UnexpectedClientError } = errors;
     const clean = (text: string) => redact(text, [this.#apiKey]);

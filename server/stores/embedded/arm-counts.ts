@@ -18,22 +18,18 @@ export class ArmCounts {
   private generation = -1;
   private readonly counts = new Map<string, number>();
 
-  /** The counts valid at `generation` (those of an older generation are dropped). */
-  at(generation: number): { get: (arm: string, count: () => number) => number } {
+  /** `arm`'s count at `generation`, from `walk` the first time it is asked at that generation. */
+  count(generation: number, arm: string, walk: () => number): number {
     if (generation !== this.generation) {
       this.counts.clear();
       this.generation = generation;
     }
-    return {
-      get: (arm, count) => {
-        let n = this.counts.get(arm);
-        if (n === undefined) {
-          n = count();
-          if (this.counts.size >= MAX_ARMS) this.counts.clear();
-          this.counts.set(arm, n);
-        }
-        return n;
-      },
-    };
+    let n = this.counts.get(arm);
+    if (n === undefined) {
+      n = walk();
+      if (this.counts.size >= MAX_ARMS) this.counts.clear();
+      this.counts.set(arm, n);
+    }
+    return n;
   }
 }

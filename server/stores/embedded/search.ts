@@ -219,8 +219,12 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const arms = ftsArms(queryText);
     if (arms.length <= 1) return joinArms(arms);
     const probe = this.stmt('SELECT count(*) AS n FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)');
-    const counts = this.armCounts.at(this.generation());
-    const costed = arms.map((a, order) => ({ a, order, cost: counts.get(a, () => num(row(probe.get(a, this.keywordRowBudget + 1), 'chunks_fts'), 'n')) }));
+    const generation = this.generation();
+    const costed = arms.map((a, order) => ({
+      a,
+      order,
+      cost: this.armCounts.count(generation, a, () => num(row(probe.get(a, this.keywordRowBudget + 1), 'chunks_fts'), 'n')),
+    }));
     costed.sort((x, y) => x.cost - y.cost || x.order - y.order);
     const kept: typeof costed = [];
     let spent = 0;
