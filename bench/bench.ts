@@ -271,14 +271,15 @@ async function benchSearch(size: number): Promise<void> {
   const exactStore = new EmbeddedStore(dbFile, { denseIndex: false });
   await exactStore.init(BENCH_EMBEDDER);
   // Each against the same search on a store that scans exactly: the share of its top 10 found.
+  const compared = Math.min(EXACT_COMPARED, recallQueries.length);
   const sameAsExact = async (query: (q: number) => StoreQuery): Promise<string> => {
     let same = 0;
-    for (let q = 0; q < EXACT_COMPARED; q++) {
+    for (let q = 0; q < compared; q++) {
       const got = (await store.search(query(q))).map((p) => p.id);
       const exact = (await exactStore.search(query(q))).map((p) => p.id);
       same += got.filter((id) => exact.includes(id)).length;
     }
-    return (same / (EXACT_COMPARED * 10)).toFixed(3);
+    return (same / (compared * 10)).toFixed(3);
   };
   const filters = { taxonomy: 'area2', content_type: 'markdown' as const };
   const filteredSame = await sameAsExact((q) => ({ mode: 'dense', vector: recallQueries[q]!, limit: 10, filters }));
