@@ -20,6 +20,7 @@ import { loadConfig } from '../server/config/settings.js';
 import { createLogger } from '../server/logger.js';
 import { createServices } from '../server/services.js';
 import type { VectorStore } from '../server/stores/vector-store.js';
+import { percentile } from './stats.js';
 
 export interface DeveloperMixOptions {
   url: string;
@@ -153,10 +154,6 @@ export async function auditDevelopers(result: DeveloperMixResult, names: string[
   return problems;
 }
 
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 /**
  * `npm run bench -- --developers`: the long run on the embedded default,

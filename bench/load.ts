@@ -16,6 +16,7 @@ import { loadConfig } from '../server/config/settings.js';
 import { createLogger } from '../server/logger.js';
 import { createServices } from '../server/services.js';
 import { mulberry32 } from './random.js';
+import { percentile } from './stats.js';
 
 export const LOAD_ROUTES = ['search', 'similar', 'ask', 'upload'] as const;
 export type LoadRoute = (typeof LOAD_ROUTES)[number];
@@ -84,10 +85,6 @@ const QUERIES = [
 ];
 const WORDS = ['token', 'backup', 'snapshot', 'deploy', 'qdrant', 'embedding', 'retry', 'breaker', 'health', 'index', 'search', 'library', 'runbook', 'restart'];
 
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
