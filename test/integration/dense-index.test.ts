@@ -6,6 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContentType, SearchFilters } from '../../shared/api-types.js';
 import { readSavedIndex } from '../../server/stores/embedded/dense-index-file.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
+import { FILTER_COLUMNS_INDEX } from '../../server/stores/embedded/schema.js';
+import { andWhere, rowidsPassingSql, sqlFilter } from '../../server/stores/embedded/sql-filter.js';
+import { normalizeFilters } from '../../server/stores/filters.js';
 import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';
 import { CONTRACT_EMBEDDER, CONTRACT_DIM, fileOf, normalise, pointsOf, seededRandom, taxonomy, type DocSpec } from '../contract/vector-store.contract.js';
@@ -340,6 +343,28 @@ describe('dense index: saved beside the database', () => {
     check.close();
     expect(JSON.stringify(plan)).toContain('COVERING INDEX chunk_vectors_rowids');
     expect(count).toBe(2 * PER_FILE);
+  });
+
+  it('tests filters on rowids through the narrow index of the filter columns, which a store made before it gets at open', async () => {
+    const draw = clustered(6);
+    const first = await graphStore();
+    await fill(first, draw, [0, 1, 2, 3]);
+    await first.close();
+    const old = openDatabase(file);
+    old.exec(`DROP INDEX IF EXISTS ${FILTER_COLUMNS_INDEX}`);
+    old.close();
+    await openStore();
+    const filter = sqlFilter(normalizeFilters({ taxonomy: 'engineering', content_type: ['markdown', 'code'] }, 'docs/guides/file-0.md'));
+    const rowids = JSON.stringify(Array.from({ length: 4 * PER_FILE }, (_, i) => i + 1));
+    const check = openDatabase(file);
+    const plan = check.prepare(`EXPLAIN QUERY PLAN ${rowidsPassingSql(filter)}`).all('[]', ...filter.params);
+    const passing = check.prepare(rowidsPassingSql(filter)).pluck().all(rowids, ...filter.params);
+    // The same rows as the filter tested on the chunk rows themselves.
+    const onRows = check.prepare(`SELECT c.rowid FROM chunks c NOT INDEXED WHERE c.rowid IN (SELECT value FROM json_each(?)) ${andWhere(filter, false)}`).pluck().all(rowids, ...filter.params);
+    check.close();
+    expect(JSON.stringify(plan)).toContain(`COVERING INDEX ${FILTER_COLUMNS_INDEX}`);
+    expect(passing).toHaveLength(PER_FILE);
+    expect(passing).toEqual(onRows);
   });
 
   it('is saved at close, reused at open, replays writes made since, and never trusted when it does not match', async () => {

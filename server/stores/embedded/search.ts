@@ -8,8 +8,8 @@ import { EmbeddedDenseUpkeep } from './dense-upkeep.js';
 import { ArmCounts } from './arm-counts.js';
 import { FilterStatsCache } from './filter-stats.js';
 import { num, numOrNull, row, rowToPayload, text, vectorBlob } from './rows.js';
-import { CHUNK_SELECT } from './schema.js';
-import { andWhere, filterKey, sqlFilter, type SqlFilter } from './sql-filter.js';
+import { CHUNK_SELECT, FILTER_COLUMNS_INDEX } from './schema.js';
+import { andWhere, filterKey, rowidsPassingSql, sqlFilter, type SqlFilter } from './sql-filter.js';
 
 /**
  * bm25 column weights, in `chunks_fts` column order. Section headings and the
@@ -188,7 +188,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
   private passing(rowids: number[], filter: SqlFilter): number[] {
     if (rowids.length === 0) return [];
     const pass = new Set(
-      this.rowids(`SELECT c.rowid FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?)) ${andWhere(filter, false)}`, JSON.stringify(rowids), ...filter.params),
+      this.rowids(rowidsPassingSql(filter), JSON.stringify(rowids), ...filter.params),
     );
     return rowids.filter((r) => pass.has(r));
   }
@@ -257,7 +257,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
       const kept = await this.bm25Ranking(
         `SELECT r.rowid AS rowid, r.score AS score, r.ranked AS ranked
          FROM (SELECT rowid, score, count(*) OVER () AS ranked FROM (${unfiltered})) r
-         CROSS JOIN chunks c ON c.rowid = r.rowid
+         CROSS JOIN chunks c INDEXED BY ${FILTER_COLUMNS_INDEX} ON c.rowid = r.rowid
          WHERE 1 ${andWhere(filter, false)}
          ORDER BY r.score DESC, r.rowid LIMIT ?`,
         [match, depth, ...filter.params, limit],
@@ -268,7 +268,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     }
     return this.bm25Ranking(
       `SELECT c.rowid AS rowid, -${BM25} AS score
-       FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+       FROM chunks_fts JOIN chunks c INDEXED BY ${FILTER_COLUMNS_INDEX} ON c.rowid = chunks_fts.rowid
        WHERE chunks_fts MATCH ? ${andWhere(filter, false)}
        ORDER BY ${BM25} LIMIT ?`,
       [match, ...filter.params, limit],

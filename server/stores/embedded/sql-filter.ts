@@ -1,4 +1,5 @@
 import type { NormalizedFilters } from '../filters.js';
+import { FILTER_COLUMNS_INDEX } from './schema.js';
 
 export interface SqlFilter {
   /** Conditions on the `chunks` table aliased `c`, AND-ed; empty when there are none. */
@@ -50,4 +51,13 @@ export function filterKey(filter: SqlFilter): string {
 export function andWhere(filter: SqlFilter, first: boolean): string {
   if (filter.conditions.length === 0) return '';
   return `${first ? 'WHERE' : 'AND'} ${filter.conditions.join(' AND ')}`;
+}
+
+/**
+ * The rowids, among a JSON array of them (the one parameter before the
+ * filter's own), whose chunk exists and passes `filter`: tested on the
+ * narrow index of the filter columns, not on the chunk rows (schema.ts).
+ */
+export function rowidsPassingSql(filter: SqlFilter): string {
+  return `SELECT c.rowid FROM chunks c INDEXED BY ${FILTER_COLUMNS_INDEX} WHERE c.rowid IN (SELECT value FROM json_each(?)) ${andWhere(filter, false)}`;
 }
