@@ -107,6 +107,17 @@ export function joinArms(arms: readonly string[]): string | null {
   return arms.length === 0 ? null : arms.join(' OR ');
 }
 
+/** ANDs arms into one MATCH expression: the rows holding every one. */
+export function allArms(arms: readonly string[]): string {
+  return arms.join(' AND ');
+}
+
+/** The words of an arm of `ftsArms`, each as a one-word arm: a phrase's words, or the arm itself. */
+export function armWords(arm: string): string[] {
+  const words = arm.slice(1, -1).replaceAll('""', '"').split(' ');
+  return words.length === 1 ? [arm] : words.map(quote);
+}
+
 /**
  * A MATCH expression for arbitrary user text, or null when nothing searchable
  * is left: the arms of `ftsArms`, OR-ed, so BM25 ranks chunks that hold more

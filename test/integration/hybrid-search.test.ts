@@ -8,6 +8,7 @@ import { fusionWeights, LEXICAL_DENSE_WEIGHT } from '../../server/fusion/weights
 import { SearchService } from '../../server/retrieval/search.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { FTS_TOKENIZER } from '../../server/stores/embedded/schema.js';
+import type { EmbeddedStoreOptions } from '../../server/stores/embedded/options.js';
 import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';
 import { CONTRACT_EMBEDDER, fileOf, nearVector, pointsOf, taxonomy, unitVector, type DocSpec } from '../contract/vector-store.contract.js';
@@ -25,8 +26,8 @@ function dbFile(): string {
   return path.join(dir, 'library.sqlite');
 }
 
-async function open(file: string, embedder = CONTRACT_EMBEDDER): Promise<EmbeddedStore> {
-  const store = new EmbeddedStore(file);
+async function open(file: string, embedder = CONTRACT_EMBEDDER, options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+  const store = new EmbeddedStore(file, options);
   stores.push(store);
   await store.init(embedder);
   return store;
@@ -142,6 +143,59 @@ describe('hybrid fusion', () => {
       const keywordOnly = hits.find((h) => h.payload.section === 'Keyword only');
       expect(keywordOnly?.dense ?? null).toBeNull();
     }
+  });
+});
+
+describe('keyword row budget', () => {
+  // Each of alpha and beta is in more chunks than the budget; two chunks hold both, never side by side.
+  const COMMON = doc('notes/common.md', 'markdown', [
+    ...Array.from({ length: 6 }, (_, i): [string, string] => [`A${i}`, `alpha note number ${i}`]),
+    ...Array.from({ length: 7 }, (_, i): [string, string] => [`B${i}`, `beta remark number ${i}`]),
+    ['Both 1', 'alpha comes first and later beta'],
+    ['Both 2', 'beta sometimes and alpha too'],
+    ...Array.from({ length: 8 }, (_, i): [string, string] => [`G${i}`, `gamma entry number ${i}`]),
+  ]);
+  const keywordSections = (hits: Array<{ keyword: number | null; payload: { section: string } }>) =>
+    hits.filter((h) => h.keyword !== null).map((h) => h.payload.section).sort();
+
+  it('ranks the rows holding the two rarest words when every word alone is past the budget', async () => {
+    const store = await open(dbFile(), CONTRACT_EMBEDDER, { keywordRowBudget: 4 });
+    await index(store, COMMON);
+    const hits = await store.search({ mode: 'hybrid', vector: unitVector(3), text: 'alpha beta', limit: 30 });
+    expect(keywordSections(hits)).toEqual(['Both 1', 'Both 2']);
+    expect((await store.search({ mode: 'keyword', text: 'alpha beta', limit: 30 })).map((h) => h.payload.section).sort()).toEqual(['Both 1', 'Both 2']);
+  });
+
+  it('leaves a hybrid search to its dense side when no words fit, while a keyword search still answers', async () => {
+    const store = await open(dbFile(), CONTRACT_EMBEDDER, { keywordRowBudget: 4 });
+    await index(store, COMMON);
+    for (const text of ['gamma', 'gamma delta']) {
+      const hybrid = await store.search({ mode: 'hybrid', vector: unitVector(3), text, limit: 30 });
+      expect(hybrid.length, text).toBe(23);
+      expect(keywordSections(hybrid), text).toEqual([]);
+      expect((await store.search({ mode: 'keyword', text, limit: 30 })).map((h) => h.payload.section).sort(), text).toEqual(
+        Array.from({ length: 8 }, (_, i) => `G${i}`),
+      );
+    }
+  });
+
+  it('counts what FTS5 walks to find a phrase: every row of each of its words', async () => {
+    // The phrase matches 2 chunks, within the budget of 3 rows, but finding it walks the rows of all three words
+    // (9 + 9 + 50), past the walk budget (16 × 3): it is not ranked, and the rows holding its two rarest words are.
+    const store = await open(dbFile(), CONTRACT_EMBEDDER, { keywordRowBudget: 3 });
+    await index(
+      store,
+      doc('notes/phrases.md', 'markdown', [
+        ['Adjacent 1', 'delta epsilon zeta here'],
+        ['Adjacent 2', 'here delta epsilon zeta'],
+        ['Apart', 'epsilon comes before delta'],
+        ...Array.from({ length: 6 }, (_, i): [string, string] => [`D${i}`, `delta alone ${i}`]),
+        ...Array.from({ length: 6 }, (_, i): [string, string] => [`E${i}`, `epsilon alone ${i}`]),
+        ...Array.from({ length: 48 }, (_, i): [string, string] => [`Z${i}`, `zeta filler ${i}`]),
+      ]),
+    );
+    const hits = await store.search({ mode: 'keyword', text: 'delta epsilon zeta', limit: 30 });
+    expect(hits.map((h) => h.payload.section).sort()).toEqual(['Adjacent 1', 'Adjacent 2', 'Apart']);
   });
 });
 

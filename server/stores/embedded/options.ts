@@ -1,9 +1,10 @@
 /**
- * Most rows BM25 is computed for per keyword search. FTS5 scores and sorts
- * every row a MATCH returns (~1.5–4 µs each here), so one query word found in
- * most chunks ("the", "function") costs 150 ms+ at 100k chunks. Arms are kept
- * rarest first while their matches fit this budget; the dropped ones are the
- * commonest words, whose IDF makes them nearly worthless to BM25 anyway.
+ * Most rows a keyword search walks and ranks. FTS5 scores and sorts every row
+ * a MATCH returns (~1.5–4 µs each here), so one query word found in most
+ * chunks ("the", "function") costs 150 ms+ at 100k chunks. Arms are kept
+ * cheapest first while they fit this budget (search.ts, keywordMatch); the
+ * dropped ones are the commonest words, whose IDF makes them nearly worthless
+ * to BM25 anyway.
  */
 export const DEFAULT_KEYWORD_ROW_BUDGET = 5_000;
 

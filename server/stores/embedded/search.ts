@@ -1,7 +1,7 @@
 import type { ChunkPayload, SearchFilters } from '../../../shared/api-types.js';
 import { EQUAL_WEIGHTS, fuseScores, hybridSideLimit } from '../../fusion/score-fusion.js';
 import { normalizeFilters } from '../filters.js';
-import { ftsArms, joinArms } from '../fts-query.js';
+import { allArms, armWords, ftsArms, joinArms } from '../fts-query.js';
 import type { ScoredPoint, StoreQuery } from '../vector-store.js';
 import { SqliteReader } from '../../storage/sqlite-reader.js';
 import { EmbeddedDenseUpkeep } from './dense-upkeep.js';
@@ -61,6 +61,16 @@ const OVERFETCH_ROUNDS = 4;
 const KEYWORD_FILTER_MARGIN = 2;
 const KEYWORD_FILTER_MIN_DEPTH = 8;
 const KEYWORD_FILTER_MAX_DEPTH = 4_000;
+
+/**
+ * How many times the row budget the doclist entries a keyword search walks
+ * may number (keywordMatch): walking an entry costs about a tenth of ranking
+ * a row (at 1M chunks, the two rarest words' 22,000 entries and their 300
+ * rows in common took 2–4 ms; ranking 8,500–14,000 rows, 10–19). At 1M
+ * chunks of the bench's 6,000-word vocabulary, 8 left 73 of 200 hybrid
+ * queries to their dense side (hybrid p95 5.1 ms), 16 left 35 (p95 7.1–8.8).
+ */
+const KEYWORD_WALK_FACTOR = 16;
 
 interface Ranked {
   rowid: number;
@@ -210,36 +220,68 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
   }
 
   /**
-   * The MATCH expression for `queryText` within the keyword row budget: each arm's
-   * matches are counted (capped, so a common word costs at most a capped
-   * doclist walk, not a BM25 pass), then arms are taken rarest first. The
-   * rarest arm is always kept, so a query of only common words still answers.
+   * The MATCH expression for `queryText` within the keyword budgets: the rows
+   * FTS5 ranks (keywordRowBudget) and the doclist entries it walks to find
+   * them (KEYWORD_WALK_FACTOR times that). Each arm's matches are counted,
+   * capped, and so is each of its words' rows: a phrase is found by walking
+   * its rarest word's rows, so at 1M chunks a whole-query phrase with one
+   * match took 25 ms to rank when its words were all common. Arms are taken
+   * rarest first while both budgets hold.
+   *
+   * When no arm fits, the rows holding both of the two rarest words are ranked
+   * if they fit: the rows a disjunction of common words ranks first are the
+   * ones holding several of them. At 1M chunks, ranking the rarest word alone
+   * (8,500–14,000 rows) took 10–19 ms; the rows holding the two rarest, 2–4 ms.
+   * When that does not fit either, a keyword search still ranks the rarest
+   * arm, slowly on a large store, while a hybrid search leaves the query to its
+   * dense side: a word in that many chunks tells BM25 little.
    */
-  private keywordMatch(queryText: string): string | null {
+  private keywordMatch(queryText: string, hybrid: boolean): string | null {
     const arms = ftsArms(queryText);
-    if (arms.length <= 1) return joinArms(arms);
+    if (arms.length === 0) return null;
     const probe = this.stmt('SELECT count(*) AS n FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)');
     const generation = this.generation();
-    const costed = arms.map((a, order) => ({
-      a,
-      order,
-      cost: this.armCounts.count(generation, a, () => num(row(probe.get(a, this.keywordRowBudget + 1), 'chunks_fts'), 'n')),
-    }));
-    costed.sort((x, y) => x.cost - y.cost || x.order - y.order);
+    const budget = this.keywordRowBudget;
+    const walkCap = budget * KEYWORD_WALK_FACTOR;
+    const counted = (expression: string, cap: number) =>
+      this.armCounts.count(generation, `${cap}\u0000${expression}`, () => num(row(probe.get(expression, cap + 1), 'chunks_fts'), 'n'));
+    // A word past the row budget is counted again, up to the walk budget, only when a phrase or a conjunction needs it.
+    const walk = (word: string) => {
+      const rows = counted(word, budget);
+      return rows <= budget ? rows : counted(word, walkCap);
+    };
+    const costed = arms
+      .map((a, order) => {
+        const words = armWords(a);
+        return { a, order, single: words.length === 1, rows: counted(a, budget), walk: () => words.reduce((sum, w) => sum + walk(w), 0) };
+      })
+      .filter((c) => c.rows > 0)
+      .sort((x, y) => x.rows - y.rows || x.order - y.order);
     const kept: typeof costed = [];
-    let spent = 0;
+    let rows = 0;
+    let walked = 0;
     for (const c of costed) {
-      if (c.cost === 0) continue;
-      if (kept.length > 0 && spent + c.cost > this.keywordRowBudget) break;
+      if (rows + c.rows > budget) continue;
+      const w = c.walk();
+      if (walked + w > walkCap) continue;
       kept.push(c);
-      spent += c.cost;
+      rows += c.rows;
+      walked += w;
     }
-    kept.sort((x, y) => x.order - y.order);
-    return joinArms(kept.map((c) => c.a));
+    if (kept.length > 0) return joinArms(kept.sort((x, y) => x.order - y.order).map((c) => c.a));
+    const [rarest, next] = costed
+      .filter((c) => c.single)
+      .map((c) => ({ a: c.a, walk: c.walk() }))
+      .sort((x, y) => x.walk - y.walk);
+    if (rarest !== undefined && next !== undefined && rarest.walk + next.walk <= walkCap) {
+      const both = allArms([rarest.a, next.a]);
+      if (counted(both, budget) <= budget) return both;
+    }
+    return hybrid ? null : (costed[0]?.a ?? null);
   }
 
   private async keywordSearch(queryText: string, limit: number, filter: SqlFilter, beside: boolean): Promise<Ranked[]> {
-    const match = this.keywordMatch(queryText);
+    const match = this.keywordMatch(queryText, beside);
     if (match === null) return [];
     const unfiltered = `SELECT rowid, -${BM25} AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY ${BM25} LIMIT ?`;
     if (filter.conditions.length === 0) return this.bm25Ranking(unfiltered, [match, limit], beside);
