@@ -224,9 +224,9 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
    * FTS5 ranks (keywordRowBudget) and the doclist entries it walks to find
    * them (KEYWORD_WALK_FACTOR times that). Each arm's matches are counted,
    * capped, and so is each of its words' rows: a phrase is found by walking
-   * its rarest word's rows, so at 1M chunks a whole-query phrase with one
-   * match took 25 ms to rank when its words were all common. Arms are taken
-   * rarest first while both budgets hold.
+   * the rows of each of its words, so at 1M chunks a whole-query phrase with
+   * one match took 25 ms to rank when its words were all common. Arms are
+   * taken rarest first while both budgets hold.
    *
    * When no arm fits, the rows holding both of the two rarest words are ranked
    * if they fit: the rows a disjunction of common words ranks first are the
