@@ -7,7 +7,8 @@ import type { ContentType, SearchFilters } from '../../shared/api-types.js';
 import { readSavedIndex } from '../../server/stores/embedded/dense-index-file.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { FILTER_COLUMNS_INDEX } from '../../server/stores/embedded/schema.js';
-import { andWhere, rowidsPassingSql, sqlFilter } from '../../server/stores/embedded/sql-filter.js';
+import { andWhere, filterKey, rowidsPassingSql, sqlFilter } from '../../server/stores/embedded/sql-filter.js';
+import type { FilterStatsCache } from '../../server/stores/embedded/filter-stats.js';
 import { normalizeFilters } from '../../server/stores/filters.js';
 import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';
@@ -321,6 +322,31 @@ describe('dense index: writes', () => {
     const query = draw();
     expectSameRanking(await dense(server, query, 10), await dense(exact, query, 10));
   }, 120_000);
+});
+
+describe('dense index: what a remembered share may decide', () => {
+  it('asks the graph, not an exact scan, when the share remembered from earlier queries guesses the filter smaller than it is', async () => {
+    const draw = clustered(8);
+    // The graph for every filter, but a filter estimated cheaper to scan than to ask the graph for is scanned (the default cost).
+    const store = await openStore({ exactBelow: 0, exactFilterRows: 0 });
+    await fill(store, draw, Array.from({ length: FILES }, (_, f) => f));
+    await store.prepareIndex();
+    const filters: SearchFilters = { taxonomy: 'engineering' };
+    const key = filterKey(sqlFilter(normalizeFilters(filters)));
+    const stats = (store as unknown as { filterStats: FilterStatsCache }).filterStats;
+    await dense(store, draw(), 10, filters);
+    const learnt = stats.share(key);
+    expect(learnt).toBeGreaterThan(0.25);
+    // One query whose neighbours held few of its chunks: taken alone, the share (0.2) says the filter's
+    // 1,000 rows are 600, fewer than the 937 a scan is preferred under. Counted, they are not.
+    const remembered = (store as unknown as { generation(): number }).generation();
+    stats.get(key, remembered, () => 2).share = 0.2;
+    const query = draw();
+    const exact = await exactStore();
+    expectSameRanking(await dense(store, query, 10, filters), await dense(exact, query, 10, filters));
+    // The graph was asked (a scan would have left the share as it was).
+    expect(stats.share(key)).not.toBe(0.2);
+  });
 });
 
 describe('dense index: saved beside the database', () => {

@@ -17,8 +17,10 @@
 export interface FilterStats {
   /** The filter's rows counted up to the exact-scan cap plus one. */
   matching: number;
-  /** The last share of graph candidates that passed, or null before any graph search with it. */
+  /** The share of graph candidates that passed (search.ts, nextShare), or null before any graph search with it. */
   share: number | null;
+  /** The filter's rows counted up to `cap` plus one, when a search needed to know whether they fit a scan. */
+  rowsUpTo: { cap: number; rows: number } | null;
 }
 
 /** Filters remembered; a store sees a handful in practice, this only bounds a client that varies them on purpose. */
@@ -28,7 +30,7 @@ export class FilterStatsCache {
   private generation = -1;
   private readonly byFilter = new Map<string, FilterStats>();
 
-  /** The last share of graph candidates that passed `key`, if a search has seen one (a guess at any generation). */
+  /** The remembered share of graph candidates that passed `key`, if a search has seen one (a guess at any generation). */
   share(key: string): number | null {
     return this.byFilter.get(key)?.share ?? null;
   }
@@ -37,13 +39,16 @@ export class FilterStatsCache {
   get(key: string, generation: number, count: () => number): FilterStats {
     if (generation !== this.generation) {
       // A write may have changed any filter's rows; the shares stay as first guesses.
-      for (const stats of this.byFilter.values()) stats.matching = -1;
+      for (const stats of this.byFilter.values()) {
+        stats.matching = -1;
+        stats.rowsUpTo = null;
+      }
       this.generation = generation;
     }
     let stats = this.byFilter.get(key);
     if (stats === undefined) {
       if (this.byFilter.size >= MAX_FILTERS) this.byFilter.clear();
-      stats = { matching: -1, share: null };
+      stats = { matching: -1, share: null, rowsUpTo: null };
       this.byFilter.set(key, stats);
     }
     if (stats.matching < 0) stats.matching = count();
