@@ -1,13 +1,19 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, expandVariables, loadConfig } from '../../server/config/settings.js';
 
 const repoConfigs = path.resolve(__dirname, '../../configs');
 
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 function withSettings(yaml: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ailib-cfg-'));
+  made.push(dir);
   mkdirSync(path.join(dir, 'configs'));
   writeFileSync(path.join(dir, 'configs', 'settings.yaml'), yaml);
   return dir;
