@@ -58,7 +58,6 @@ function makeCorpus(seed: number) {
   return { rand, word, sentence, chunkText };
 }
 
-
 let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);

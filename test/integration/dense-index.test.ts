@@ -340,7 +340,7 @@ describe('dense index: what a remembered share may decide', () => {
     // One query whose neighbours held few of its chunks: taken alone, the share (0.2) says the filter's
     // 1,000 rows are 600, fewer than the 937 a scan is preferred under. Counted, they are not.
     const remembered = (store as unknown as { generation(): number }).generation();
-    stats.get(key, remembered, () => 2).share = 0.2;
+    stats.get(key, remembered).share = 0.2;
     const query = draw();
     const exact = await exactStore();
     expectSameRanking(await dense(store, query, 10, filters), await dense(exact, query, 10, filters));

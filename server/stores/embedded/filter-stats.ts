@@ -1,7 +1,7 @@
 /**
  * What the embedded store learnt about a search filter at one vector
- * generation: whether it matches few enough chunks to be scanned exactly, and
- * the share of graph candidates that passed it. A filtered dense search used
+ * generation: its rows, counted as far as a search needed to know them (few
+ * enough to scan exactly?), and the share of graph candidates that passed it. A filtered dense search used
  * to count the filter's rows (capped) and ask the graph for an unfiltered
  * pool before it knew the share: at 30k clustered vectors with a 15 % filter
  * those two steps were a third of the search's CPU, and the same filter is
@@ -15,11 +15,9 @@
  * more over-fetch round or an exact scan.
  */
 export interface FilterStats {
-  /** The filter's rows counted up to the exact-scan cap plus one. */
-  matching: number;
   /** The share of graph candidates that passed (search.ts, nextShare), or null before any graph search with it. */
   share: number | null;
-  /** The filter's rows counted up to `cap` plus one, when a search needed to know whether they fit a scan. */
+  /** The filter's rows counted up to `cap` plus one (search.ts, filterRowsAtMost), or null until a search needs them at this generation. */
   rowsUpTo: { cap: number; rows: number } | null;
 }
 
@@ -35,23 +33,19 @@ export class FilterStatsCache {
     return this.byFilter.get(key)?.share ?? null;
   }
 
-  /** The stats of `key` at `generation`, counting its rows with `count` when they are not known at this generation. */
-  get(key: string, generation: number, count: () => number): FilterStats {
+  /** The stats of `key` at `generation`: its counted rows are forgotten when the generation moves, its share is kept. */
+  get(key: string, generation: number): FilterStats {
     if (generation !== this.generation) {
       // A write may have changed any filter's rows; the shares stay as first guesses.
-      for (const stats of this.byFilter.values()) {
-        stats.matching = -1;
-        stats.rowsUpTo = null;
-      }
+      for (const stats of this.byFilter.values()) stats.rowsUpTo = null;
       this.generation = generation;
     }
     let stats = this.byFilter.get(key);
     if (stats === undefined) {
       if (this.byFilter.size >= MAX_FILTERS) this.byFilter.clear();
-      stats = { matching: -1, share: null, rowsUpTo: null };
+      stats = { share: null, rowsUpTo: null };
       this.byFilter.set(key, stats);
     }
-    if (stats.matching < 0) stats.matching = count();
     return stats;
   }
 }

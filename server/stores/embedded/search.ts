@@ -160,8 +160,8 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const stats =
       filter.conditions.length === 0
         ? null
-        : this.filterStats.get(filterKey(filter), this.generation(), () => this.filterRows(filter, this.exactFilterRows));
-    if (stats !== null && stats.matching <= this.exactFilterRows) return this.exactSearch(vector, limit, filter);
+        : this.filterStats.get(filterKey(filter), this.generation());
+    if (stats !== null && this.filterRowsAtMost(filter, stats, this.exactFilterRows)) return this.exactSearch(vector, limit, filter);
     // Rows changed by another process that the graph has not taken in yet are scored exactly beside its candidates.
     const behind = graph.behindFrom === null ? [] : this.rowids('SELECT DISTINCT chunk_rowid FROM vector_log WHERE seq > ?', graph.behindFrom);
     // The share that passed this filter last time sizes the first request (filter-stats.ts).
@@ -199,14 +199,9 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const known = stats.rowsUpTo;
     // Known exactly (under its cap), or known to pass a cap at least as large.
     if (known !== null && (known.rows <= known.cap || known.cap >= cap)) return known.rows <= cap;
-    const rows = this.filterRows(filter, cap);
+    const rows = this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, cap + 1);
     stats.rowsUpTo = { cap, rows };
     return rows <= cap;
-  }
-
-  /** The chunks `filter` matches, counted up to `cap` plus one. */
-  private filterRows(filter: SqlFilter, cap: number): number {
-    return this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, cap + 1);
   }
 
   private exactRerank(vector: Float32Array, rowids: number[], limit: number): Ranked[] {
