@@ -305,11 +305,12 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     return hybrid ? null : (costed[0]?.a ?? null);
   }
 
-  private async keywordSearch(queryText: string, limit: number, filter: SqlFilter, beside: boolean): Promise<Ranked[]> {
-    const match = this.keywordMatch(queryText, beside);
+  /** A hybrid search's keyword side (`hybrid`) ranks beside the graph search and may leave a query to it (keywordMatch). */
+  private async keywordSearch(queryText: string, limit: number, filter: SqlFilter, hybrid: boolean): Promise<Ranked[]> {
+    const match = this.keywordMatch(queryText, hybrid);
     if (match === null) return [];
     const unfiltered = `SELECT rowid, -${BM25} AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY ${BM25} LIMIT ?`;
-    if (filter.conditions.length === 0) return this.bm25Ranking(unfiltered, [match, limit], beside);
+    if (filter.conditions.length === 0) return this.bm25Ranking(unfiltered, [match, limit], hybrid);
     // Joining chunks to test the filter costs a lookup per matched row, thousands for a common
     // word: the best rows are ranked without it first and only they are tested (FTS5 scores every
     // match either way, so a deeper first ranking costs little more than a shallow one). When too
@@ -328,7 +329,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
          WHERE 1 ${andWhere(filter, false)}
          ORDER BY r.score DESC, r.rowid LIMIT ?`,
         [match, depth, ...filter.params, limit],
-        beside,
+        hybrid,
       );
       // Enough passed (no row below the first `depth` can outrank them), or those rows were every match.
       if (kept.length >= limit || (kept[0]?.ranked ?? depth) < depth) return kept;
@@ -339,7 +340,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
        WHERE chunks_fts MATCH ? ${andWhere(filter, false)}
        ORDER BY ${BM25} LIMIT ?`,
       [match, ...filter.params, limit],
-      beside,
+      hybrid,
     );
   }
 
