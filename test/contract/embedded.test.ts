@@ -115,6 +115,24 @@ describe('EmbeddedStore specifics', () => {
     expect(() => new EmbeddedStore(file)).toThrow(/schema version 99.*upgrade the server/);
   });
 
+  it('drops the index on level1 that older stores carry, which no query reads, and keeps their chunks', async () => {
+    const store = await openStore();
+    await indexDocs(store);
+    const before = await store.count();
+    await store.close();
+    const raw = openDatabase(file);
+    raw.exec('CREATE INDEX chunks_level1 ON chunks(level1)');
+    raw.close();
+    const reopened = await openStore();
+    expect(await reopened.count()).toBe(before);
+    await reopened.close();
+    const check = openDatabase(file);
+    const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks'").pluck().all();
+    check.close();
+    expect(indexes).not.toContain('chunks_level1');
+    expect(indexes).toContain('chunks_taxonomy');
+  });
+
   it('keeps the FTS index in step with every kind of write', async () => {
     const store = await openStore();
     await indexDocs(store);
