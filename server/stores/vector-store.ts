@@ -21,6 +21,9 @@ export interface FileRecord {
   indexed_at: string;
 }
 
+/** A chunk's place and text, as a document's opening is read from it. */
+export type LeadingChunk = Pick<ChunkPayload, 'chunk_index' | 'start_line' | 'end_line' | 'content'>;
+
 export interface StoreQuery {
   mode: SearchMode;
   /** Needed for `dense` and `hybrid`. */
@@ -110,6 +113,12 @@ export interface VectorStore {
   listFiles(): Promise<FileRecord[]>;
   /** Chunks of one file in order (for documents and re-classification). */
   fileChunks(filePath: string): Promise<StoredPoint[]>;
+  /**
+   * The first `perFile` chunks (by chunk_index, without vectors) of each of
+   * `filePaths` that has any: a document's opening, for search's lead term
+   * (retrieval/document-leads.ts).
+   */
+  leadingChunks(filePaths: readonly string[], perFile: number): Promise<Map<string, LeadingChunk[]>>;
   /** Updates taxonomy fields of a file and its chunks without touching vectors. */
   setTaxonomy(filePath: string, taxonomy: TaxonomyPath, confidence: number): Promise<void>;
   count(filters?: SearchFilters): Promise<number>;

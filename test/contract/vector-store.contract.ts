@@ -406,6 +406,17 @@ export function vectorStoreContract(
         expect(await store.fileChunks('missing.md')).toEqual([]);
       });
 
+      it('leadingChunks returns the first chunks of each file asked for, in order, without vectors', async () => {
+        const leading = await store.leadingChunks([API_DOC.path, CHECKSUM_DOC.path, API_DOC.path, 'missing.md'], 2);
+        expect([...leading.keys()].sort()).toEqual([API_DOC.path, CHECKSUM_DOC.path].sort());
+        const expected = (doc: typeof API_DOC) =>
+          pointsOf(doc).slice(0, 2).map(({ payload: p }) => ({ chunk_index: p.chunk_index, start_line: p.start_line, end_line: p.end_line, content: p.content }));
+        expect(leading.get(API_DOC.path)).toEqual(expected(API_DOC));
+        expect(leading.get(CHECKSUM_DOC.path)).toEqual(expected(CHECKSUM_DOC));
+        expect((await store.leadingChunks([API_DOC.path], 1)).get(API_DOC.path)).toHaveLength(1);
+        expect((await store.leadingChunks([], 3)).size).toBe(0);
+      });
+
       it('scroll pages through every point exactly once', async () => {
         const ids: string[] = [];
         let cursor: string | null = null;

@@ -293,6 +293,19 @@ describe('QdrantStore against a recording Qdrant', () => {
     expect(await s.count()).toBe(4);
 
     rec.clear();
+    const leading = await s.leadingChunks(['docs/a.md', 'docs/sub/b.md', 'missing.md'], 1);
+    expect([...leading.keys()].sort()).toEqual(['docs/a.md', 'docs/sub/b.md']);
+    expect(leading.get('docs/a.md')).toEqual([{ chunk_index: 0, start_line: a2.points[0]!.payload.start_line, end_line: a2.points[0]!.payload.end_line, content: a2.points[0]!.payload.content }]);
+    // One scroll for every file, chunk indexes matched as values (no vectors read).
+    const scrolls = rec.find('POST', /\/points\/scroll$/);
+    expect(scrolls).toHaveLength(1);
+    expect(body(scrolls[0]).with_vector).toBe(false);
+    expect(obj(body(scrolls[0]).filter).must).toEqual([
+      { key: 'file_path', match: { any: ['docs/a.md', 'docs/sub/b.md', 'missing.md'] } },
+      { key: 'chunk_index', match: { any: [0] } },
+    ]);
+
+    rec.clear();
     const tax = { full_path: 'ops/backups', level1: 'ops', level2: 'backups' };
     await s.setTaxonomy('docs/a.md', tax, 0.5);
     expect(body(rec.find('POST', /\/points\/payload$/)[0])).toEqual({

@@ -30,7 +30,7 @@ import type { SearchFilters, TaxonomyPath } from '../../../shared/api-types.js';
 import type { EmbedderInfo } from '../../embedders/embedder.js';
 import { privateSqliteFile } from '../../storage/private-files.js';
 import { normalizeFilters } from '../filters.js';
-import { EmbedderMismatchError, type FileRecord, type StoredPoint, type StoreStats, type VectorStore } from '../vector-store.js';
+import { EmbedderMismatchError, type FileRecord, type LeadingChunk, type StoredPoint, type StoreStats, type VectorStore } from '../vector-store.js';
 import { blobToVector, fileToParams, num, payloadToParams, row, rowToFile, rowToPayload, text, textOrNull, vectorBlob } from './rows.js';
 import { CHUNK_COLUMNS, CHUNK_SELECT, FILE_COLUMNS, FTS_COLUMNS, VECTOR_LOG_SCHEMA, vectorTableSql } from './schema.js';
 import { andWhere, sqlFilter } from './sql-filter.js';
@@ -233,6 +233,20 @@ export class EmbeddedStore extends EmbeddedSearch implements VectorStore {
       `SELECT ${CHUNK_SELECT}, v.embedding FROM chunks c JOIN chunk_vectors v ON v.rowid = c.rowid WHERE c.file_path = ? ORDER BY c.chunk_index, c.rowid`,
       filePath,
     ).map((r) => r.point);
+  }
+
+  async leadingChunks(filePaths: readonly string[], perFile: number): Promise<Map<string, LeadingChunk[]>> {
+    this.ready();
+    const out = new Map<string, LeadingChunk[]>();
+    const read = this.stmt('SELECT chunk_index, start_line, end_line, content FROM chunks WHERE file_path = ? AND chunk_index < ? ORDER BY chunk_index, rowid');
+    for (const filePath of new Set(filePaths)) {
+      const chunks = read.all(filePath, perFile).map((r) => {
+        const rr = row(r, 'chunks');
+        return { chunk_index: num(rr, 'chunk_index'), start_line: num(rr, 'start_line'), end_line: num(rr, 'end_line'), content: text(rr, 'content') };
+      });
+      if (chunks.length > 0) out.set(filePath, chunks);
+    }
+    return out;
   }
 
   async getFile(filePath: string): Promise<FileRecord | null> {

@@ -12,6 +12,7 @@ import {
   type FusionWeights,
   StoreUnavailableError,
   type FileRecord,
+  type LeadingChunk,
   type ScoredPoint,
   type StoreQuery,
   type StoreStats,
@@ -463,6 +464,39 @@ export class QdrantStore implements VectorStore {
       offset = nextOffset(page.next_page_offset);
     } while (offset !== null);
     return out.sort((a, b) => a.payload.chunk_index - b.payload.chunk_index);
+  }
+
+  async leadingChunks(filePaths: readonly string[], perFile: number): Promise<Map<string, LeadingChunk[]>> {
+    this.requireInit();
+    const files = [...new Set(filePaths)];
+    const out = new Map<string, LeadingChunk[]>();
+    if (files.length === 0 || perFile < 1) return out;
+    const filter: Schemas['Filter'] = {
+      must: [
+        { key: 'file_path', match: { any: files } },
+        { key: 'chunk_index', match: { any: Array.from({ length: perFile }, (_, i) => i) } },
+      ],
+    };
+    // Mid-replacement a file briefly has two chunks at an index; the newer one wins, as in listFiles.
+    const newest = new Map<string, ChunkPayload>();
+    let offset: string | number | null = null;
+    do {
+      const page = await this.call(`read the opening chunks of ${files.length} file(s)`, (c) =>
+        c.scroll(this.collection, { filter, limit: SCROLL_PAGE, offset: offset ?? undefined, with_payload: PAYLOAD_WITHOUT_EXTRAS, with_vector: false }),
+      );
+      for (const p of page.points) {
+        const payload = this.parsePayload(p.id, p.payload);
+        const key = `${payload.file_path}\u0000${payload.chunk_index}`;
+        const seen = newest.get(key);
+        if (!seen || seen.updated_at < payload.updated_at) newest.set(key, payload);
+      }
+      offset = nextOffset(page.next_page_offset);
+    } while (offset !== null);
+    for (const p of [...newest.values()].sort((a, b) => a.chunk_index - b.chunk_index)) {
+      const chunk: LeadingChunk = { chunk_index: p.chunk_index, start_line: p.start_line, end_line: p.end_line, content: p.content };
+      out.set(p.file_path, [...(out.get(p.file_path) ?? []), chunk]);
+    }
+    return out;
   }
 
   async setTaxonomy(filePath: string, taxonomy: TaxonomyPath, confidence: number): Promise<void> {
