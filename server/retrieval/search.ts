@@ -4,6 +4,7 @@ import { DomainError } from '../errors/domain-error.js';
 import type { FusionWeights, ScoredPoint, StoreQuery, VectorStore } from '../stores/vector-store.js';
 import { fusionWeights } from '../fusion/weights.js';
 import { rerankByCloneMatch } from './clone-match.js';
+import { DocumentLeads } from './document-leads.js';
 import { dedupeByContent, rerank } from './rerank.js';
 
 export const DEFAULT_RESULTS = 10;
@@ -52,9 +53,11 @@ export class SearchService {
     private readonly observe?: SearchObserver,
   ) {
     this.weights = fusionWeights(embedder.id);
+    this.leads = new DocumentLeads(store);
   }
 
   private readonly weights: FusionWeights;
+  private readonly leads: DocumentLeads;
 
   async search(req: SearchRequest): Promise<SearchResponse> {
     const started = performance.now();
@@ -64,7 +67,7 @@ export class SearchService {
     if (mode !== 'keyword') [query.vector] = await this.embedder.embed([req.query], 'query');
     if (mode !== 'dense') query.text = req.query;
     const candidates = dedupeByContent(await this.store.search(query));
-    const results = rerank(req.query, candidates, baseScore(mode)).slice(0, n).map(toResult);
+    const results = rerank(req.query, candidates, baseScore(mode), await this.leads.of(candidates)).slice(0, n).map(toResult);
     const elapsed = performance.now() - started;
     this.observe?.(mode, elapsed / 1000);
     return { query: req.query, mode, results, took_ms: Math.round(elapsed * 10) / 10 };
