@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { stemmer } from 'stemmer';
 import type { ContentType } from '../../shared/api-types.js';
 import type { LeadingChunk, ScoredPoint, VectorStore } from '../stores/vector-store.js';
 import { tokenize } from '../text/tokenize.js';
@@ -17,7 +18,12 @@ const PROSE: ReadonlySet<ContentType> = new Set(['markdown', 'text']);
 /** Leads remembered, by file and version: a few hundred bytes each. */
 const CACHED_LEADS = 20_000;
 
-/** The first LEAD_WORDS words of a document's opening chunks, lines two chunks share read once. */
+/**
+ * The first LEAD_WORDS words of a document's opening chunks, lines two chunks
+ * share read once, stemmed as keyword search stems them (Porter's, which
+ * FTS5's porter tokenizer also runs), so "Show commit logs" finds a lead
+ * that says "Shows the commit logs".
+ */
 export function leadOf(chunks: readonly LeadingChunk[]): Set<string> {
   const words: string[] = [];
   let through = 0;
@@ -28,7 +34,7 @@ export function leadOf(chunks: readonly LeadingChunk[]): Set<string> {
     through = Math.max(through, chunk.end_line);
     if (words.length >= LEAD_WORDS) break;
   }
-  return new Set(words.slice(0, LEAD_WORDS));
+  return new Set(words.slice(0, LEAD_WORDS).map((w) => stemmer(w)));
 }
 
 /** The leads of the prose documents among search candidates, read from the store once per file version. */

@@ -1,3 +1,4 @@
+import { stemmer } from 'stemmer';
 import type { ScoredPoint } from '../stores/vector-store.js';
 import { queryTerms } from '../text/query-terms.js';
 import { tokenize } from '../text/tokenize.js';
@@ -50,6 +51,8 @@ export function rerank(
     return { point, score: normalised + lengthBonus + sectionBonus + RERANK_WEIGHTS.overlap * overlap + exact };
   });
   ranked.sort((a, b) => b.score - a.score);
+  // Leads hold stemmed words (document-leads.ts).
+  const stemmed = terms.map((t) => stemmer(t));
   // A document's lead lifts its best chunk alone: it places the document, and its other chunks keep their own rank.
   const placed = new Set<string>();
   for (const r of ranked) {
@@ -57,7 +60,7 @@ export function rerank(
     const lead = leads.get(file);
     if (lead === undefined || placed.has(file)) continue;
     placed.add(file);
-    r.score += RERANK_WEIGHTS.lead * share(terms, lead);
+    r.score += RERANK_WEIGHTS.lead * share(stemmed, lead);
   }
   return ranked.sort((a, b) => b.score - a.score);
 }
