@@ -270,6 +270,22 @@ describe('dense index: writes', () => {
     expect((await dense(server, target, 50)).map((h) => h.payload.file_path)).not.toContain(doc.path);
   });
 
+  it('shows another connection’s upload at once to a filtered search, whose graph candidates outnumber the pool it re-ranks', async () => {
+    const draw = clustered(43);
+    const server = await graphStore();
+    await fill(server, draw, Array.from({ length: 30 }, (_, f) => f));
+    await server.prepareIndex();
+    const cli = await openStore();
+    const folder: SearchFilters = { file_path: 'docs/guides/' };
+    const target = draw();
+    // A first search remembers the folder's share, so the next asks the graph for enough candidates at once.
+    await dense(server, target, 10, folder);
+    const doc: DocSpec = { ...docAt(0), path: 'docs/guides/added.md', chunks: [{ section: 'new', content: 'the query itself' }] };
+    const points = pointsOf(doc).map((p) => ({ ...p, vector: target }));
+    await cli.replaceFile(fileOf(doc, points), points);
+    expect((await dense(server, target, 10, folder))[0]?.id).toBe(points[0]!.id);
+  });
+
   it('during a bulk run of its own writes (graph batched until a pause) every new chunk is found by the next search and deleted ones never', async () => {
     const draw = clustered(19);
     const server = await graphStore();

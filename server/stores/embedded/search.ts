@@ -177,7 +177,8 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
       const scanRows = stats?.share ? needed(stats.share) * this.graphCandidateCost : 0;
       if (stats?.share && stats.share * graph.index.size <= scanRows && this.filterRowsAtMost(filter, stats, Math.floor(scanRows))) break;
       const found = graph.index.search(vector, want);
-      const candidates = behind.length === 0 ? found : [...new Set([...found, ...behind])];
+      // The rows the graph lags on first, so the re-rank's slice below can never cut them off.
+      const candidates = behind.length === 0 ? found : [...new Set([...behind, ...found])];
       const kept = filter.conditions.length === 0 ? candidates : this.passing(candidates, filter);
       if (stats !== null && found.length > 0) stats.share = nextShare(stats.share, Math.max(kept.length, 1) / found.length);
       // Enough passed, or the graph had nothing more to give (every indexed vector was a candidate).
