@@ -176,6 +176,33 @@ describe('dense index: what the store remembers about a filter', () => {
   }, 120_000);
 });
 
+describe('dense index: a filter\'s rows held in memory', () => {
+  it('sees at once what another connection writes: a chunk added to the folder, a file moved out of the taxonomy', async () => {
+    const draw = clustered(41);
+    const graph = await graphStore();
+    await fill(graph, draw, Array.from({ length: 30 }, (_, f) => f));
+    await graph.prepareIndex();
+    // Another connection on the same file, as the CLI indexer is.
+    const other = await exactStore();
+    const folder: SearchFilters = { file_path: 'docs/guides/' };
+    const engineering: SearchFilters = { taxonomy: 'engineering' };
+    const query = draw();
+    // Each filter twice: from its second use the store holds its rows (filter-rows.ts).
+    for (const f of [folder, folder, engineering, engineering]) expectSameRanking(await dense(graph, query, 10, f), await dense(other, query, 10, f));
+
+    const added: DocSpec = { ...docAt(0), path: 'docs/guides/added.md', chunks: [{ section: 'new', content: 'the query itself' }] };
+    const points = pointsOf(added).map((p) => ({ ...p, vector: query }));
+    await other.replaceFile(fileOf(added, points), points);
+    expect((await dense(graph, query, 10, folder))[0]?.id).toBe(points[0]!.id);
+
+    const moved = (await dense(graph, query, 10, engineering))[0]!.payload.file_path;
+    await other.setTaxonomy(moved, taxonomy('product', null), 0.9);
+    const after = await dense(graph, query, 10, engineering);
+    expect(after.map((h) => h.payload.file_path)).not.toContain(moved);
+    expectSameRanking(after, await dense(other, query, 10, engineering));
+  });
+});
+
 describe('keyword search: filters stay exact', () => {
   it('a filtered keyword search equals the unfiltered ranking filtered afterwards, for common and rare words', async () => {
     const store = await graphStore();

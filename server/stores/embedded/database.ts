@@ -150,6 +150,15 @@ export abstract class EmbeddedDatabase {
     return num(row(r, 'count'), 'n');
   }
 
+  /**
+   * Moves whenever the database changes: SQLite's data_version when another
+   * connection commits, total_changes() with this connection's own writes
+   * (FilterRowsCache keys what it holds by it, filter-rows.ts).
+   */
+  protected changeStamp(): string {
+    return `${this.scalar('SELECT data_version AS n FROM pragma_data_version')}:${this.scalar('SELECT total_changes() AS n')}`;
+  }
+
   protected open(): void {
     if (this.closed) throw new Error(`embedded store ${this.location} is closed; create a new EmbeddedStore to use it again`);
   }

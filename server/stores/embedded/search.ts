@@ -6,6 +6,7 @@ import type { ScoredPoint, StoreQuery } from '../vector-store.js';
 import { SqliteReader } from '../../storage/sqlite-reader.js';
 import { EmbeddedDenseUpkeep } from './dense-upkeep.js';
 import { ArmCounts } from './arm-counts.js';
+import { FilterRowsCache } from './filter-rows.js';
 import { FilterStatsCache, type FilterStats } from './filter-stats.js';
 import { num, numOrNull, row, rowToPayload, text, vectorBlob } from './rows.js';
 import { CHUNK_SELECT, FILTER_COLUMNS_INDEX } from './schema.js';
@@ -95,6 +96,7 @@ interface Ranked {
  */
 export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
   private readonly filterStats = new FilterStatsCache();
+  private readonly filterRows = new FilterRowsCache();
   private readonly armCounts = new ArmCounts();
   /** The second connection BM25 rankings run on (bm25Ranking), opened on first use; `false` once it failed. */
   private reader: SqliteReader | null | false = null;
@@ -220,13 +222,15 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     return ranked.slice(0, limit);
   }
 
-  /** The rowids among `rowids` whose chunk exists and passes `filter`, in the given order. */
+  /** The rowids among `rowids` whose chunk exists and passes `filter`, in the given order (filter-rows.ts). */
   private passing(rowids: number[], filter: SqlFilter): number[] {
     if (rowids.length === 0) return [];
-    const pass = new Set(
-      this.rowids(rowidsPassingSql(filter), JSON.stringify(rowids), ...filter.params),
-    );
-    return rowids.filter((r) => pass.has(r));
+    const lookup = () => {
+      const pass = new Set(this.rowids(rowidsPassingSql(filter), JSON.stringify(rowids), ...filter.params));
+      return rowids.filter((r) => pass.has(r));
+    };
+    const readAll = (limit: number) => this.rowids(`SELECT c.rowid FROM chunks c ${andWhere(filter, true)} LIMIT ?`, ...filter.params, limit);
+    return this.filterRows.passing(filterKey(filter), this.changeStamp(), rowids, lookup, readAll);
   }
 
   /** Exact cosine against every stored vector that passes `filter`: the truth the graph approximates. */
