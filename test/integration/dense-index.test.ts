@@ -76,6 +76,22 @@ const exactStore = () => openStore({ denseIndex: false });
  */
 const graphStore = () => openStore({ exactBelow: 0, exactFilterRows: 0, graphCandidateCost: 0, parallelKeywordFrom: 0 });
 
+/** A graph store over 30 files, and a second connection on the same file (as the CLI indexer is). */
+async function graphAndOther(seed: number, other: () => Promise<EmbeddedStore>) {
+  const draw = clustered(seed);
+  const graph = await graphStore();
+  await fill(graph, draw, Array.from({ length: 30 }, (_, f) => f));
+  await graph.prepareIndex();
+  return { draw, graph, other: await other() };
+}
+
+/** A new file in docs/guides/ whose one chunk is `vector`. */
+function addedTo(vector: Float32Array) {
+  const doc: DocSpec = { ...docAt(0), path: 'docs/guides/added.md', chunks: [{ section: 'new', content: 'the query itself' }] };
+  const points = pointsOf(doc).map((p) => ({ ...p, vector }));
+  return { file: fileOf(doc, points), points };
+}
+
 async function dense(store: EmbeddedStore, vector: Float32Array, limit: number, filters?: SearchFilters, excludeFilePath?: string) {
   return store.search({ mode: 'dense', vector, limit, filters, excludeFilePath });
 }
@@ -178,22 +194,16 @@ describe('dense index: what the store remembers about a filter', () => {
 
 describe('dense index: a filter\'s rows held in memory', () => {
   it('sees at once what another connection writes: a chunk added to the folder, a file moved out of the taxonomy', async () => {
-    const draw = clustered(41);
-    const graph = await graphStore();
-    await fill(graph, draw, Array.from({ length: 30 }, (_, f) => f));
-    await graph.prepareIndex();
-    // Another connection on the same file, as the CLI indexer is.
-    const other = await exactStore();
+    const { draw, graph, other } = await graphAndOther(41, exactStore);
     const folder: SearchFilters = { file_path: 'docs/guides/' };
     const engineering: SearchFilters = { taxonomy: 'engineering' };
     const query = draw();
     // Each filter twice: from its second use the store holds its rows (filter-rows.ts).
     for (const f of [folder, folder, engineering, engineering]) expectSameRanking(await dense(graph, query, 10, f), await dense(other, query, 10, f));
 
-    const added: DocSpec = { ...docAt(0), path: 'docs/guides/added.md', chunks: [{ section: 'new', content: 'the query itself' }] };
-    const points = pointsOf(added).map((p) => ({ ...p, vector: query }));
-    await other.replaceFile(fileOf(added, points), points);
-    expect((await dense(graph, query, 10, folder))[0]?.id).toBe(points[0]!.id);
+    const added = addedTo(query);
+    await other.replaceFile(added.file, added.points);
+    expect((await dense(graph, query, 10, folder))[0]?.id).toBe(added.points[0]!.id);
 
     const moved = (await dense(graph, query, 10, engineering))[0]!.payload.file_path;
     await other.setTaxonomy(moved, taxonomy('product', null), 0.9);
@@ -298,19 +308,14 @@ describe('dense index: writes', () => {
   });
 
   it('shows another connection’s upload at once to a filtered search, whose graph candidates outnumber the pool it re-ranks', async () => {
-    const draw = clustered(43);
-    const server = await graphStore();
-    await fill(server, draw, Array.from({ length: 30 }, (_, f) => f));
-    await server.prepareIndex();
-    const cli = await openStore();
+    const { draw, graph: server, other: cli } = await graphAndOther(43, () => openStore());
     const folder: SearchFilters = { file_path: 'docs/guides/' };
     const target = draw();
     // A first search remembers the folder's share, so the next asks the graph for enough candidates at once.
     await dense(server, target, 10, folder);
-    const doc: DocSpec = { ...docAt(0), path: 'docs/guides/added.md', chunks: [{ section: 'new', content: 'the query itself' }] };
-    const points = pointsOf(doc).map((p) => ({ ...p, vector: target }));
-    await cli.replaceFile(fileOf(doc, points), points);
-    expect((await dense(server, target, 10, folder))[0]?.id).toBe(points[0]!.id);
+    const added = addedTo(target);
+    await cli.replaceFile(added.file, added.points);
+    expect((await dense(server, target, 10, folder))[0]?.id).toBe(added.points[0]!.id);
   });
 
   it('during a bulk run of its own writes (graph batched until a pause) every new chunk is found by the next search and deleted ones never', async () => {
