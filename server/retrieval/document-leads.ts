@@ -6,9 +6,9 @@ import { tokenize } from '../text/tokenize.js';
 
 /**
  * A prose document's lead: the words of its opening, which state what the
- * whole document is about (docs/retrieval.md, "The document's lead"). Search
- * gives every chunk of a document the same lead term, so the lead chooses
- * between documents and never reorders one document's own sections.
+ * whole document is about (docs/retrieval.md, "The document's lead"). The
+ * re-rank gives it to the document's best chunk alone (rerank.ts), so the
+ * lead chooses between documents and never reorders one document's own sections.
  */
 export const LEAD_WORDS = 100;
 /** Chunks read for an opening: a first chunk can be a short synopsis alone. */
