@@ -13,10 +13,11 @@
  * commits, and this connection's total_changes(), which counts its own
  * writes, triggers' included).
  */
+import { LRUCache } from 'lru-cache';
 
 /** A filter matching more rows is not held (its array would cost more to read than its lookups). */
 export const FILTER_ROWS_MAX = 200_000;
-/** Rowids held across every filter: 4 bytes each (8 past 2^32). */
+/** Rowids held across every filter, least recently used dropped first: 4 bytes each (8 past 2^32). */
 const HELD_ROWS_MAX = 2_000_000;
 /** Filters remembered; a store sees a handful in practice, this only bounds a client that varies them on purpose. */
 const FILTERS_MAX = 256;
@@ -31,8 +32,11 @@ interface Entry {
 }
 
 export class FilterRowsCache {
-  private readonly byFilter = new Map<string, Entry>();
-  private held = 0;
+  private readonly byFilter = new LRUCache<string, Entry>({
+    max: FILTERS_MAX,
+    maxSize: HELD_ROWS_MAX,
+    sizeCalculation: (entry) => Math.max(1, entry.rows?.length ?? 0),
+  });
 
   /**
    * The rowids among `candidates` that pass the filter `key`, in their order.
@@ -42,8 +46,6 @@ export class FilterRowsCache {
   passing(key: string, stamp: string, candidates: readonly number[], lookup: () => number[], readAll: (limit: number) => number[]): number[] {
     const entry = this.byFilter.get(key);
     if (entry === undefined || entry.stamp !== stamp) {
-      this.forget(key);
-      if (this.byFilter.size >= FILTERS_MAX) this.forget(this.byFilter.keys().next().value ?? key);
       this.byFilter.set(key, { stamp, rows: null, tooMany: false });
       return lookup();
     }
@@ -53,27 +55,13 @@ export class FilterRowsCache {
       else {
         // A typed array sorts numerically; rowids past 2^32 (SQLite allows 2^63) need 8 bytes.
         entry.rows = all.every((r) => r <= 0xffffffff) ? Uint32Array.from(all).sort() : Float64Array.from(all).sort();
-        this.held += entry.rows.length;
-        this.evict(key);
+        // Set again so that its rows count against HELD_ROWS_MAX.
+        this.byFilter.set(key, entry);
       }
     }
     const rows = entry.rows;
     if (rows === null) return lookup();
     return candidates.filter((r) => holds(rows, r));
-  }
-
-  private forget(key: string): void {
-    const entry = this.byFilter.get(key);
-    if (entry?.rows) this.held -= entry.rows.length;
-    this.byFilter.delete(key);
-  }
-
-  /** Drops the oldest filters' rows until the held rows fit, never `keep`'s. */
-  private evict(keep: string): void {
-    for (const key of this.byFilter.keys()) {
-      if (this.held <= HELD_ROWS_MAX) return;
-      if (key !== keep) this.forget(key);
-    }
   }
 }
 
