@@ -35,9 +35,22 @@ const BM25 = `bm25(chunks_fts, ${BM25_WEIGHTS.content}, ${BM25_WEIGHTS.section},
  * the hybrid's limit (100) 890, and the p50 was 14.5 ms; 196 of 200 queries
  * gave the exact hybrid's top 10 in its order and 1,999 of its 2,000 rows,
  * where the side's pool gave 198 and 2,000 (`npm run bench` prints both).
+ *
+ * Under a filter the pool is a quarter smaller. Each pooled candidate costs
+ * 1 / the filter's share graph candidates, and a graph search's time grows
+ * faster than its candidates once they reach past the query's own
+ * neighbourhood (at 1M, 2.7 ms for 1,000, 17–19 ms for 2,500). That deep, the
+ * graph's reach, not the pool, is what the results lack: with a 5 % folder
+ * filter (100 queries against exact search), the hybrid's top 10 agreed
+ * 0.998 at 1M with a pool of 100 or 75 (98 of 100 queries in exact order
+ * either way) and 0.995 / 0.993 at 300k, where a dense top 10 agreed 0.994
+ * with both; the graph was asked for 1,875 candidates instead of 2,500 and
+ * the hybrid's p95 fell from 32.5 to 22.1 ms (300k). A pool of 50 lost more
+ * (1M: 0.994, 90 queries in exact order).
  */
-function candidatePool(limit: number): number {
-  return Math.max(100, limit * 4);
+function candidatePool(limit: number, filtered: boolean): number {
+  const pool = Math.max(100, limit * 4);
+  return filtered ? Math.ceil(pool * 0.75) : pool;
 }
 
 /**
@@ -113,7 +126,8 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     // Hybrid sends BM25 off first: on a large store it ranks on the reader's thread while the graph search runs here.
     const pendingKeyword = queryText === undefined || mode === 'dense' ? null : this.keywordSearch(queryText, side, filter, mode === 'hybrid');
     // A hybrid's dense side returns `side` rows but re-ranks the pool of a dense search for `limit` (see candidatePool).
-    const dense = vector === undefined || mode === 'keyword' ? [] : this.denseSearch(vector, side, query.filters, query.excludeFilePath, candidatePool(limit));
+    const pool = candidatePool(limit, filter.conditions.length > 0);
+    const dense = vector === undefined || mode === 'keyword' ? [] : this.denseSearch(vector, side, query.filters, query.excludeFilePath, pool);
     const keyword = pendingKeyword === null ? [] : await pendingKeyword;
 
     if (mode === 'dense') return this.toScored(dense.map((d) => ({ rowid: d.rowid, dense: d.score, keyword: null, fused: d.score })));
