@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ContentType, SearchFilters } from '../../shared/api-types.js';
+import { DenseIndex } from '../../server/stores/embedded/dense-index.js';
 import { readSavedIndex } from '../../server/stores/embedded/dense-index-file.js';
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { FILTER_COLUMNS_INDEX } from '../../server/stores/embedded/schema.js';
@@ -394,6 +395,31 @@ describe('dense index: what a remembered share may decide', () => {
     expectSameRanking(await dense(store, query, 10, filters), await dense(exact, query, 10, filters));
     // The graph was asked (a scan would have left the share as it was).
     expect(stats.share(key)).not.toBe(0.2);
+  });
+
+  it('does not ask the graph again when a first request sized from the remembered share passes the pool less its margin', async () => {
+    const draw = clustered(9);
+    const store = await graphStore();
+    await fill(store, draw, Array.from({ length: FILES }, (_, f) => f));
+    await store.prepareIndex();
+    const exact = await exactStore();
+    // A third of the files, and of the chunks, are engineering's (docAt).
+    const filters: SearchFilters = { taxonomy: 'engineering' };
+    const key = filterKey(sqlFilter(normalizeFilters(filters)));
+    const stats = (store as unknown as { filterStats: FilterStatsCache }).filterStats;
+    const generation = () => (store as unknown as { generation(): number }).generation();
+    await dense(store, draw(), 10, filters);
+    const asked = vi.spyOn(DenseIndex.prototype, 'search');
+    const queries = 12;
+    for (let q = 0; q < queries; q++) {
+      // Remembered a little above the filter's share: a first request passes about a tenth more than the pool,
+      // so a few queries, whose neighbours hold fewer of its chunks, pass a few fewer.
+      stats.get(key, generation()).share = (1 / 3) * 1.15;
+      const query = draw();
+      expectSameRanking(await dense(store, query, 10, filters), await dense(exact, query, 10, filters));
+    }
+    expect(asked).toHaveBeenCalledTimes(queries);
+    asked.mockRestore();
   });
 });
 

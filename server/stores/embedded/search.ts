@@ -60,9 +60,19 @@ function candidatePool(limit: number, filtered: boolean): number {
  * decide the last ranks (0.97 of exact filtered results at 30k clustered
  * vectors; twice 'limit' still missed far neighbours in the exactness
  * property test). Each round sizes its request from the share that passed so
- * far, at most OVERFETCH_GROWTH times the last, for at most OVERFETCH_ROUNDS
- * rounds; then the filter's rows are scanned exactly.
+ * far, with OVERFETCH_MARGIN more candidates than that share says the pool
+ * needs, at most OVERFETCH_GROWTH times the last, for at most
+ * OVERFETCH_ROUNDS rounds; then the filter's rows are scanned exactly.
+ *
+ * A first request sized from the share remembered from earlier queries is
+ * enough once the pool less that margin has passed: a query whose
+ * neighbourhood holds fewer of the filter's rows than remembered would
+ * otherwise pay a whole second graph search for a few candidates (at 300k
+ * with a 5 % folder filter, 8 of 200 hybrid queries took 27–29 ms instead of
+ * 14), and the shortfall only narrows the re-rank's margin. The results'
+ * agreement with exact search was unchanged (0.993 and 0.998 at 300k and 1M).
  */
+const OVERFETCH_MARGIN = 1.25;
 const OVERFETCH_GROWTH = 16;
 const OVERFETCH_ROUNDS = 4;
 
@@ -181,9 +191,10 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     // Rows changed by another process that the graph has not taken in yet are scored exactly beside its candidates.
     const behind = graph.behindFrom === null ? [] : this.rowids('SELECT DISTINCT chunk_rowid FROM vector_log WHERE seq > ?', graph.behindFrom);
     // The share that passed this filter last time sizes the first request (filter-stats.ts).
-    // Candidates the graph must give for the pool to pass, at a share: a quarter more than the share says, as a margin.
-    const needed = (share: number) => Math.ceil((pool / share) * 1.25);
+    // Candidates the graph must give for the pool to pass, at a share, with the margin.
+    const needed = (share: number) => Math.ceil((pool / share) * OVERFETCH_MARGIN);
     let want = stats?.share ? needed(stats.share) : pool;
+    const firstEnough = stats?.share ? Math.max(limit, Math.ceil(pool / OVERFETCH_MARGIN)) : pool;
     for (let round = 0; round < OVERFETCH_ROUNDS; round++) {
       // A filter that needs half the graph as candidates matches few rows (about 2.5 × the pool at most):
       // scanning them exactly is cheaper, and exact, where a graph search that deep may still miss one.
@@ -197,9 +208,9 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
       const candidates = behind.length === 0 ? found : [...new Set([...behind, ...found])];
       const kept = filter.conditions.length === 0 ? candidates : this.passing(candidates, filter);
       if (stats !== null && found.length > 0) stats.share = nextShare(stats.share, Math.max(kept.length, 1) / found.length);
-      // Enough passed, or the graph had nothing more to give (every indexed vector was a candidate).
+      // Enough passed (see OVERFETCH_MARGIN), or the graph had nothing more to give (every indexed vector was a candidate).
       const exhausted = found.length < want;
-      if (kept.length >= pool || (exhausted && kept.length >= limit)) return this.exactRerank(vector, kept.slice(0, pool + behind.length), limit);
+      if (kept.length >= (round === 0 ? firstEnough : pool) || (exhausted && kept.length >= limit)) return this.exactRerank(vector, kept.slice(0, pool + behind.length), limit);
       if (exhausted) break;
       const share = Math.max(kept.length, 1) / found.length;
       want = Math.min(needed(share), want * OVERFETCH_GROWTH);
