@@ -1,7 +1,8 @@
 /**
  * The rowids a search filter passes, held in memory while the database is
  * unchanged: a filtered dense search tests every graph candidate against its
- * filter (search.ts, `passing`), and at 1M chunks a 5 % folder filter's 2,500
+ * filter, and a filtered keyword search its best-ranked rows (search.ts,
+ * `passing`); at 1M chunks a 5 % folder filter's 2,500
  * candidates took 9 ms as lookups in SQLite's filter-columns index, where a
  * sorted array of the folder's 50,000 rowids answers them in a fraction of a
  * millisecond. The same filter usually comes again (a developer's folder or
