@@ -397,6 +397,28 @@ describe('dense index: what a remembered share may decide', () => {
     expect(stats.share(key)).not.toBe(0.2);
   });
 
+  it('asks the graph, not an exact scan, when the remembered share is far below the share the filter is counted to hold', async () => {
+    const draw = clustered(10);
+    const store = await openStore({ exactBelow: 0, exactFilterRows: 0 });
+    await fill(store, draw, Array.from({ length: FILES }, (_, f) => f));
+    await store.prepareIndex();
+    // A third of the chunks are engineering's (docAt): 1,000 rows.
+    const filters: SearchFilters = { taxonomy: 'engineering' };
+    const key = filterKey(sqlFilter(normalizeFilters(filters)));
+    const stats = (store as unknown as { filterStats: FilterStatsCache }).filterStats;
+    await dense(store, draw(), 10, filters);
+    // One query whose neighbours held few of its chunks: at a share of 0.1 the graph would need 938 candidates
+    // for the pool (75) to pass, costed as 1,406 rows scanned, more than the filter's 1,000 rows. At the third
+    // the filter is counted to hold, 282 candidates, costed as 422 rows.
+    stats.get(key, (store as unknown as { generation(): number }).generation()).share = 0.1;
+    const asked = vi.spyOn(DenseIndex.prototype, 'search');
+    const query = draw();
+    const exact = await exactStore();
+    expectSameRanking(await dense(store, query, 10, filters), await dense(exact, query, 10, filters));
+    expect(asked).toHaveBeenCalled();
+    asked.mockRestore();
+  });
+
   it('does not ask the graph again when a first request sized from the remembered share passes the pool less its margin', async () => {
     const draw = clustered(9);
     const store = await graphStore();
