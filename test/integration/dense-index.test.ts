@@ -374,43 +374,43 @@ describe('dense index: writes', () => {
 });
 
 describe('dense index: what a remembered share may decide', () => {
-  it('asks the graph, not an exact scan, when the share remembered from earlier queries guesses the filter smaller than it is', async () => {
-    const draw = clustered(8);
-    // The graph for every filter, but a filter estimated cheaper to scan than to ask the graph for is scanned (the default cost).
-    const store = await openStore({ exactBelow: 0, exactFilterRows: 0 });
+  /** `store` filled, and its filter on engineering (a third of the files and chunks, docAt) asked once. */
+  async function engineeringAsked(seed: number, store: EmbeddedStore) {
+    const draw = clustered(seed);
     await fill(store, draw, Array.from({ length: FILES }, (_, f) => f));
     await store.prepareIndex();
     const filters: SearchFilters = { taxonomy: 'engineering' };
     const key = filterKey(sqlFilter(normalizeFilters(filters)));
     const stats = (store as unknown as { filterStats: FilterStatsCache }).filterStats;
     await dense(store, draw(), 10, filters);
-    const learnt = stats.share(key);
+    const remember = (share: number) => {
+      stats.get(key, (store as unknown as { generation(): number }).generation()).share = share;
+    };
+    return { draw, filters, learnt: stats.share(key), shareNow: () => stats.share(key), remember };
+  }
+
+  it('asks the graph, not an exact scan, when the share remembered from earlier queries guesses the filter smaller than it is', async () => {
+    // The graph for every filter, but a filter estimated cheaper to scan than to ask the graph for is scanned (the default cost).
+    const store = await openStore({ exactBelow: 0, exactFilterRows: 0 });
+    const { draw, filters, learnt, shareNow, remember } = await engineeringAsked(8, store);
     expect(learnt).toBeGreaterThan(0.25);
     // One query whose neighbours held few of its chunks: taken alone, the share (0.2) says the filter's
     // 1,000 rows are 600, fewer than the 937 a scan is preferred under. Counted, they are not.
-    const remembered = (store as unknown as { generation(): number }).generation();
-    stats.get(key, remembered).share = 0.2;
+    remember(0.2);
     const query = draw();
     const exact = await exactStore();
     expectSameRanking(await dense(store, query, 10, filters), await dense(exact, query, 10, filters));
     // The graph was asked (a scan would have left the share as it was).
-    expect(stats.share(key)).not.toBe(0.2);
+    expect(shareNow()).not.toBe(0.2);
   });
 
   it('asks the graph, not an exact scan, when the remembered share is far below the share the filter is counted to hold', async () => {
-    const draw = clustered(10);
     const store = await openStore({ exactBelow: 0, exactFilterRows: 0 });
-    await fill(store, draw, Array.from({ length: FILES }, (_, f) => f));
-    await store.prepareIndex();
-    // A third of the chunks are engineering's (docAt): 1,000 rows.
-    const filters: SearchFilters = { taxonomy: 'engineering' };
-    const key = filterKey(sqlFilter(normalizeFilters(filters)));
-    const stats = (store as unknown as { filterStats: FilterStatsCache }).filterStats;
-    await dense(store, draw(), 10, filters);
+    const { draw, filters, remember } = await engineeringAsked(10, store);
     // One query whose neighbours held few of its chunks: at a share of 0.1 the graph would need 938 candidates
     // for the pool (75) to pass, costed as 1,406 rows scanned, more than the filter's 1,000 rows. At the third
     // the filter is counted to hold, 282 candidates, costed as 422 rows.
-    stats.get(key, (store as unknown as { generation(): number }).generation()).share = 0.1;
+    remember(0.1);
     const asked = vi.spyOn(DenseIndex.prototype, 'search');
     const query = draw();
     const exact = await exactStore();
@@ -420,23 +420,15 @@ describe('dense index: what a remembered share may decide', () => {
   });
 
   it('does not ask the graph again when a first request sized from the remembered share passes the pool less its margin', async () => {
-    const draw = clustered(9);
     const store = await graphStore();
-    await fill(store, draw, Array.from({ length: FILES }, (_, f) => f));
-    await store.prepareIndex();
+    const { draw, filters, remember } = await engineeringAsked(9, store);
     const exact = await exactStore();
-    // A third of the files, and of the chunks, are engineering's (docAt).
-    const filters: SearchFilters = { taxonomy: 'engineering' };
-    const key = filterKey(sqlFilter(normalizeFilters(filters)));
-    const stats = (store as unknown as { filterStats: FilterStatsCache }).filterStats;
-    const generation = () => (store as unknown as { generation(): number }).generation();
-    await dense(store, draw(), 10, filters);
     const asked = vi.spyOn(DenseIndex.prototype, 'search');
     const queries = 12;
     for (let q = 0; q < queries; q++) {
       // Remembered a little above the filter's share: a first request passes about a tenth more than the pool,
       // so a few queries, whose neighbours hold fewer of its chunks, pass a few fewer.
-      stats.get(key, generation()).share = (1 / 3) * 1.15;
+      remember((1 / 3) * 1.15);
       const query = draw();
       expectSameRanking(await dense(store, query, 10, filters), await dense(exact, query, 10, filters));
     }
