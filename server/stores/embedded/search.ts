@@ -202,8 +202,9 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
       const own = counted && counted.rows <= counted.cap ? counted.rows / graph.index.size : 0;
       return stats?.share ? Math.max(stats.share, own) : null;
     };
-    let want = stats?.share ? needed(sizingShare() ?? stats.share) : pool;
-    const firstEnough = stats?.share ? Math.max(limit, Math.ceil(pool / OVERFETCH_MARGIN)) : pool;
+    const first = sizingShare();
+    let want = first ? needed(first) : pool;
+    const firstEnough = first ? Math.max(limit, Math.ceil(pool / OVERFETCH_MARGIN)) : pool;
     for (let round = 0; round < OVERFETCH_ROUNDS; round++) {
       // A filter that needs half the graph as candidates matches few rows (about 2.5 × the pool at most):
       // scanning them exactly is cheaper, and exact, where a graph search that deep may still miss one.
