@@ -84,31 +84,47 @@ function plain(text: string): string {
     .trim();
 }
 
+/** `text` cut to MAX_UNIT_CHARS. */
+function clip(text: string): string {
+  return text.length > MAX_UNIT_CHARS ? `${text.slice(0, MAX_UNIT_CHARS - 1).trimEnd()}…` : text;
+}
+
 /**
  * Quotable units of a Markdown or text chunk: sentences of paragraphs and list
  * items, each with its line range. A fenced code block of a few lines stays
  * whole: attached to the sentence that introduces it ("…one per person:"), or
- * a unit of its own. Tables, headings and front matter are not quoted.
+ * a unit of its own. So does a list: its items are quoted with the sentence
+ * that introduces it ("Run `npm run index -- --all` after you:"), which alone
+ * says what to do but not when. Tables, headings and front matter are not quoted.
  */
 export function answerUnits(content: string, firstLine: number): Unit[] {
   const lines = content.split('\n');
   const units: Unit[] = [];
-  let para: { text: string[]; start: number; end: number } | null = null;
+  let para: { text: string[]; start: number; end: number; item: boolean } | null = null;
   let fence: { marker: string; info: string; lines: string[]; start: number } | null = null;
   let inFront = lines[0]?.trim() === '---';
   let heading = '';
   // The last unit, while nothing but blank lines followed it: a block after it is what it introduces.
   let lead: Unit | null = null;
+  // The unit whose sentence, ending in ':', introduces the list being read: its items are added to it.
+  let list: Unit | null = null;
+  // Read through a function: the line handler below sets `lead` and then calls flush, which sets it again.
+  const lastUnit = (): Unit | null => lead;
   const flush = () => {
     if (!para) return;
     lead = null;
     const text = plain(para.text.join(' '));
+    if (para.item && list) {
+      list.text = clip(`${list.text} ${text}`);
+      list.end_line = para.end;
+      para = null;
+      return;
+    }
     const sentences = text.split(/(?<=[.!?])\s+(?=[A-Z0-9`*_"'(\[])/);
     for (const s of sentences) {
       const t = s.trim();
       if (t.length < MIN_UNIT_CHARS || !/\p{L}/u.test(t)) continue;
-      const clipped = t.length > MAX_UNIT_CHARS ? `${t.slice(0, MAX_UNIT_CHARS - 1).trimEnd()}…` : t;
-      lead = { text: clipped, code: null, heading, start_line: para.start, end_line: para.end, order: units.length };
+      lead = { text: clip(t), code: null, heading, start_line: para.start, end_line: para.end, order: units.length };
       units.push(lead);
     }
     para = null;
@@ -146,6 +162,7 @@ export function answerUnits(content: string, firstLine: number): Unit[] {
     }
     if (marker) {
       flush();
+      list = null;
       fence = { marker: marker[1] ?? '```', info: (marker[2] ?? '').trim(), lines: [], start: lineNo };
       return;
     }
@@ -153,31 +170,39 @@ export function answerUnits(content: string, firstLine: number): Unit[] {
       flush();
       return;
     }
+    // The last unit, if only blank lines came between it and this line: what a list starting here follows.
+    const before = lastUnit();
     lead = null;
     const title = /^#{1,6}\s+(.*)$/.exec(trimmed);
     if (title) {
       flush();
       lead = null;
+      list = null;
       heading = plain(title[1] ?? '');
       return;
     }
     if (trimmed.startsWith('|') || /^[-*_]{3,}$/.test(trimmed)) {
       flush();
       lead = null;
+      list = null;
       return;
     }
     const item = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/.exec(line);
     if (item) {
       flush();
+      // A paragraph ending on the line above was flushed just now; one that ended before a blank line, earlier.
+      const introducer = lastUnit() ?? before;
+      if (list === null && introducer !== null && introducer.text.endsWith(':') && introducer.code === null) list = introducer;
       lead = null;
-      para = { text: [item[3] ?? ''], start: lineNo, end: lineNo };
+      para = { text: [item[3] ?? ''], start: lineNo, end: lineNo, item: true };
       return;
     }
     if (para) {
       para.text.push(trimmed.replace(/^>\s?/, ''));
       para.end = lineNo;
     } else {
-      para = { text: [trimmed.replace(/^>\s?/, '')], start: lineNo, end: lineNo };
+      list = null;
+      para = { text: [trimmed.replace(/^>\s?/, '')], start: lineNo, end: lineNo, item: false };
     }
   });
   flush();

@@ -111,6 +111,41 @@ describe('extractiveAnswer', () => {
     expect(code).toMatchObject({ text: '', heading: 'Retention', code: { fence: '```bash', lines: ['npm run backup -- --keep 14'] } });
   });
 
+  it('quotes a list with the sentence that introduces it, so the command is quoted with when to run it', () => {
+    const guide = source(
+      1,
+      'guides/how-indexing-works.md',
+      [
+        '## When to re-index everything',
+        '',
+        'Run `npm run index -- --all` after you:',
+        '',
+        '- edit `configs/taxonomy.yaml`, so documents are classified again;',
+        '- change the `chunking` settings;',
+        '- restore `library/` from a backup.',
+        '',
+        'Changing the embedder is different: vectors from two embedders cannot share a store.',
+      ].join('\n'),
+      108,
+    );
+    const units = answerUnits(guide.content, 108);
+    expect(units.map((u) => u.text)).toEqual([
+      'Run `npm run index -- --all` after you: edit `configs/taxonomy.yaml`, so documents are classified again; change the `chunking` settings; restore `library/` from a backup.',
+      'Changing the embedder is different: vectors from two embedders cannot share a store.',
+    ]);
+    expect(units[0]).toMatchObject({ start_line: 110, end_line: 114, heading: 'When to re-index everything' });
+    // Alone, the introducer names only "index" of the question's terms and the last item only "library":
+    // the answer quoted the item, not the command.
+    const res = extractiveAnswer('How do I re-index the whole library?', [guide]);
+    expect(res.answer).toContain('Run `npm run index -- --all` after you:');
+    expect(res.citations[0]?.cited_text).toContain('npm run index -- --all');
+  });
+
+  it('keeps list items their own units when no sentence ending in a colon introduces them', () => {
+    const units = answerUnits(['Indexing skips some files.', '', '- secrets such as `.env` files and keys;', '- binary files such as images.'].join('\n'), 1);
+    expect(units.map((u) => u.text)).toEqual(['Indexing skips some files.', 'secrets such as `.env` files and keys;', 'binary files such as images.']);
+  });
+
   it('quotes the command a sentence introduces, whole, with the sentence', () => {
     const tokens = source(
       1,
