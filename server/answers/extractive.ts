@@ -108,7 +108,8 @@ export function answerUnits(content: string, firstLine: number): Unit[] {
   let lead: Unit | null = null;
   // The unit whose sentence, ending in ':', introduces the list being read: its items are added to it.
   let list: Unit | null = null;
-  // Read through a function: the line handler below sets `lead` and then calls flush, which sets it again.
+  // Read through a function, so that the type checker does not hold `lead` to the null the line handler
+  // below sets before it calls flush, which sets it again.
   const lastUnit = (): Unit | null => lead;
   const flush = () => {
     if (!para) return;
