@@ -21,6 +21,9 @@ import { andWhere, filterKey, rowidsPassingSql, sqlFilter, type SqlFilter } from
 const BM25_WEIGHTS = { content: 1.0, section: 2.0, file_path: 1.5, idents: 2.0 } as const;
 const BM25 = `bm25(chunks_fts, ${BM25_WEIGHTS.content}, ${BM25_WEIGHTS.section}, ${BM25_WEIGHTS.file_path}, ${BM25_WEIGHTS.idents})`;
 
+/** The share of the pool a filtered search re-ranks (see candidatePool). */
+const FILTERED_POOL_SHARE = 0.75;
+
 /**
  * HNSW candidates re-ranked exactly per dense search (the graph's search beam
  * is wider, see dense-index.ts). 50 for a top-10 already gave recall@10 1.0 on
@@ -36,7 +39,7 @@ const BM25 = `bm25(chunks_fts, ${BM25_WEIGHTS.content}, ${BM25_WEIGHTS.section},
  * gave the exact hybrid's top 10 in its order and 1,999 of its 2,000 rows,
  * where the side's pool gave 198 and 2,000 (`npm run bench` prints both).
  *
- * Under a filter the pool is a quarter smaller. Each pooled candidate costs
+ * Under a filter the pool is a quarter smaller (FILTERED_POOL_SHARE). Each pooled candidate costs
  * 1 / the filter's share graph candidates, and a graph search's time grows
  * faster than its candidates once they reach past the query's own
  * neighbourhood (at 1M, 2.7 ms for 1,000, 17–19 ms for 2,500). That deep, the
@@ -50,7 +53,7 @@ const BM25 = `bm25(chunks_fts, ${BM25_WEIGHTS.content}, ${BM25_WEIGHTS.section},
  */
 function candidatePool(limit: number, filtered: boolean): number {
   const pool = Math.max(100, limit * 4);
-  return filtered ? Math.ceil(pool * 0.75) : pool;
+  return filtered ? Math.ceil(pool * FILTERED_POOL_SHARE) : pool;
 }
 
 /**
