@@ -92,6 +92,13 @@ describe('VS Code extension end to end (code-server + Chromium)', () => {
     const answers = e.anthropicFake.requests.slice(before).filter((c) => e.anthropicFake.searchResults(c).length > 0);
     expect(answers.length).toBe(1);
     expect(JSON.stringify(answers[0]?.body.messages)).toContain(UI_QUESTION);
+
+    // Asked again, the answer streams into a new turn below the first, which stays as it was:
+    // the test reads the new turn, never the earlier answer that already matches.
+    const again = await askInChat(page, { key: FAKE_ANTHROPIC_KEY, question: UI_QUESTION, sourceName: 'rate_limiter.py' });
+    expect(again.turnIndex).toBe(result.turnIndex + 1);
+    expect(again.answer).toMatch(/^\s*According to the library/);
+    expect(again.sawStreaming, 'the second turn never showed its streaming state').toBe(true);
   });
 
   step('UI: Find Similar to Selection shows the results picker', async () => {

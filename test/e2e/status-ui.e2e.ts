@@ -6,7 +6,7 @@
  */
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { sleep } from './harness.js';
-import { activeTabLabel, closeAllEditors, openFile, runCommand, runTitle, waitUntil, webviewFrame } from './ui.e2e.js';
+import { activeTabLabel, closeAllEditors, nextTurn, openFile, runCommand, runTitle, waitUntil, webviewFrame } from './ui.e2e.js';
 
 export function statusItem(page: Page): Locator {
   return page.locator('.part.statusbar .statusbar-item', { hasText: /Library:/ }).first();
@@ -81,15 +81,15 @@ export function chatFrame(page: Page): FrameLocator {
   return webviewFrame(page);
 }
 
-/** Types a question into the chat and returns its turn (the last one). */
+/** Types a question into the chat and returns its turn. */
 export async function askQuestion(page: Page, question: string): Promise<Locator> {
   const chat = chatFrame(page);
   const input = chat.locator('#input');
   await input.waitFor({ timeout: 20_000 });
+  const { turn } = await nextTurn(chat);
   await input.click();
   await input.fill(question);
   await input.press('Enter');
-  const turn = chat.locator('.turn').last();
   await turn.waitFor();
   return turn;
 }

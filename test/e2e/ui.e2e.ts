@@ -204,6 +204,18 @@ export interface ChatResult {
   sawStreaming: boolean;
   /** Distinct lengths the answer text had while it arrived. */
   answerLengths: number;
+  /** Where the question's turn sits in the conversation, from 0. */
+  turnIndex: number;
+}
+
+/**
+ * The turn the question about to be sent will get. The panel may hold earlier turns, and
+ * the new one appears only when the extension host answers the webview's ask: until then
+ * `.turn` `.last()` is an earlier turn, whose answer may match what the test waits for.
+ */
+export async function nextTurn(chat: FrameLocator): Promise<{ turn: Locator; index: number }> {
+  const index = await chat.locator('.turn').count();
+  return { turn: chat.locator('.turn').nth(index), index };
 }
 
 /**
@@ -219,21 +231,21 @@ export async function askInChat(page: Page, opts: { key: string; question: strin
   const chat = webviewFrame(page);
   const input = chat.locator('#input');
   await input.waitFor({ timeout: 20_000 });
-  // Watch the conversation render: the streaming state and each growth of the answer.
-  await chat.locator('#messages').evaluate((messages) => {
+  const { turn, index: turnIndex } = await nextTurn(chat);
+  // Watch this question's turn render: the streaming state and each growth of the answer.
+  await chat.locator('#messages').evaluate((messages, index) => {
     const w = window as unknown as { __e2e: { streaming: boolean; lengths: Set<number> } };
     w.__e2e = { streaming: false, lengths: new Set() };
     new MutationObserver(() => {
-      const turn = messages.querySelector('.turn:last-of-type');
+      const turn = messages.querySelectorAll('.turn')[index];
       if (!turn) return;
       if (turn.classList.contains('streaming')) w.__e2e.streaming = true;
       w.__e2e.lengths.add(turn.querySelector('.answer')?.textContent?.length ?? 0);
     }).observe(messages, { subtree: true, childList: true, characterData: true, attributes: true });
-  });
+  }, turnIndex);
   await input.click();
   await input.fill(opts.question);
   await input.press('Enter');
-  const turn = chat.locator('.turn').last();
   await turn.locator('.answer', { hasText: 'According to the library' }).waitFor({ timeout: 20_000 });
   await waitUntil('the answer to finish streaming', async () => !((await turn.getAttribute('class')) ?? '').includes('streaming'));
   const seen = await chat.locator('#messages').evaluate(() => {
@@ -266,7 +278,7 @@ export async function askInChat(page: Page, opts: { key: string; question: strin
   }
   await screenshot(page, 'citation-opened');
   log(`chat answered (${seen.lengths} renders of the answer): ${answer.slice(0, 80)}…`);
-  return { answer, sourceTitle: title, sawStreaming: seen.streaming, answerLengths: seen.lengths };
+  return { answer, sourceTitle: title, sawStreaming: seen.streaming, answerLengths: seen.lengths, turnIndex };
 }
 
 /** Find Similar on a selection: the picker lists passages; Enter opens the first. */
