@@ -9,7 +9,7 @@ import { readSavedIndex } from '../../server/stores/embedded/dense-index-file.js
 import { openDatabase } from '../../server/storage/sqlite-driver.js';
 import { FILTER_COLUMNS_INDEX } from '../../server/stores/embedded/schema.js';
 import { andWhere, filterKey, rowidsPassingSql, sqlFilter } from '../../server/stores/embedded/sql-filter.js';
-import type { FilterStatsCache } from '../../server/stores/embedded/filter-stats.js';
+import type { FilterKnowledge } from '../../server/stores/embedded/filter-knowledge.js';
 import { normalizeFilters } from '../../server/stores/filters.js';
 import { EmbeddedStore } from '../../server/stores/embedded/store.js';
 import type { StoredPoint } from '../../server/stores/vector-store.js';
@@ -161,7 +161,7 @@ describe('dense index: filters stay exact', () => {
 describe('dense index: what the store remembers about a filter', () => {
   it('never changes its results: after taxonomy moves (no vector written) and deletes they still equal an exact filtered scan', async () => {
     const draw = clustered(23);
-    // Filters above 100 rows go through the graph (never the estimate that scanning costs less), and their count and passing share are remembered (filter-stats.ts).
+    // Filters above 100 rows go through the graph (never the estimate that scanning costs less), and their count, rows and passing share are remembered (filter-knowledge.ts).
     const graph = await openStore({ exactBelow: 0, exactFilterRows: 100, graphCandidateCost: 0 });
     await fill(
       graph,
@@ -199,7 +199,7 @@ describe('dense index: a filter\'s rows held in memory', () => {
     const folder: SearchFilters = { file_path: 'docs/guides/' };
     const engineering: SearchFilters = { taxonomy: 'engineering' };
     const query = draw();
-    // Each filter twice: from its second use the store holds its rows (filter-rows.ts).
+    // Each filter twice: from its second use the store holds its rows (filter-knowledge.ts).
     for (const f of [folder, folder, engineering, engineering]) expectSameRanking(await dense(graph, query, 10, f), await dense(other, query, 10, f));
 
     const added = addedTo(query);
@@ -381,12 +381,12 @@ describe('dense index: what a remembered share may decide', () => {
     await store.prepareIndex();
     const filters: SearchFilters = { taxonomy: 'engineering' };
     const key = filterKey(sqlFilter(normalizeFilters(filters)));
-    const stats = (store as unknown as { filterStats: FilterStatsCache }).filterStats;
+    const known = (store as unknown as { filterKnowledge: FilterKnowledge }).filterKnowledge;
     await dense(store, draw(), 10, filters);
     const remember = (share: number) => {
-      stats.get(key, (store as unknown as { generation(): number }).generation()).share = share;
+      known.at(key, (store as unknown as { changeStamp(): string }).changeStamp()).share = share;
     };
-    return { draw, filters, learnt: stats.share(key), shareNow: () => stats.share(key), remember };
+    return { draw, filters, learnt: known.share(key), shareNow: () => known.share(key), remember };
   }
 
   it('asks the graph, not an exact scan, when the share remembered from earlier queries guesses the filter smaller than it is', async () => {

@@ -153,7 +153,7 @@ export abstract class EmbeddedDatabase {
   /**
    * Moves whenever the database changes: SQLite's data_version when another
    * connection commits, total_changes() with this connection's own writes
-   * (FilterRowsCache keys what it holds by it, filter-rows.ts).
+   * (FilterKnowledge keys what it counts and holds by it, filter-knowledge.ts).
    */
   protected changeStamp(): string {
     return `${this.scalar('SELECT data_version AS n FROM pragma_data_version')}:${this.scalar('SELECT total_changes() AS n')}`;

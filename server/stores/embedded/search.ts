@@ -6,8 +6,7 @@ import type { ScoredPoint, StoreQuery } from '../vector-store.js';
 import { SqliteReader } from '../../storage/sqlite-reader.js';
 import { EmbeddedDenseUpkeep } from './dense-upkeep.js';
 import { ArmCounts } from './arm-counts.js';
-import { FilterRowsCache } from './filter-rows.js';
-import { FilterStatsCache, type FilterStats } from './filter-stats.js';
+import { FilterKnowledge, type FilterFacts } from './filter-knowledge.js';
 import { num, numOrNull, row, rowToPayload, text, vectorBlob } from './rows.js';
 import { CHUNK_SELECT, FILTER_COLUMNS_INDEX } from './schema.js';
 import { andWhere, filterKey, rowidsPassingSql, sqlFilter, type SqlFilter } from './sql-filter.js';
@@ -82,7 +81,7 @@ const OVERFETCH_ROUNDS = 4;
 /**
  * A filtered keyword search first ranks, without the filter, enough rows for
  * about KEYWORD_FILTER_MARGIN times its limit to pass (by the share of graph
- * candidates that passed the filter, filter-stats.ts), at most
+ * candidates that passed the filter, filter-knowledge.ts), at most
  * KEYWORD_FILTER_MAX_DEPTH; only then does it join every match (keywordSearch).
  */
 const KEYWORD_FILTER_MARGIN = 2;
@@ -121,8 +120,7 @@ interface Ranked {
  * keyword (FTS5 bm25) and hybrid (both, fused by fusion/score-fusion.ts).
  */
 export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
-  private readonly filterStats = new FilterStatsCache();
-  private readonly filterRows = new FilterRowsCache();
+  private readonly filterKnowledge = new FilterKnowledge();
   private readonly armCounts = new ArmCounts();
   /** The second connection BM25 rankings run on (bm25Ranking), opened on first use; `false` once it failed. */
   private reader: SqliteReader | null | false = null;
@@ -186,24 +184,21 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const filter = sqlFilter(normalizeFilters(filters, excludeFilePath));
     const graph = this.denseForSearch();
     if (graph === null || graph.index.size < this.exactBelow) return this.exactSearch(vector, limit, filter);
-    const stats =
-      filter.conditions.length === 0
-        ? null
-        : this.filterStats.get(filterKey(filter), this.generation());
-    if (stats !== null && this.filterRowsAtMost(filter, stats, this.exactFilterRows)) return this.exactSearch(vector, limit, filter);
+    const known = filter.conditions.length === 0 ? null : this.filterKnowledge.at(filterKey(filter), this.changeStamp());
+    if (known !== null && this.filterRowsAtMost(filter, known, this.exactFilterRows)) return this.exactSearch(vector, limit, filter);
     // Rows changed by another process that the graph has not taken in yet are scored exactly beside its candidates.
     const behind = graph.behindFrom === null ? [] : this.rowids('SELECT DISTINCT chunk_rowid FROM vector_log WHERE seq > ?', graph.behindFrom);
     // Candidates the graph must give for the pool to pass, at a share, with the margin.
     const needed = (share: number) => Math.ceil((pool / share) * OVERFETCH_MARGIN);
-    // The share that passed this filter last time sizes the first request (filter-stats.ts), raised to the filter's
+    // The share that passed this filter last time sizes the first request (filter-knowledge.ts), raised to the filter's
     // own share of the graph once its rows were counted exactly: one query whose neighbours held few of a filter's
     // rows pulls the remembered share far below what the filter holds, and the next search then asked for thousands
     // of candidates more than it needed, or scanned the filter's rows (at 100k, a 5 % folder filter's 5,000 rows
     // in 27–40 ms where the graph took 12–15).
     const sizingShare = () => {
-      const counted = stats?.rowsUpTo;
-      const own = counted && counted.rows <= counted.cap ? counted.rows / graph.index.size : 0;
-      return stats?.share ? Math.max(stats.share, own) : null;
+      if (!known?.share) return null;
+      const own = this.filterKnowledge.countedRows(known);
+      return Math.max(known.share, own === null ? 0 : own / graph.index.size);
     };
     const first = sizingShare();
     let want = first ? needed(first) : pool;
@@ -211,12 +206,12 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     for (let round = 0; round < OVERFETCH_ROUNDS; round++) {
       // A filter that needs half the graph as candidates matches few rows (about 2.5 × the pool at most):
       // scanning them exactly is cheaper, and exact, where a graph search that deep may still miss one.
-      if (stats !== null && want * 2 >= graph.index.size && this.filterRowsAtMost(filter, stats, want)) break;
+      if (known !== null && want * 2 >= graph.index.size && this.filterRowsAtMost(filter, known, want)) break;
       // The filter's rows, estimated by the share that passed, cost less to scan than the candidates the graph would
       // need. The share is a guess from earlier queries' neighbours, so the rows are counted (up to that cost) first.
       const guess = sizingShare();
       const scanRows = guess ? needed(guess) * this.graphCandidateCost : 0;
-      if (stats !== null && guess && guess * graph.index.size <= scanRows && this.filterRowsAtMost(filter, stats, Math.floor(scanRows))) {
+      if (known !== null && guess && guess * graph.index.size <= scanRows && this.filterRowsAtMost(filter, known, Math.floor(scanRows))) {
         // Counted, the filter may hold more of the graph than guessed: scanned only if that is still cheaper.
         const counted = sizingShare() ?? guess;
         if (needed(counted) * this.graphCandidateCost >= counted * graph.index.size) break;
@@ -227,7 +222,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
       // The rows the graph lags on first, so the re-rank's slice below can never cut them off.
       const candidates = behind.length === 0 ? found : [...new Set([...behind, ...found])];
       const kept = filter.conditions.length === 0 ? candidates : this.passing(candidates, filter);
-      if (stats !== null && found.length > 0) stats.share = nextShare(stats.share, Math.max(kept.length, 1) / found.length);
+      if (known !== null && found.length > 0) known.share = nextShare(known.share, Math.max(kept.length, 1) / found.length);
       // Enough passed (see OVERFETCH_MARGIN), or the graph had nothing more to give (every indexed vector was a candidate).
       const exhausted = found.length < want;
       if (kept.length >= (round === 0 ? firstEnough : pool) || (exhausted && kept.length >= limit)) return this.exactRerank(vector, kept.slice(0, pool + behind.length), limit);
@@ -240,16 +235,13 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
 
   /**
    * Whether `filter` matches at most `cap` chunks: counted up to the cap (an
-   * index range for a folder or taxonomy), once per generation for a cap as
-   * large (filter-stats.ts).
+   * index range for a folder or taxonomy) when what is known of it at this
+   * database state does not tell (filter-knowledge.ts).
    */
-  private filterRowsAtMost(filter: SqlFilter, stats: FilterStats, cap: number): boolean {
-    const known = stats.rowsUpTo;
-    // Known exactly (under its cap), or known to pass a cap at least as large.
-    if (known !== null && (known.rows <= known.cap || known.cap >= cap)) return known.rows <= cap;
-    const rows = this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, cap + 1);
-    stats.rowsUpTo = { cap, rows };
-    return rows <= cap;
+  private filterRowsAtMost(filter: SqlFilter, known: FilterFacts, cap: number): boolean {
+    return this.filterKnowledge.rowsAtMost(known, cap, (upTo) =>
+      this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, upTo + 1),
+    );
   }
 
   private exactRerank(vector: Float32Array, rowids: number[], limit: number): Ranked[] {
@@ -267,7 +259,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     return ranked.slice(0, limit);
   }
 
-  /** The rowids among `rowids` whose chunk exists and passes `filter`, in the given order (filter-rows.ts). */
+  /** The rowids among `rowids` whose chunk exists and passes `filter`, in the given order (filter-knowledge.ts). */
   private passing(rowids: number[], filter: SqlFilter): number[] {
     if (rowids.length === 0) return [];
     const lookup = () => {
@@ -275,7 +267,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
       return rowids.filter((r) => pass.has(r));
     };
     const readAll = (limit: number) => this.rowids(`SELECT c.rowid FROM chunks c ${andWhere(filter, true)} LIMIT ?`, ...filter.params, limit);
-    return this.filterRows.passing(filterKey(filter), this.changeStamp(), rowids, lookup, readAll);
+    return this.filterKnowledge.passing(filterKey(filter), this.changeStamp(), rowids, lookup, readAll);
   }
 
   /** Exact cosine against every stored vector that passes `filter`: the truth the graph approximates. */
@@ -367,11 +359,11 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     // few of them pass (a selective filter), every match is joined and tested. At 100k chunks, a 15 %
     // filter and 50 results: p50 9.5–9.8 ms (ranking, then a second query for the filter), against
     // 14.5–20 ms when such a filter joined every match.
-    const share = this.filterStats.share(filterKey(filter));
+    const share = this.filterKnowledge.share(filterKey(filter));
     const depth = Math.ceil(limit * Math.max(KEYWORD_FILTER_MIN_DEPTH, KEYWORD_FILTER_MARGIN / (share ?? 1)));
     if (depth <= KEYWORD_FILTER_MAX_DEPTH) {
       // The first `depth` rows are tested against the filter as graph candidates are (`passing`): on its
-      // rowids held in memory once it is used again at the same database state (filter-rows.ts), else in one
+      // rowids held in memory once it is used again at the same database state (filter-knowledge.ts), else in one
       // lookup. At 300k chunks, a 5 % folder filter and 2,000 rows: ranking them took 4.5 ms and testing them
       // on held rows a fraction of one, where ranking them joined to the filter in one query took 9.7.
       const ranked = await this.bm25Ranking(unfiltered, [match, depth], hybrid);

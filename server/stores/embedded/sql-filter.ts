@@ -43,7 +43,7 @@ export function sqlFilter(filters: NormalizedFilters): SqlFilter {
   return { conditions, params };
 }
 
-/** Names a filter with its parameters, for FilterStatsCache (filter-stats.ts). */
+/** Names a filter with its parameters, for what the store learns of it (filter-knowledge.ts). */
 export function filterKey(filter: SqlFilter): string {
   return `${filter.conditions.join(' AND ')}\u0000${JSON.stringify(filter.params)}`;
 }
