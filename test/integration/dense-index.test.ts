@@ -214,6 +214,17 @@ describe('dense index: a filter\'s rows held in memory', () => {
   });
 });
 
+type Hit = { payload: { file_path: string; content_type: string; taxonomy: { full_path: string } } };
+
+function passes(h: Hit, f: SearchFilters, exclude?: string): boolean {
+  return (
+    (f.taxonomy === undefined || `${h.payload.taxonomy.full_path}/`.startsWith(`${f.taxonomy}/`)) &&
+    (f.content_type === undefined || [f.content_type].flat().includes(h.payload.content_type as ContentType)) &&
+    (f.file_path === undefined || (f.file_path.endsWith('/') ? h.payload.file_path.startsWith(f.file_path) : h.payload.file_path === f.file_path)) &&
+    h.payload.file_path !== exclude
+  );
+}
+
 describe('keyword search: filters stay exact', () => {
   it('a filtered keyword search equals the unfiltered ranking filtered afterwards, for common and rare words', async () => {
     const store = await graphStore();
@@ -222,12 +233,9 @@ describe('keyword search: filters stay exact', () => {
       clustered(29),
       Array.from({ length: FILES }, (_, f) => f),
     );
+    // With the graph built, a filter no graph search has sized is sized by its share of the library (search.ts, libraryShare).
+    await store.prepareIndex();
     const paths = Array.from({ length: FILES }, (_, f) => docAt(f).path);
-    const passes = (h: { payload: { file_path: string; content_type: string; taxonomy: { full_path: string } } }, f: SearchFilters, exclude?: string) =>
-      (f.taxonomy === undefined || `${h.payload.taxonomy.full_path}/`.startsWith(`${f.taxonomy}/`)) &&
-      (f.content_type === undefined || [f.content_type].flat().includes(h.payload.content_type as ContentType)) &&
-      (f.file_path === undefined || (f.file_path.endsWith('/') ? h.payload.file_path.startsWith(f.file_path) : h.payload.file_path === f.file_path)) &&
-      h.payload.file_path !== exclude;
     const filters = fc.record(
       {
         taxonomy: fc.constantFrom(...LEVEL1, 'engineering/backend', 'product/frontend'),
@@ -249,6 +257,25 @@ describe('keyword search: filters stay exact', () => {
       { numRuns: 120, seed: 4242 },
     );
   }, 120_000);
+
+  it('ranks once for a selective filter no graph search has sized: its share of the library sets how deep', async () => {
+    const store = await graphStore();
+    await fill(store, clustered(31), Array.from({ length: FILES }, (_, f) => f));
+    await store.prepareIndex();
+    // Two files of sixty (docAt: 9 and 54), 100 of 3,000 chunks.
+    const filters: SearchFilters = { file_path: 'notes/', taxonomy: 'engineering/backend' };
+    const rankings = vi.spyOn(store as unknown as { bm25Ranking: () => Promise<unknown> }, 'bm25Ranking');
+    for (const text of ['topic 7', 'chunk about']) {
+      rankings.mockClear();
+      const got = await store.search({ mode: 'keyword', text, limit: 10, filters });
+      // Not a shallow ranking of which too few pass, then every match joined to the filter.
+      expect(rankings).toHaveBeenCalledTimes(1);
+      const all = await store.search({ mode: 'keyword', text, limit: FILES * PER_FILE });
+      const truth = all.filter((h) => passes(h, filters)).slice(0, 10);
+      expect(got.map((h) => h.keyword?.toFixed(6))).toEqual(truth.map((h) => h.keyword?.toFixed(6)));
+      for (const h of got) expect(passes(h, filters)).toBe(true);
+    }
+  });
 });
 
 describe('dense index: BM25 ranked beside the graph search', () => {
