@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FILTER_ROWS_MAX, FilterKnowledge } from '../../server/stores/embedded/filter-knowledge.js';
+import { FILTER_ROWS_MAX, FilterKnowledge, countedRows } from '../../server/stores/embedded/filter-knowledge.js';
 
 /** A filter passing the even rowids, counting how it was asked. */
 function evens(total = 1000) {
@@ -57,7 +57,7 @@ describe('FilterKnowledge', () => {
     // A smaller cap is decided by the count up to 100; a larger one needs a new count.
     expect(known.rowsAtMost(s1, 50, count(500))).toBe(false);
     expect(known.rowsAtMost(s1, 1000, count(500))).toBe(true);
-    expect(known.countedRows(s1)).toBe(500);
+    expect(countedRows(s1)).toBe(500);
     expect(known.rowsAtMost(s1, 499, count(500))).toBe(false);
     expect(counts).toEqual([100, 1000]);
 
@@ -67,9 +67,9 @@ describe('FilterKnowledge', () => {
     known.passing('g', 's1', [2], f.lookup([2]), f.readAll);
     const g = known.at('g', 's1');
     expect(known.rowsAtMost(g, 299, count(300))).toBe(false);
-    expect(known.countedRows(g)).toBeNull();
+    expect(countedRows(g)).toBeNull();
     expect(known.rowsAtMost(g, 300, count(300))).toBe(true);
-    expect(known.countedRows(g)).toBe(300);
+    expect(countedRows(g)).toBe(300);
     expect(counts).toEqual([100, 1000]);
   });
 
@@ -82,7 +82,7 @@ describe('FilterKnowledge', () => {
     const s2 = known.at('f', 's2');
     expect(s2.share).toBe(0.25);
     expect(known.share('f')).toBe(0.25);
-    expect(known.countedRows(s2)).toBeNull();
+    expect(countedRows(s2)).toBeNull();
     expect(s2.rows).toBeNull();
   });
 });

@@ -69,12 +69,6 @@ export class FilterKnowledge {
     return facts;
   }
 
-  /** The filter's rows, when a count (rowsAtMost) found them under its cap. */
-  countedRows(facts: FilterFacts): number | null {
-    const counted = facts.rowsUpTo;
-    return counted !== null && counted.rows <= counted.cap ? counted.rows : null;
-  }
-
   /**
    * Whether the filter matches at most `cap` chunks: from an earlier count
    * that decides it, else counted up to the cap, plus one, on its held rows
@@ -114,6 +108,12 @@ export class FilterKnowledge {
     if (rows === null) return lookup();
     return candidates.filter((r) => holds(rows, r));
   }
+}
+
+/** The filter's rows, when a count (rowsAtMost) found them under its cap. */
+export function countedRows(facts: FilterFacts): number | null {
+  const counted = facts.rowsUpTo;
+  return counted !== null && counted.rows <= counted.cap ? counted.rows : null;
 }
 
 /** Whether the ascending `rows` hold `rowid` (binary search). */

@@ -6,7 +6,7 @@ import type { ScoredPoint, StoreQuery } from '../vector-store.js';
 import { SqliteReader } from '../../storage/sqlite-reader.js';
 import { EmbeddedDenseUpkeep } from './dense-upkeep.js';
 import { ArmCounts } from './arm-counts.js';
-import { FilterKnowledge, type FilterFacts } from './filter-knowledge.js';
+import { FilterKnowledge, countedRows, type FilterFacts } from './filter-knowledge.js';
 import { num, numOrNull, row, rowToPayload, text, vectorBlob } from './rows.js';
 import { CHUNK_SELECT, FILTER_COLUMNS_INDEX } from './schema.js';
 import { andWhere, filterKey, rowidsPassingSql, sqlFilter, type SqlFilter } from './sql-filter.js';
@@ -197,7 +197,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     // in 27–40 ms where the graph took 12–15).
     const sizingShare = () => {
       if (!known?.share) return null;
-      const own = this.filterKnowledge.countedRows(known);
+      const own = countedRows(known);
       return Math.max(known.share, own === null ? 0 : own / graph.index.size);
     };
     const first = sizingShare();
