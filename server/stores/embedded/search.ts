@@ -1,4 +1,4 @@
-import type { ChunkPayload, SearchFilters } from '../../../shared/api-types.js';
+import type { ChunkPayload } from '../../../shared/api-types.js';
 import { EQUAL_WEIGHTS, fuseScores, hybridSideLimit } from '../../fusion/score-fusion.js';
 import { normalizeFilters } from '../filters.js';
 import { allArms, armWords, ftsArms, joinArms } from '../fts-query.js';
@@ -138,7 +138,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const pendingKeyword = queryText === undefined || mode === 'dense' ? null : this.keywordSearch(queryText, side, filter, mode === 'hybrid');
     // A hybrid's dense side returns `side` rows but re-ranks the pool of a dense search for `limit` (see candidatePool).
     const pool = candidatePool(limit, filter.conditions.length > 0);
-    const dense = vector === undefined || mode === 'keyword' ? [] : this.denseSearch(vector, side, query.filters, query.excludeFilePath, pool);
+    const dense = vector === undefined || mode === 'keyword' ? [] : this.denseSearch(vector, side, filter, pool);
     const keyword = pendingKeyword === null ? [] : await pendingKeyword;
 
     if (mode === 'dense') return this.toScored(dense.map((d) => ({ rowid: d.rowid, dense: d.score, keyword: null, fused: d.score })));
@@ -176,12 +176,11 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
    * rows are scanned exactly. The re-rank reads the vectors SQLite holds now,
    * so a deleted chunk can never come back and a changed one is scored as it is.
    */
-  private denseSearch(vector: Float32Array, limit: number, filters: SearchFilters | undefined, excludeFilePath: string | undefined, pool: number): Ranked[] {
+  private denseSearch(vector: Float32Array, limit: number, filter: SqlFilter, pool: number): Ranked[] {
     this.checkVector(vector, 'search: query vector');
     let norm = 0;
     for (let i = 0; i < vector.length; i++) norm += vector[i]! * vector[i]!;
     if (norm === 0) return [];
-    const filter = sqlFilter(normalizeFilters(filters, excludeFilePath));
     const graph = this.denseForSearch();
     if (graph === null || graph.index.size < this.exactBelow) return this.exactSearch(vector, limit, filter);
     const known = filter.conditions.length === 0 ? null : this.filterKnowledge.at(filterKey(filter), this.changeStamp());
