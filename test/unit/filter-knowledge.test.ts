@@ -53,12 +53,12 @@ describe('FilterKnowledge', () => {
       return Math.min(rows, cap + 1);
     };
     const s1 = known.at('f', 's1');
-    expect(known.rowsAtMost(s1, 100, count(500))).toBe(false);
+    expect(known.rowsUpTo(s1, 100, count(500)) <= 100).toBe(false);
     // A smaller cap is decided by the count up to 100; a larger one needs a new count.
-    expect(known.rowsAtMost(s1, 50, count(500))).toBe(false);
-    expect(known.rowsAtMost(s1, 1000, count(500))).toBe(true);
+    expect(known.rowsUpTo(s1, 50, count(500)) <= 50).toBe(false);
+    expect(known.rowsUpTo(s1, 1000, count(500)) <= 1000).toBe(true);
     expect(countedRows(s1)).toBe(500);
-    expect(known.rowsAtMost(s1, 499, count(500))).toBe(false);
+    expect(known.rowsUpTo(s1, 499, count(500)) <= 499).toBe(false);
     expect(counts).toEqual([100, 1000]);
 
     // The rows held at a stamp answer the count: SQLite is not asked.
@@ -66,9 +66,9 @@ describe('FilterKnowledge', () => {
     known.passing('g', 's1', [2], f.lookup([2]), f.readAll);
     known.passing('g', 's1', [2], f.lookup([2]), f.readAll);
     const g = known.at('g', 's1');
-    expect(known.rowsAtMost(g, 299, count(300))).toBe(false);
+    expect(known.rowsUpTo(g, 299, count(300)) <= 299).toBe(false);
     expect(countedRows(g)).toBeNull();
-    expect(known.rowsAtMost(g, 300, count(300))).toBe(true);
+    expect(known.rowsUpTo(g, 300, count(300)) <= 300).toBe(true);
     expect(countedRows(g)).toBe(300);
     expect(counts).toEqual([100, 1000]);
   });

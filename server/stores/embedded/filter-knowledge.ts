@@ -38,7 +38,7 @@ export interface FilterFacts {
   readonly stamp: string;
   /** The share of graph candidates that passed (search.ts, nextShare), or null before any graph search with it; kept across stamps. */
   share: number | null;
-  /** The filter's rows counted up to `cap` plus one (rowsAtMost), or null until a search needs them at this stamp. */
+  /** The filter's rows counted up to `cap` plus one (rowsUpTo), or null until a search needs them at this stamp. */
   rowsUpTo: { cap: number; rows: number } | null;
   /** Ascending rowids passing the filter, or null: not read at this stamp, or more than FILTER_ROWS_MAX. */
   rows: Rowids | null;
@@ -70,17 +70,17 @@ export class FilterKnowledge {
   }
 
   /**
-   * Whether the filter matches at most `cap` chunks: from an earlier count
-   * that decides it, else counted up to the cap, plus one, on its held rows
-   * or by `count`; remembered at this stamp.
+   * The filter's rows counted up to `cap`, or a number above `cap` when it
+   * matches more: from an earlier count that decides it, else counted on its
+   * held rows or by `count` (up to the cap, plus one); remembered at this stamp.
    */
-  rowsAtMost(facts: FilterFacts, cap: number, count: (cap: number) => number): boolean {
+  rowsUpTo(facts: FilterFacts, cap: number, count: (cap: number) => number): number {
     const known = facts.rowsUpTo;
     // Known exactly (under its cap), or known to pass a cap at least as large.
-    if (known !== null && (known.rows <= known.cap || known.cap >= cap)) return known.rows <= cap;
+    if (known !== null && (known.rows <= known.cap || known.cap >= cap)) return known.rows;
     const rows = facts.rows === null ? count(cap) : Math.min(facts.rows.length, cap + 1);
     facts.rowsUpTo = { cap, rows };
-    return rows <= cap;
+    return rows;
   }
 
   /**
@@ -110,7 +110,7 @@ export class FilterKnowledge {
   }
 }
 
-/** The filter's rows, when a count (rowsAtMost) found them under its cap. */
+/** The filter's rows, when a count (rowsUpTo) found them under its cap. */
 export function countedRows(facts: FilterFacts): number | null {
   const counted = facts.rowsUpTo;
   return counted !== null && counted.rows <= counted.cap ? counted.rows : null;

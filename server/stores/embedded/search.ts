@@ -238,7 +238,12 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
    * database state does not tell (filter-knowledge.ts).
    */
   private filterRowsAtMost(filter: SqlFilter, known: FilterFacts, cap: number): boolean {
-    return this.filterKnowledge.rowsAtMost(known, cap, (upTo) =>
+    return this.filterRowsUpTo(filter, known, cap) <= cap;
+  }
+
+  /** The filter's rows up to `cap`, or more than `cap` (filter-knowledge.ts, rowsUpTo). */
+  private filterRowsUpTo(filter: SqlFilter, known: FilterFacts, cap: number): number {
+    return this.filterKnowledge.rowsUpTo(known, cap, (upTo) =>
       this.scalar(`SELECT count(*) AS n FROM (SELECT 1 FROM chunks c ${andWhere(filter, true)} LIMIT ?)`, ...filter.params, upTo + 1),
     );
   }
@@ -395,8 +400,7 @@ export abstract class EmbeddedSearch extends EmbeddedDenseUpkeep {
     const chunks = this.dense?.size ?? 0;
     if (chunks === 0) return null;
     const known = this.filterKnowledge.at(filterKey(filter), this.changeStamp());
-    this.filterRowsAtMost(filter, known, Math.ceil((chunks * KEYWORD_FILTER_MARGIN) / KEYWORD_FILTER_MIN_DEPTH));
-    const rows = known.rowsUpTo?.rows ?? chunks;
+    const rows = this.filterRowsUpTo(filter, known, Math.ceil((chunks * KEYWORD_FILTER_MARGIN) / KEYWORD_FILTER_MIN_DEPTH));
     return Math.min(1, Math.max(rows, 1) / chunks);
   }
 
